@@ -1,0 +1,62 @@
+/**
+ * Every error heapwatch throws carries one of these codes; every soft problem it reports through
+ * `process.emitWarning` carries one of the warning codes. The README lists both; a test checks
+ * that the list there and this file agree.
+ */
+export const ErrorCode = {
+  /** An option has the wrong type or is out of range. The message names the option. */
+  INVALID_OPTION: 'HEAPWATCH_ERR_INVALID_OPTION',
+  /** `statistics()` / `compareTo()` was given a `groupBy` other than site, file or traceback. */
+  INVALID_GROUP_BY: 'HEAPWATCH_ERR_INVALID_GROUP_BY',
+  /** `compareTo()` between snapshots taken with different sampling intervals. */
+  INCOMPATIBLE_SNAPSHOTS: 'HEAPWATCH_ERR_INCOMPATIBLE_SNAPSHOTS',
+  /** `takeSnapshot()` while heapwatch is not sampling: call `startSampling()` first. */
+  NOT_SAMPLING: 'HEAPWATCH_ERR_NOT_SAMPLING',
+  /** `startSampling()` while already sampling with another interval or reader. */
+  ALREADY_SAMPLING: 'HEAPWATCH_ERR_ALREADY_SAMPLING',
+  /** `reader: 'native'` was asked for, and `@datadog/pprof` could not be loaded. */
+  NATIVE_UNAVAILABLE: 'HEAPWATCH_ERR_NATIVE_UNAVAILABLE',
+  /**
+   * Another client of the V8 sampler stopped or restarted it since the last read, so the samples
+   * heapwatch had are gone. Sampling is restarted with heapwatch's interval before this is thrown;
+   * the next snapshot starts from an empty profile.
+   */
+  SAMPLER_LOST: 'HEAPWATCH_ERR_SAMPLER_LOST',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const WarningCode = {
+  /** `@datadog/pprof` could not be loaded: reading through `node:inspector`, which forces a GC per read. */
+  NATIVE_UNAVAILABLE: 'HEAPWATCH_W_NATIVE_UNAVAILABLE',
+  /** Another client stopped or restarted the V8 sampler; heapwatch restarted it. */
+  SAMPLER_LOST: 'HEAPWATCH_W_SAMPLER_LOST',
+  /** A source map was found but could not be read or parsed; that file is reported as compiled. */
+  SOURCE_MAP_UNREADABLE: 'HEAPWATCH_W_SOURCE_MAP_UNREADABLE',
+} as const;
+
+export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
+
+/** The one error class heapwatch throws; `code` tells which problem it is. */
+export class HeapwatchError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HeapwatchError';
+    this.code = code;
+  }
+}
+
+const warned = new Set<string>();
+
+/**
+ * Emits a coded warning once per process for each `code` + `key`: the same soft problem met at
+ * every tick must not flood the host's stderr.
+ */
+export function warnOnce(code: WarningCode, message: string, key = ''): void {
+  const id = `${code}\0${key}`;
+  if (warned.has(id)) return;
+  warned.add(id);
+  process.emitWarning(message, { code, type: 'HeapwatchWarning' });
+}

@@ -1,0 +1,17 @@
+export { startSampling, stopSampling, isSampling } from './v8/sampler.js';
+export type { SamplingOptions } from './v8/sampler.js';
+export { takeSnapshot } from './take-snapshot.js';
+export { Snapshot } from './snapshot/snapshot.js';
+export type { UnattributedMemory } from './snapshot/snapshot.js';
+export { Statistic, StatisticDiff } from './snapshot/statistic.js';
+export { Traceback } from './snapshot/traceback.js';
+export type { TracebackFormatOptions } from './snapshot/traceback.js';
+export { Filter } from './snapshot/filter.js';
+export type { FilterOptions } from './snapshot/filter.js';
+export type { Frame } from './snapshot/frame.js';
+export type { GroupBy } from './snapshot/group.js';
+export type { Trace } from './snapshot/trace.js';
+export type { ReaderName } from './v8/profile.js';
+export { HeapwatchError, ErrorCode, WarningCode } from './errors.js';
+export { formatSize } from './format/size.js';
+export { defaults } from './options/defaults.js';

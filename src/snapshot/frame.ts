@@ -1,0 +1,52 @@
+import { fileURLToPath } from 'node:url';
+import { displayPath } from '../format/path.js';
+
+/**
+ * One function on an allocation stack. V8 records functions, not statements: `line` and
+ * `column` are where the function is declared, and a callee that TurboFan inlined is charged to
+ * its caller's frame.
+ */
+export interface Frame {
+  /** Function name; `(anonymous)` for anonymous functions. */
+  readonly functionName: string;
+  /**
+   * Absolute path of the script (or of its original source, when a source map resolved it),
+   * `node:*` for Node's internals, or empty for V8 built-ins.
+   */
+  readonly file: string;
+  /** 1-based line of the function's declaration; 0 when unknown (built-ins). */
+  readonly line: number;
+  /** 1-based column of the function's declaration; 0 when unknown (built-ins). */
+  readonly column: number;
+}
+
+/** A V8 script name as a file: `file://` URLs become paths; the rest (`node:*`, paths, '') stays. */
+export function scriptNameToFile(scriptName: string): string {
+  if (!scriptName.startsWith('file://')) return scriptName;
+  try {
+    return fileURLToPath(scriptName);
+  } catch {
+    return scriptName;
+  }
+}
+
+/**
+ * Whether a frame is user code: anything with a script that is not Node's own. Built-ins (no
+ * script) and `node:*` internals are skipped when choosing a site, so `Buffer#toString` inside
+ * `node:buffer` is charged to the user function that called it. Dependencies under
+ * `node_modules` are user code: a leak inside a library is reported at the library's function.
+ */
+export function isUserFrame(frame: Frame): boolean {
+  return frame.file !== '' && !frame.file.startsWith('node:');
+}
+
+/** A key that identifies a frame: two frames with the same key are the same function. */
+export function frameKey(frame: Frame): string {
+  return `${frame.file}:${frame.line}:${frame.column}:${frame.functionName}`;
+}
+
+/** `getData (examples/tracemalloc.mjs:9:17)`; built-ins print `(<builtin>)`. */
+export function formatFrame(frame: Frame, cwd?: string): string {
+  if (frame.file === '') return `${frame.functionName} (<builtin>)`;
+  return `${frame.functionName} (${displayPath(frame.file, cwd)}:${frame.line}:${frame.column})`;
+}

@@ -1,0 +1,31 @@
+import type { RawProfile } from '../v8/profile.js';
+import { Snapshot } from './snapshot.js';
+import type { SourceMapResolver } from './source-map.js';
+import { tracesFromProfile } from './trace.js';
+
+/** The parts of `process.memoryUsage()` a snapshot keeps (bytes). */
+export interface MemoryReading {
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
+
+/** Builds a snapshot from one read of the sampler and the memory usage read beside it. */
+export function snapshotFromProfile(
+  profile: RawProfile,
+  memory: MemoryReading,
+  timestamp: number,
+  resolver?: SourceMapResolver,
+): Snapshot {
+  return new Snapshot(
+    {
+      traces: tracesFromProfile(profile.root),
+      samplingIntervalBytes: profile.samplingIntervalBytes,
+      reader: profile.reader,
+      timestamp,
+      heapUsedBytes: memory.heapUsed,
+      unattributed: { externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers },
+    },
+    resolver,
+  );
+}

@@ -1,0 +1,62 @@
+import { displayPath } from '../format/path.js';
+import type { Frame } from './frame.js';
+import { formatFrame, frameKey, isUserFrame } from './frame.js';
+
+/** Options of {@link Traceback.format}. */
+export interface TracebackFormatOptions {
+  /** Keep only this many frames, counted from the most recent call. Default: all. */
+  readonly limit?: number;
+  /**
+   * `true` prints the allocating function first, like a Node stack trace; `false` prints the
+   * outermost call first, like Python's tracebacks and `tracemalloc`'s `format()`. Default: `true`.
+   */
+  readonly mostRecentFirst?: boolean;
+  /** Paths under this directory are printed relative to it. Default: `process.cwd()`. */
+  readonly cwd?: string;
+}
+
+/** The index of the innermost frame of user code, or 0 when the stack holds none. */
+function findSiteIndex(frames: readonly Frame[]): number {
+  const index = frames.findIndex(isUserFrame);
+  return index === -1 ? 0 : index;
+}
+
+/**
+ * The stack of one allocation. `frames[0]` is the innermost frame (where V8 saw the allocation,
+ * often a built-in), the last frame is the outermost call — the order of a JavaScript
+ * `Error#stack`. The *site* is the innermost frame of user code.
+ */
+export class Traceback {
+  readonly frames: readonly Frame[];
+  /** Index into {@link frames} of the allocation site. */
+  readonly siteIndex: number;
+
+  constructor(frames: readonly Frame[], siteIndex = findSiteIndex(frames)) {
+    this.frames = frames;
+    this.siteIndex = siteIndex;
+  }
+
+  /** The allocation site: the innermost frame of user code (or the innermost frame, when there is none). */
+  get site(): Frame {
+    return this.frames[this.siteIndex] ?? UNKNOWN_FRAME;
+  }
+
+  /** Identifies the whole stack. */
+  get key(): string {
+    return this.frames.map(frameKey).join('\n');
+  }
+
+  /** One line per frame, `getData (examples/tracemalloc.mjs:9:17)`, most recent call first by default. */
+  format(options: TracebackFormatOptions = {}): string[] {
+    const { limit = this.frames.length, mostRecentFirst = true, cwd } = options;
+    const lines = this.frames.slice(0, Math.max(0, limit)).map((frame) => formatFrame(frame, cwd));
+    return mostRecentFirst ? lines : lines.reverse();
+  }
+
+  /** `file:line` of the site, as `str(traceback)` in tracemalloc. */
+  toString(): string {
+    return `${displayPath(this.site.file)}:${this.site.line}`;
+  }
+}
+
+const UNKNOWN_FRAME: Frame = Object.freeze({ functionName: '(unknown)', file: '', line: 0, column: 0 });

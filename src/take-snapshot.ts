@@ -1,0 +1,13 @@
+import { snapshotFromProfile } from './snapshot/from-profile.js';
+import type { Snapshot } from './snapshot/snapshot.js';
+import { readProfile } from './v8/sampler.js';
+
+/**
+ * Reads the sampler's live allocations into a {@link Snapshot}, like `tracemalloc.take_snapshot()`.
+ * Throws `HEAPWATCH_ERR_NOT_SAMPLING` before `startSampling()`, and `HEAPWATCH_ERR_SAMPLER_LOST`
+ * when another client stopped or restarted the sampler since the last read.
+ */
+export function takeSnapshot(): Snapshot {
+  const profile = readProfile();
+  return snapshotFromProfile(profile, process.memoryUsage(), Date.now());
+}

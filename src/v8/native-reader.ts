@@ -1,0 +1,68 @@
+import { createRequire } from 'node:module';
+import type { HeapProfileReader } from './reader.js';
+import { SamplerStoppedError } from './reader.js';
+import type { ProfileNode } from './profile.js';
+import { profileMatchesInterval } from './interval-check.js';
+
+/** The part of `@datadog/pprof`'s `heap` namespace heapwatch uses. */
+interface DatadogHeap {
+  start(intervalBytes: number, stackDepth: number): void;
+  stop(): void;
+  v8Profile(): ProfileNode;
+}
+
+/**
+ * Loads `@datadog/pprof` (an optional dependency: prebuilt binaries, nothing to compile). Returns
+ * the reason it could not be loaded instead of throwing, so the caller can fall back.
+ */
+function loadDatadogHeap(): DatadogHeap | Error {
+  try {
+    const require = createRequire(import.meta.url);
+    const pprof = require('@datadog/pprof') as { heap?: DatadogHeap };
+    if (typeof pprof.heap?.v8Profile !== 'function') return new Error('@datadog/pprof has no heap.v8Profile()');
+    return pprof.heap;
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+let loaded: DatadogHeap | Error | undefined;
+
+/**
+ * The native reader: reads the live profile without forcing a GC. `@datadog/pprof`'s lines and
+ * columns are already 1-based, and its tree has the {@link ProfileNode} shape, so it is returned as is.
+ */
+export function createNativeReader(): HeapProfileReader | Error {
+  loaded ??= loadDatadogHeap();
+  if (loaded instanceof Error) return loaded;
+  const heap = loaded;
+  let samplingIntervalBytes = 0;
+  return {
+    name: 'native',
+    start(intervalBytes, stackDepth) {
+      samplingIntervalBytes = intervalBytes;
+      // @datadog/pprof keeps its own "enabled" flag and throws if it is set; after another client
+      // stopped the sampler behind its back the flag is stale, so clear it first.
+      heap.stop();
+      heap.start(intervalBytes, stackDepth);
+    },
+    stop() {
+      heap.stop();
+    },
+    read() {
+      let root: ProfileNode;
+      try {
+        root = heap.v8Profile();
+      } catch (error) {
+        // V8 returns no profile when the sampler is off; the addon reports it as this message.
+        const message = error instanceof Error ? error.message : String(error);
+        if (/not enabled/i.test(message)) throw new SamplerStoppedError('the V8 sampling heap profiler was stopped');
+        throw error;
+      }
+      if (!profileMatchesInterval(root, samplingIntervalBytes)) {
+        throw new SamplerStoppedError('the V8 sampling heap profiler was restarted with another interval');
+      }
+      return root;
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import type { SamplingHeapProfile } from '../src/v8/inspector-reader.js';
+import type { ProfileNode } from '../src/v8/profile.js';
+
+/** The repository root; tests are compiled into .test-build/test/. */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+
+function readRecording(name: string): unknown {
+  const text = readFileSync(`${repoRoot}/test/fixtures/profiles/${name}`, 'utf8')
+    .replaceAll('file://<root>', pathToFileURL(repoRoot).href)
+    .replaceAll('<root>', repoRoot);
+  return JSON.parse(text);
+}
+
+interface Memory {
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** A profile recorded from @datadog/pprof by test/fixtures/record-profiles.mjs. */
+export function recordedNative(name: 'before' | 'after'): { root: ProfileNode; samplingIntervalBytes: number; memory: Memory } {
+  return readRecording(`native-${name}.json`) as { root: ProfileNode; samplingIntervalBytes: number; memory: Memory };
+}
+
+/** A DevTools protocol profile recorded from node:inspector by test/fixtures/record-profiles.mjs. */
+export function recordedInspector(name: 'before' | 'after'): {
+  profile: SamplingHeapProfile;
+  samplingIntervalBytes: number;
+  memory: Memory;
+} {
+  return readRecording(`inspector-${name}.json`) as { profile: SamplingHeapProfile; samplingIntervalBytes: number; memory: Memory };
+}
+
+/** Path of the recorded workload, as frames name it. */
+export const workloadFile = `${repoRoot}/test/fixtures/workload.mjs`;
+
+/** Runs `node args…` in the repository root and returns its standard output. */
+export async function runNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout;
+}
