@@ -104,16 +104,13 @@ export function fromInspectorProfile(
 
 /**
  * Whether the sampler was restarted since the previous read. Ordinals are unique and increasing
- * over one sampler's life, so a sample still alive now whose ordinal is not above the previous
- * read's highest must have been in the previous read. A restarted sampler counts from 1 again,
- * and its samples break that rule.
+ * over one sampler's life, so a sample alive now whose ordinal is not above the previous read's
+ * highest must have been in the previous read, with the same size. A restarted sampler counts
+ * from 1 again: its samples reuse old ordinals, for other objects (and, at another interval,
+ * other scaled sizes). V8 forced a GC before both reads, so no dead sample blurs this.
  */
-function restartedSince(previous: ReadonlySet<number>, previousHighest: number, samples: InspectorSample[]): boolean {
-  let strangers = 0;
-  for (const { ordinal } of samples) {
-    if (ordinal <= previousHighest && !previous.has(ordinal) && ++strangers >= 2) return true;
-  }
-  return false;
+function restartedSince(previous: ReadonlyMap<number, number>, previousHighest: number, samples: InspectorSample[]): boolean {
+  return samples.some(({ ordinal, size }) => ordinal <= previousHighest && previous.get(ordinal) !== size);
 }
 
 /**
@@ -123,7 +120,8 @@ function restartedSince(previous: ReadonlySet<number>, previousHighest: number, 
 export function createInspectorReader(): HeapProfileReader {
   let session: Session | undefined;
   let samplingIntervalBytes = 0;
-  let ordinals = new Set<number>();
+  // ordinal -> scaled bytes of the samples alive at the previous read
+  let ordinals = new Map<number, number>();
   let highestOrdinal = 0;
   const sizeCache = new Map<number, number>();
   return {
@@ -134,7 +132,7 @@ export function createInspectorReader(): HeapProfileReader {
         session.connect();
       }
       samplingIntervalBytes = intervalBytes;
-      ordinals = new Set();
+      ordinals = new Map();
       highestOrdinal = 0;
       sizeCache.clear();
       postSync(session, 'HeapProfiler.startSampling', { samplingInterval: intervalBytes });
@@ -162,7 +160,7 @@ export function createInspectorReader(): HeapProfileReader {
       if (restartedSince(ordinals, highestOrdinal, profile.samples)) {
         throw new SamplerStoppedError('the V8 sampling heap profiler was restarted by another client');
       }
-      ordinals = new Set(profile.samples.map((sample) => sample.ordinal));
+      ordinals = new Map(profile.samples.map((sample) => [sample.ordinal, sample.size]));
       highestOrdinal = profile.samples.reduce((highest, sample) => Math.max(highest, sample.ordinal), highestOrdinal);
       return fromInspectorProfile(profile, samplingIntervalBytes, sizeCache);
     },

@@ -48,7 +48,11 @@ for (const reader of ['native', 'inspector'] as const) {
     assert.equal(report.site.file, tsSource);
     assert.equal(report.site.line, REMEMBER_TS_LINE);
     assert.match(report.line, /^test\/fixtures\/leaky-service\.ts:18: size=/);
-    assert.match(report.traceback[0] ?? '', /^remember \(test\/fixtures\/leaky-service\.ts:18:\d+\)$/);
+    // The innermost frames may be built-ins (`repeat`); the site's frame is mapped too.
+    assert.ok(
+      report.traceback.some((line) => /^remember \(test\/fixtures\/leaky-service\.ts:18:\d+\)$/.test(line)),
+      report.traceback.join('\n'),
+    );
   });
 }
 
