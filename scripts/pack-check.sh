@@ -21,6 +21,22 @@ for reader in native inspector; do
   echo "$out" | grep -q '^  run (examples/tracemalloc.mjs:18:'
 done
 
+# Where @datadog/pprof is not installed (or cannot load), 'auto' falls back to the inspector with a
+# coded warning, and 'native' is refused with a coded error.
+mkdir "$work/no-native" && cd "$work/no-native"
+printf '{ "name": "consumer-without-native", "private": true, "type": "module" }\n' > package.json
+npm install --no-audit --no-fund --omit=optional "$work/$tarball" >/dev/null
+[[ ! -e node_modules/@datadog/pprof ]]
+mkdir examples && cp "$root/examples/tracemalloc.mjs" examples/
+node --expose-gc examples/tracemalloc.mjs >out.txt 2>err.txt
+head -2 out.txt
+grep -q '^\[ Top 5 differences, inspector reader \]$' out.txt
+grep -q 'HEAPWATCH_W_NATIVE_UNAVAILABLE' err.txt
+if node examples/tracemalloc.mjs --reader=native >/dev/null 2>err.txt; then echo "reader 'native' should have been refused"; exit 1; fi
+grep -q "HEAPWATCH_ERR_NATIVE_UNAVAILABLE" err.txt
+echo "without @datadog/pprof: falls back to the inspector, refuses 'native' with HEAPWATCH_ERR_NATIVE_UNAVAILABLE"
+cd "$work/app"
+
 cat > consumer.ts <<'TS'
 import { Filter, startSampling, takeSnapshot, type StatisticDiff } from 'heapwatch';
 startSampling({ samplingIntervalBytes: 65536, reader: 'auto' });
