@@ -9,4 +9,14 @@ export const defaults = Object.freeze({
   stackDepth: 64,
   /** Which reader drives V8's sampler: the native one when it loads, else the inspector. */
   reader: 'auto' as 'auto' | 'native' | 'inspector',
+  /** Time between two readings of the sampler by the monitor (milliseconds). */
+  intervalMs: 10_000,
+  /** Span of readings over which growth is judged (milliseconds). */
+  windowMs: 300_000,
+  /** Growth over the window that makes a site a leak suspect (bytes). */
+  growthThresholdBytes: 8 * 1024 * 1024,
+  /** Sites listed in a leak record's `top` and labelled in metrics (sites). */
+  topSites: 10,
+  /** Sites whose series the monitor keeps; the largest are kept (sites). */
+  maxTrackedSites: 2_000,
 });

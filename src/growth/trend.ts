@@ -1,0 +1,82 @@
+import { mannKendallIncreasingP, median } from './robust.js';
+
+/** What the detector needs to judge a series. */
+export interface TrendOptions {
+  /** Growth over the window that makes a site a suspect (bytes). */
+  readonly growthThresholdBytes: number;
+  /** The sampler's mean interval (bytes): it sets the noise of every estimate. */
+  readonly samplingIntervalBytes: number;
+}
+
+/** The judgement of one site's series over a full window. */
+export interface TrendAssessment {
+  /** Median of the last quarter minus median of the first quarter (bytes). */
+  readonly growthBytes: number;
+  /** Medians of the four quarters of the window, oldest first (bytes). */
+  readonly quarterMedians: readonly [number, number, number, number];
+  /** One-sided Mann–Kendall p-value for an increasing trend. */
+  readonly pValue: number;
+  /** The sampling noise of the latest level: about sqrt(bytes × samplingIntervalBytes). */
+  readonly noiseBytes: number;
+  /** Whether the series shows a sustained rise past the threshold (see {@link assessTrend}). */
+  readonly rising: boolean;
+}
+
+/** p-value below which the rise is a trend, not chance. */
+export const TREND_P_VALUE = 0.01;
+/** The last two quarter-to-quarter steps must each be at least this share of the threshold. */
+const MIN_STEP_SHARE = 1 / 8;
+/** Growth must stand this many noise deviations above the sampling noise. */
+const NOISE_DEVIATIONS = 3;
+
+/**
+ * Medians of the first quarter, the two halves of the middle, and the last quarter of a series of
+ * at least 4 values. The outer quarters are as long as each other, so growth is not biased.
+ */
+export function medianOfQuarters(values: readonly number[]): [number, number, number, number] {
+  const quarter = Math.max(1, Math.floor(values.length / 4));
+  const middle = values.slice(quarter, values.length - quarter);
+  const half = Math.max(1, Math.floor(middle.length / 2));
+  return [
+    median(values.slice(0, quarter)),
+    median(middle.slice(0, half)),
+    median(middle.length > half ? middle.slice(half) : middle),
+    median(values.slice(values.length - quarter)),
+  ];
+}
+
+/** Growth of a series the way the detector measures it: last quarter's median minus the first's. */
+export function quarterGrowth(values: readonly number[]): number {
+  const [first, , , last] = medianOfQuarters(values);
+  return last - first;
+}
+
+/**
+ * Judges whether a site's live bytes rise in a sustained way over the window. A series is
+ * *rising* when all of these hold:
+ * 1. it grew by at least `growthThresholdBytes` from the first quarter's median to the last's
+ *    (medians: one spike moves nothing);
+ * 2. that growth is at least 3 × the sampling noise sqrt(bytes × samplingIntervalBytes), so a
+ *    steady site whose estimate wanders is not a suspect;
+ * 3. it still grows in the later part of the window: the steps from the second to the third and
+ *    from the third to the fourth quarter are both positive (at least 1/8 of the threshold). A
+ *    cache that warmed up and levelled off, a one-time step, a queue that filled and stopped fail
+ *    this;
+ * 4. the Mann–Kendall test finds an increasing trend at p < 0.01: a sawtooth (a batch that builds
+ *    and drops) has as many falling pairs as rising ones.
+ */
+export function assessTrend(bytes: readonly number[], options: TrendOptions): TrendAssessment {
+  const quarterMedians = medianOfQuarters(bytes);
+  const [q1, q2, q3, q4] = quarterMedians;
+  const growthBytes = q4 - q1;
+  const noiseBytes = Math.sqrt(Math.max(q4, 0) * options.samplingIntervalBytes);
+  const minStep = options.growthThresholdBytes * MIN_STEP_SHARE;
+  const candidate =
+    growthBytes >= options.growthThresholdBytes &&
+    growthBytes >= NOISE_DEVIATIONS * noiseBytes &&
+    q3 - q2 >= minStep &&
+    q4 - q3 >= minStep;
+  // The rank test is the costliest part: only for series that passed the cheap checks.
+  const pValue = candidate ? mannKendallIncreasingP(bytes) : 1;
+  return { growthBytes, quarterMedians, pValue, noiseBytes, rising: candidate && pValue < TREND_P_VALUE };
+}

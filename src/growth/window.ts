@@ -1,0 +1,125 @@
+import type { Statistic } from '../snapshot/statistic.js';
+
+/** The readings of one site over the window, oldest first. */
+export interface SiteSeries {
+  readonly key: string;
+  /** Estimated live bytes per reading. */
+  readonly bytes: readonly number[];
+  /** Estimated live objects per reading. */
+  readonly counts: readonly number[];
+  /** When each reading was taken (ms since the epoch). */
+  readonly timestamps: readonly number[];
+  /** The site's statistic at the latest reading (its traceback, site frame, size and count). */
+  readonly latest: Statistic | undefined;
+}
+
+interface TrackedSite {
+  readonly bytes: Float64Array;
+  readonly counts: Float64Array;
+  /** Index of the first reading taken while this site was tracked. */
+  readonly firstReading: number;
+  latest: Statistic | undefined;
+}
+
+/**
+ * A bounded window of readings: the last `capacity` readings, for at most `maxSites` sites. Memory
+ * is capacity × maxSites × 16 bytes at most. Sites are admitted largest first; when the cap is
+ * reached, the smallest unprotected sites are dropped and their history forgotten.
+ */
+export class GrowthWindow {
+  private readonly timestamps: Float64Array;
+  private readonly sites = new Map<string, TrackedSite>();
+  /** Readings pushed so far; the next one goes to slot `readings % capacity`. */
+  private readings = 0;
+  /** Sites dropped (never admitted or evicted) because of the cap, since the start. */
+  droppedSites = 0;
+
+  constructor(
+    readonly capacity: number,
+    readonly maxSites: number,
+  ) {
+    this.timestamps = new Float64Array(capacity);
+  }
+
+  get size(): number {
+    return this.sites.size;
+  }
+
+  /**
+   * Adds one reading: every site's statistic at `timestamp`. Tracked sites missing from it hold
+   * nothing now (0 bytes). `protect` tells which sites must not be evicted (current suspects).
+   */
+  push(timestamp: number, statistics: readonly Statistic[], protect: (key: string) => boolean): void {
+    const slot = this.readings % this.capacity;
+    this.timestamps[slot] = timestamp;
+    const byKey = new Map<string, Statistic>();
+    for (const stat of statistics) byKey.set(stat.key, stat);
+
+    for (const [key, site] of this.sites) {
+      const stat = byKey.get(key);
+      site.bytes[slot] = stat?.size ?? 0;
+      site.counts[slot] = stat?.count ?? 0;
+      if (stat) site.latest = stat;
+    }
+    // `statistics` is sorted largest first: admit new sites in that order while there is room,
+    // then make room for larger newcomers by evicting the smallest unprotected sites.
+    let evictable: Array<[string, TrackedSite]> | undefined;
+    for (const stat of statistics) {
+      if (this.sites.has(stat.key)) continue;
+      if (this.sites.size >= this.maxSites) {
+        evictable ??= [...this.sites].filter(([key]) => !protect(key)).sort((a, b) => (b[1].bytes[slot] as number) - (a[1].bytes[slot] as number));
+        const smallest = evictable.at(-1);
+        if (!smallest || (smallest[1].bytes[slot] as number) >= stat.size) {
+          this.droppedSites++;
+          continue;
+        }
+        evictable.pop();
+        this.sites.delete(smallest[0]);
+        this.droppedSites++;
+      }
+      const site: TrackedSite = {
+        bytes: new Float64Array(this.capacity),
+        counts: new Float64Array(this.capacity),
+        firstReading: this.readings,
+        latest: stat,
+      };
+      site.bytes[slot] = stat.size;
+      site.counts[slot] = stat.count;
+      this.sites.set(stat.key, site);
+    }
+    // Forget sites that have held nothing for a whole window.
+    for (const [key, site] of this.sites) {
+      if (this.readings - site.firstReading >= this.capacity && site.bytes.every((b) => b === 0) && !protect(key)) {
+        this.sites.delete(key);
+      }
+    }
+    this.readings++;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.sites.keys();
+  }
+
+  /** Whether the site has been tracked for a whole window (no verdict before that). */
+  isFull(key: string): boolean {
+    const site = this.sites.get(key);
+    return site !== undefined && this.readings - site.firstReading >= this.capacity;
+  }
+
+  /** The site's readings, oldest first: the whole window, or as much as was tracked. */
+  series(key: string): SiteSeries | undefined {
+    const site = this.sites.get(key);
+    if (!site) return undefined;
+    const length = Math.min(this.capacity, this.readings - site.firstReading);
+    const bytes: number[] = [];
+    const counts: number[] = [];
+    const timestamps: number[] = [];
+    for (let reading = this.readings - length; reading < this.readings; reading++) {
+      const slot = reading % this.capacity;
+      bytes.push(site.bytes[slot] as number);
+      counts.push(site.counts[slot] as number);
+      timestamps.push(this.timestamps[slot] as number);
+    }
+    return { key, bytes, counts, timestamps, latest: site.latest };
+  }
+}

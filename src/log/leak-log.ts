@@ -1,0 +1,102 @@
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { displayPath } from '../format/path.js';
+import { formatSize } from '../format/size.js';
+import type { Frame } from '../snapshot/frame.js';
+import type { StatisticDiff } from '../snapshot/statistic.js';
+import type { Traceback } from '../snapshot/traceback.js';
+
+/** What the monitor knows of one site at one reading. */
+export interface SiteReport {
+  /** Identifies the site: `file:line:column:function`. */
+  readonly key: string;
+  /** The allocating function, source-mapped. */
+  readonly site: Frame;
+  /** The stack that holds the most of the site's bytes, source-mapped. */
+  readonly traceback: Traceback;
+  /** Estimated live bytes at the latest reading. */
+  readonly liveBytes: number;
+  /** Estimated live objects at the latest reading. */
+  readonly count: number;
+  /** Growth over the window: last quarter's median minus first quarter's (bytes). */
+  readonly growthBytes: number;
+  /** Whether the detector suspects the site. */
+  readonly suspected: boolean;
+  /** When the suspicion was raised (ms since the epoch), while suspected. */
+  readonly suspectedSince: number | undefined;
+}
+
+/** The site as log records carry it: greppable, relative path when under the working directory. */
+function siteFields(site: Frame) {
+  return { function: site.functionName, file: displayPath(site.file), line: site.line, column: site.column };
+}
+
+/** `getData (src/store.ts:12)`: how a site reads in a message. */
+export function describeSite(site: Frame): string {
+  return `${site.functionName} (${displayPath(site.file)}:${site.line})`;
+}
+
+/**
+ * Writes heapwatch's records through a child of the application's pino logger, under the owned
+ * key `heapwatch`. One record when a site becomes a suspect (level warn, with the traceback
+ * snapshot), one when the suspicion ends (info); failures of the background work once per cause.
+ */
+export class LeakLog {
+  private readonly logger: Logger | undefined;
+  private readonly failuresLogged = new Set<string>();
+
+  constructor(logger: Logger | false | undefined) {
+    if (logger === false) return;
+    this.logger = (logger ?? pino()).child({ module: 'heapwatch' });
+  }
+
+  suspected(report: SiteReport, top: readonly StatisticDiff[], windowMs: number): void {
+    this.logger?.warn(
+      {
+        heapwatch: {
+          event: 'leak-suspected',
+          site: siteFields(report.site),
+          growthBytes: report.growthBytes,
+          windowMs,
+          liveBytes: report.liveBytes,
+          count: report.count,
+          traceback: report.traceback.format(),
+          top: top.map(String),
+        },
+      },
+      `heapwatch: leak suspected at ${describeSite(report.site)}: ` +
+        `${formatSize(report.growthBytes, true)} in ${Math.round(windowMs / 1000)} s, ${formatSize(report.liveBytes)} live`,
+    );
+  }
+
+  cleared(report: SiteReport, windowMs: number, now: number): void {
+    this.logger?.info(
+      {
+        heapwatch: {
+          event: 'leak-cleared',
+          site: siteFields(report.site),
+          growthBytes: report.growthBytes,
+          windowMs,
+          liveBytes: report.liveBytes,
+          count: report.count,
+          suspectedForMs: report.suspectedSince === undefined ? 0 : now - report.suspectedSince,
+        },
+      },
+      `heapwatch: leak suspicion cleared at ${describeSite(report.site)}: ` +
+        `${formatSize(report.growthBytes, true)} in ${Math.round(windowMs / 1000)} s, ${formatSize(report.liveBytes)} live`,
+    );
+  }
+
+  /** Logs a failed reading once per cause (error code, else message): the next tick tries again. */
+  failed(error: unknown): void {
+    const code = (error as { code?: unknown } | null)?.code;
+    const message = error instanceof Error ? error.message : String(error);
+    const cause = typeof code === 'string' ? code : message;
+    if (this.failuresLogged.has(cause) || this.failuresLogged.size >= 100) return;
+    this.failuresLogged.add(cause);
+    this.logger?.error(
+      { heapwatch: { event: 'reading-failed', code: typeof code === 'string' ? code : undefined, error: message } },
+      `heapwatch: reading the heap profile failed (${message}); retrying at the next interval`,
+    );
+  }
+}

@@ -1,0 +1,111 @@
+import type { Logger } from 'pino';
+import { defaults } from '../options/defaults.js';
+import {
+  integerOption,
+  invalidOption,
+  objectOption,
+  oneOfOption,
+  rejectUnknownKeys,
+  stringArrayOption,
+} from '../options/validate.js';
+import { Filter } from '../snapshot/filter.js';
+
+/** Options of {@link createHeapMonitor}; every one is optional. */
+export interface HeapMonitorOptions {
+  /** Time between two readings of the sampler (milliseconds). Default: 10000. */
+  readonly intervalMs?: number;
+  /** Span of readings over which growth is judged (milliseconds), 4 to 120 intervals. Default: 300000. */
+  readonly windowMs?: number;
+  /** Growth over the window that makes a site a leak suspect (bytes). Default: 8388608 (8 MiB). */
+  readonly growthThresholdBytes?: number;
+  /** Mean bytes between two samples (bytes). Default: 524288 (512 KiB). */
+  readonly samplingIntervalBytes?: number;
+  /** Sites listed in a leak record's `top` (and labelled in metrics). Default: 10. */
+  readonly topSites?: number;
+  /** Sites whose series are kept; the largest win (sites). Default: 2000. */
+  readonly maxTrackedSites?: number;
+  /**
+   * A pino logger: heapwatch logs through a child of it. `false` logs nothing. Default: a pino
+   * logger writing to standard output.
+   */
+  readonly logger?: Logger | false;
+  /** Only sites whose file matches one of these globs are watched. Default: all. */
+  readonly include?: readonly string[];
+  /** Sites whose file matches one of these globs are not watched. Default: none. */
+  readonly exclude?: readonly string[];
+  /** Reader of V8's sampler, as for `startSampling()`. Default: `'auto'`. */
+  readonly reader?: 'auto' | 'native' | 'inspector';
+}
+
+export interface ResolvedMonitorOptions {
+  readonly intervalMs: number;
+  readonly windowMs: number;
+  readonly growthThresholdBytes: number;
+  readonly samplingIntervalBytes: number;
+  readonly topSites: number;
+  readonly maxTrackedSites: number;
+  readonly logger: Logger | false | undefined;
+  readonly filters: readonly Filter[];
+  readonly reader: 'auto' | 'native' | 'inspector';
+  /** Readings per window. */
+  readonly windowReadings: number;
+}
+
+export const MONITOR_OPTION_NAMES = [
+  'intervalMs',
+  'windowMs',
+  'growthThresholdBytes',
+  'samplingIntervalBytes',
+  'topSites',
+  'maxTrackedSites',
+  'logger',
+  'include',
+  'exclude',
+  'reader',
+] as const;
+
+const MAX_WINDOW_READINGS = 120;
+
+function loggerOption(value: unknown): Logger | false | undefined {
+  if (value === undefined || value === false) return value;
+  const candidate = value as Partial<Logger> | null;
+  if (typeof candidate !== 'object' || candidate === null || typeof candidate.child !== 'function' || typeof candidate.warn !== 'function') {
+    throw invalidOption('logger', 'a pino logger (an object with child() and warn()) or false', value);
+  }
+  return value as Logger;
+}
+
+/** Validates the monitor's options once, at construction; each error names the option. */
+export function resolveMonitorOptions(options: unknown, known: readonly string[] = MONITOR_OPTION_NAMES): ResolvedMonitorOptions {
+  const given = objectOption('options', options) as Record<string, unknown>;
+  rejectUnknownKeys(given, known, 'heapwatch');
+  const intervalMs = integerOption('intervalMs', given.intervalMs ?? defaults.intervalMs, 10, 3_600_000);
+  const windowMs = integerOption('windowMs', given.windowMs ?? defaults.windowMs, 1, 86_400_000);
+  const windowReadings = Math.floor(windowMs / intervalMs) + 1;
+  if (windowReadings < 5 || windowReadings > MAX_WINDOW_READINGS + 1) {
+    throw invalidOption(
+      'windowMs',
+      `between 4 and ${MAX_WINDOW_READINGS} times intervalMs (${4 * intervalMs} to ${MAX_WINDOW_READINGS * intervalMs})`,
+      windowMs,
+    );
+  }
+  const include = given.include === undefined ? [] : stringArrayOption('include', given.include);
+  const exclude = given.exclude === undefined ? [] : stringArrayOption('exclude', given.exclude);
+  return {
+    intervalMs,
+    windowMs,
+    windowReadings,
+    growthThresholdBytes: integerOption('growthThresholdBytes', given.growthThresholdBytes ?? defaults.growthThresholdBytes, 1),
+    samplingIntervalBytes: integerOption(
+      'samplingIntervalBytes',
+      given.samplingIntervalBytes ?? defaults.samplingIntervalBytes,
+      1,
+      2 ** 31 - 1,
+    ),
+    topSites: integerOption('topSites', given.topSites ?? defaults.topSites, 1, 1000),
+    maxTrackedSites: integerOption('maxTrackedSites', given.maxTrackedSites ?? defaults.maxTrackedSites, 1, 100_000),
+    logger: loggerOption(given.logger),
+    filters: [...include.map((glob) => new Filter(true, glob)), ...exclude.map((glob) => new Filter(false, glob))],
+    reader: oneOfOption('reader', given.reader ?? defaults.reader, ['auto', 'native', 'inspector']),
+  };
+}

@@ -1,0 +1,37 @@
+// Runs one scenario with a real monitor and prints what it concluded as JSON:
+//   node test/scenarios/run-scenario.mjs "<scenario name>" <durationMs> [reader]
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { createHeapMonitor } from 'heapwatch';
+import { scenarios, STEP_MS } from './scenarios.mjs';
+
+const [name, durationArg = '14000', reader = 'native'] = process.argv.slice(2);
+const scenario = scenarios[name];
+if (!scenario) throw new Error(`no scenario "${name}"`);
+
+const records = [];
+const stream = new Writable({ write(chunk, _encoding, done) { records.push(JSON.parse(chunk)); done(); } });
+const monitor = createHeapMonitor({
+  intervalMs: 200,
+  windowMs: 4000,
+  growthThresholdBytes: 2 * 1024 * 1024,
+  samplingIntervalBytes: 32 * 1024,
+  reader,
+  logger: pino(stream),
+});
+const started = Date.now();
+const events = [];
+monitor.on('leak-suspected', (report) => events.push({ event: 'suspected', atMs: Date.now() - started, function: report.site.functionName, file: report.site.file, line: report.site.line }));
+monitor.on('leak-cleared', (report) => events.push({ event: 'cleared', atMs: Date.now() - started, function: report.site.functionName }));
+monitor.start();
+
+const driver = scenario.start();
+let i = 0;
+const timer = setInterval(() => driver(i++), STEP_MS);
+setTimeout(() => {
+  clearInterval(timer);
+  scenario.stop?.();
+  const stats = monitor.stats();
+  monitor.stop();
+  console.log(JSON.stringify({ name, events, records: records.filter((r) => r.heapwatch), stats, steps: i }));
+}, Number(durationArg));
