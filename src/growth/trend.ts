@@ -18,6 +18,8 @@ export interface TrendAssessment {
   readonly pValue: number;
   /** The sampling noise of the latest level: about sqrt(bytes × samplingIntervalBytes). */
   readonly noiseBytes: number;
+  /** Growth of all sites together over the window, measured the same way (bytes). */
+  readonly totalGrowthBytes: number;
   /** Whether the series shows a sustained rise past the threshold (see {@link assessTrend}). */
   readonly rising: boolean;
 }
@@ -28,6 +30,8 @@ export const TREND_P_VALUE = 0.01;
 const MIN_STEP_SHARE = 1 / 8;
 /** Growth must stand this many noise deviations above the sampling noise. */
 const NOISE_DEVIATIONS = 3;
+/** All sites together must grow by at least this share of the site's growth. */
+const MIN_TOTAL_SHARE = 0.5;
 
 /**
  * Medians of the first quarter, the two halves of the middle, and the last quarter of a series of
@@ -62,11 +66,15 @@ export function quarterGrowth(values: readonly number[]): number {
  *    from the third to the fourth quarter are both positive (at least 1/8 of the threshold). A
  *    cache that warmed up and levelled off, a one-time step, a queue that filled and stopped fail
  *    this;
- * 4. the Mann–Kendall test finds an increasing trend at p < 0.01: a sawtooth (a batch that builds
+ * 4. all sites together grew by at least half as much: when a cache warms up, its entries move
+ *    from the function that filled it to the handler that replaces them — the handler's site
+ *    grows while the total does not;
+ * 5. the Mann–Kendall test finds an increasing trend at p < 0.01: a sawtooth (a batch that builds
  *    and drops) has as many falling pairs as rising ones.
  */
-export function assessTrend(bytes: readonly number[], options: TrendOptions): TrendAssessment {
+export function assessTrend(bytes: readonly number[], totals: readonly number[], options: TrendOptions): TrendAssessment {
   const quarterMedians = medianOfQuarters(bytes);
+  const totalGrowthBytes = quarterGrowth(totals);
   const [q1, q2, q3, q4] = quarterMedians;
   const growthBytes = q4 - q1;
   const noiseBytes = Math.sqrt(Math.max(q4, 0) * options.samplingIntervalBytes);
@@ -75,8 +83,9 @@ export function assessTrend(bytes: readonly number[], options: TrendOptions): Tr
     growthBytes >= options.growthThresholdBytes &&
     growthBytes >= NOISE_DEVIATIONS * noiseBytes &&
     q3 - q2 >= minStep &&
-    q4 - q3 >= minStep;
+    q4 - q3 >= minStep &&
+    totalGrowthBytes >= MIN_TOTAL_SHARE * growthBytes;
   // The rank test is the costliest part: only for series that passed the cheap checks.
   const pValue = candidate ? mannKendallIncreasingP(bytes) : 1;
-  return { growthBytes, quarterMedians, pValue, noiseBytes, rising: candidate && pValue < TREND_P_VALUE };
+  return { growthBytes, quarterMedians, pValue, noiseBytes, totalGrowthBytes, rising: candidate && pValue < TREND_P_VALUE };
 }

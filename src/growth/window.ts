@@ -9,6 +9,8 @@ export interface SiteSeries {
   readonly counts: readonly number[];
   /** When each reading was taken (ms since the epoch). */
   readonly timestamps: readonly number[];
+  /** Estimated live bytes of all sites at each reading. */
+  readonly totals: readonly number[];
   /** The site's statistic at the latest reading (its traceback, site frame, size and count). */
   readonly latest: Statistic | undefined;
 }
@@ -28,6 +30,7 @@ interface TrackedSite {
  */
 export class GrowthWindow {
   private readonly timestamps: Float64Array;
+  private readonly totals: Float64Array;
   private readonly sites = new Map<string, TrackedSite>();
   /** Readings pushed so far; the next one goes to slot `readings % capacity`. */
   private readings = 0;
@@ -39,6 +42,12 @@ export class GrowthWindow {
     readonly maxSites: number,
   ) {
     this.timestamps = new Float64Array(capacity);
+    this.totals = new Float64Array(capacity);
+  }
+
+  /** When the latest reading was taken, or undefined before the first. */
+  get latestTimestamp(): number | undefined {
+    return this.readings === 0 ? undefined : this.timestamps[(this.readings - 1) % this.capacity];
   }
 
   get size(): number {
@@ -46,12 +55,14 @@ export class GrowthWindow {
   }
 
   /**
-   * Adds one reading: every site's statistic at `timestamp`. Tracked sites missing from it hold
-   * nothing now (0 bytes). `protect` tells which sites must not be evicted (current suspects).
+   * Adds one reading: every site's statistic at `timestamp`, and the total of all sites. Tracked
+   * sites missing from it hold nothing now (0 bytes). `protect` tells which sites must not be
+   * evicted (current suspects).
    */
-  push(timestamp: number, statistics: readonly Statistic[], protect: (key: string) => boolean): void {
+  push(timestamp: number, statistics: readonly Statistic[], totalBytes: number, protect: (key: string) => boolean): void {
     const slot = this.readings % this.capacity;
     this.timestamps[slot] = timestamp;
+    this.totals[slot] = totalBytes;
     const byKey = new Map<string, Statistic>();
     for (const stat of statistics) byKey.set(stat.key, stat);
 
@@ -106,20 +117,26 @@ export class GrowthWindow {
     return site !== undefined && this.readings - site.firstReading >= this.capacity;
   }
 
-  /** The site's readings, oldest first: the whole window, or as much as was tracked. */
-  series(key: string): SiteSeries | undefined {
+  /**
+   * The site's readings, oldest first: the whole window, or as much as was tracked; with `since`,
+   * only the readings taken at or after that time.
+   */
+  series(key: string, since = Number.NEGATIVE_INFINITY): SiteSeries | undefined {
     const site = this.sites.get(key);
     if (!site) return undefined;
     const length = Math.min(this.capacity, this.readings - site.firstReading);
     const bytes: number[] = [];
     const counts: number[] = [];
     const timestamps: number[] = [];
+    const totals: number[] = [];
     for (let reading = this.readings - length; reading < this.readings; reading++) {
       const slot = reading % this.capacity;
+      if ((this.timestamps[slot] as number) < since) continue;
       bytes.push(site.bytes[slot] as number);
       counts.push(site.counts[slot] as number);
       timestamps.push(this.timestamps[slot] as number);
+      totals.push(this.totals[slot] as number);
     }
-    return { key, bytes, counts, timestamps, latest: site.latest };
+    return { key, bytes, counts, timestamps, totals, latest: site.latest };
   }
 }

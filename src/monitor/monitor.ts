@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { GrowthWindow } from '../growth/window.js';
 import type { SiteSeries } from '../growth/window.js';
 import { SuspicionTracker } from '../growth/suspicion.js';
+import { cleanReadingsConfirm } from '../growth/confirmation.js';
 import { assessTrend, quarterGrowth } from '../growth/trend.js';
 import type { TrendAssessment } from '../growth/trend.js';
 import { LeakLog } from '../log/leak-log.js';
@@ -10,7 +11,7 @@ import type { SiteReport } from '../log/leak-log.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { compareDiffs, StatisticDiff } from '../snapshot/statistic.js';
 import { takeSnapshot } from '../take-snapshot.js';
-import { collectGarbage, onMajorGc } from '../v8/gc-events.js';
+import { onMajorGc, requestFullGc } from '../v8/gc-events.js';
 import { startSampling, stopSampling } from '../v8/sampler.js';
 import { resolveMonitorOptions } from './options.js';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from './options.js';
@@ -27,16 +28,12 @@ export interface MonitorStats {
   readonly trackedSites: number;
   /** Sites left out or evicted because of `maxTrackedSites`, since the start. */
   readonly droppedSites: number;
-  /** Full GCs heapwatch forced to confirm a suspicion (at most one per window). */
-  readonly forcedGcs: number;
+  /** Readings taken right after a full GC, which hold no garbage. */
+  readonly cleanReadings: number;
+  /** Full GCs heapwatch asked V8 for, to confirm a rising site (at most six per window). */
+  readonly requestedGcs: number;
   /** Suspicions raised since the start. */
   readonly suspicionsRaised: number;
-}
-
-/** A reading right after a major GC: sizes per site with no garbage in them. */
-interface CleanReading {
-  readonly timestamp: number;
-  readonly bytesBySite: ReadonlyMap<string, number>;
 }
 
 export interface HeapMonitorEvents {
@@ -47,22 +44,28 @@ export interface HeapMonitorEvents {
 /** See {@link createHeapMonitor}. */
 export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   readonly options: ResolvedMonitorOptions;
+  /** Every reading, one per tick. */
   private readonly window: GrowthWindow;
+  /** Readings with no garbage in them: right after a major GC, or every inspector reading. */
+  private readonly cleanWindow: GrowthWindow;
   private readonly tracker: SuspicionTracker;
   private readonly log: LeakLog;
   private timer: NodeJS.Timeout | undefined;
   private stopGcWatch: (() => void) | undefined;
   private ticking = false;
   private latest: Snapshot | undefined;
-  private clean: CleanReading | undefined;
-  private lastForcedGc = Number.NEGATIVE_INFINITY;
+  private lastRequestedGc = Number.NEGATIVE_INFINITY;
+  private gcInFlight = false;
+  /** Whether a site rises in the tick readings and waits for clean readings to confirm it. */
+  private wantsCleanReadings = false;
   private assessments = new Map<string, TrendAssessment>();
-  private counters = { readings: 0, readingErrors: 0, lastTickMs: 0, forcedGcs: 0, suspicionsRaised: 0 };
+  private counters = { readings: 0, readingErrors: 0, lastTickMs: 0, cleanReadings: 0, requestedGcs: 0, suspicionsRaised: 0 };
 
   constructor(options?: HeapMonitorOptions) {
     super();
     this.options = resolveMonitorOptions(options);
     this.window = new GrowthWindow(this.options.windowReadings, this.options.maxTrackedSites);
+    this.cleanWindow = new GrowthWindow(this.options.windowReadings, this.options.maxTrackedSites);
     this.tracker = new SuspicionTracker(this.options.growthThresholdBytes, this.options.windowMs);
     this.log = new LeakLog(this.options.logger);
   }
@@ -78,7 +81,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   start(): this {
     if (this.running) return this;
     startSampling({ samplingIntervalBytes: this.options.samplingIntervalBytes, reader: this.options.reader });
-    this.stopGcWatch = onMajorGc(() => this.readAfterMajorGc());
+    this.stopGcWatch = onMajorGc(() => this.readClean());
     this.timer = setTimeout(() => this.tick(), 0);
     this.timer.unref();
     return this;
@@ -118,6 +121,10 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     return { ...this.counters, trackedSites: this.window.size, droppedSites: this.window.droppedSites };
   }
 
+  private get protect(): (key: string) => boolean {
+    return (key) => this.tracker.isSuspect(key);
+  }
+
   /** One reading and judgement. Never throws: a failure is counted, logged once, and retried. */
   private tick(): void {
     if (this.ticking || !this.running) return;
@@ -126,9 +133,12 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     try {
       const snapshot = this.read();
       this.latest = snapshot;
-      if (snapshot.reader === 'inspector') this.clean = cleanReadingOf(snapshot);
-      this.window.push(snapshot.timestamp, snapshot.statistics('site'), (key) => this.tracker.isSuspect(key));
+      const statistics = snapshot.statistics('site');
+      this.window.push(snapshot.timestamp, statistics, snapshot.size, this.protect);
+      // The inspector reader forces a full GC before every read: all its readings are clean.
+      if (snapshot.reader === 'inspector') this.pushClean(snapshot, statistics);
       this.judge(snapshot.timestamp);
+      this.requestGcIfNeeded(snapshot.timestamp);
     } catch (error) {
       this.counters.readingErrors++;
       this.log.failed(error);
@@ -148,59 +158,79 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     return this.options.filters.length > 0 ? snapshot.filterTraces(this.options.filters) : snapshot;
   }
 
-  /** Right after a major GC, the profile holds no garbage: keep that reading to confirm suspicions. */
-  private readAfterMajorGc(): void {
+  private pushClean(snapshot: Snapshot, statistics = snapshot.statistics('site')): void {
+    this.cleanWindow.push(snapshot.timestamp, statistics, snapshot.size, this.protect);
+    this.counters.cleanReadings++;
+  }
+
+  /** Right after a major GC the profile holds no garbage: a clean reading, at most two per interval. */
+  private readClean(): void {
     if (!this.running || this.ticking) return;
-    if (this.clean && Date.now() - this.clean.timestamp < this.options.intervalMs / 2) return;
+    const last = this.cleanWindow.latestTimestamp;
+    if (last !== undefined && Date.now() - last < this.options.intervalMs / 2) return;
     try {
-      this.clean = cleanReadingOf(this.read());
+      const snapshot = this.read();
+      if (snapshot.reader === 'native') this.pushClean(snapshot);
     } catch (error) {
       this.counters.readingErrors++;
       this.log.failed(error);
     }
   }
 
+  /**
+   * When a site rises in the tick readings and V8's own major GCs have not brought clean readings
+   * lately, ask V8 for a full GC — at most once per sixth of the window, so that a window holds
+   * enough clean readings to confirm or dismiss the rise. No rising site, no requested GC.
+   */
+  private requestGcIfNeeded(now: number): void {
+    if (!this.wantsCleanReadings || this.gcInFlight || this.latest?.reader !== 'native') return;
+    const spacing = this.options.windowMs / 6;
+    const lastClean = this.cleanWindow.latestTimestamp ?? Number.NEGATIVE_INFINITY;
+    if (now - lastClean < spacing || now - this.lastRequestedGc < spacing) return;
+    this.lastRequestedGc = now;
+    this.gcInFlight = true;
+    this.counters.requestedGcs++;
+    requestFullGc(() => {
+      this.gcInFlight = false;
+      this.readClean();
+    });
+  }
+
   private judge(now: number): void {
+    const { growthThresholdBytes, windowMs } = this.options;
     // First every assessment (the log's `top` ranks all sites), then the verdicts.
     this.assessments = new Map();
+    this.wantsCleanReadings = false;
     for (const key of this.window.keys()) {
-      if (this.window.isFull(key)) this.assessments.set(key, assessTrend((this.window.series(key) as SiteSeries).bytes, this.options));
+      const series = this.window.series(key) as SiteSeries;
+      if (!this.window.isFull(key)) {
+        // Not judged yet, but clean readings gathered now will be needed when it is.
+        if (series.bytes.length >= 5 && quarterGrowth(series.bytes) >= growthThresholdBytes / 2) this.wantsCleanReadings = true;
+        continue;
+      }
+      const assessment = assessTrend(series.bytes, series.totals, this.options);
+      this.assessments.set(key, assessment);
+      if (assessment.growthBytes >= growthThresholdBytes / 2 && !this.tracker.isSuspect(key)) this.wantsCleanReadings = true;
     }
     for (const [key, assessment] of this.assessments) {
       const wasSuspect = this.tracker.isSuspect(key);
       const before = wasSuspect ? this.report(key) : undefined;
-      const confirmed = assessment.rising && !wasSuspect && this.confirm(key, assessment, now);
+      const confirmed =
+        assessment.rising &&
+        !wasSuspect &&
+        cleanReadingsConfirm(this.cleanWindow.series(key, now - windowMs), now, windowMs, growthThresholdBytes);
       const transition = this.tracker.update(key, assessment, confirmed, now);
       if (transition === 'raised') {
         this.counters.suspicionsRaised++;
         const raised = this.report(key) as SiteReport;
-        this.log.suspected(raised, this.topGrowing(), this.options.windowMs);
+        this.log.suspected(raised, this.topGrowing(), windowMs);
         this.emit('leak-suspected', raised);
       } else if (transition === 'cleared' && before) {
-        this.log.cleared(before, this.options.windowMs, now);
+        this.log.cleared(before, windowMs, now);
         this.emit('leak-cleared', { ...before, suspected: false, suspectedSince: undefined });
       }
     }
     this.tracker.expireCooldowns(now);
-  }
-
-  /**
-   * A rising series must still show its growth in a reading without garbage: one taken right
-   * after a major GC (every inspector reading is). When V8 ran no major GC during the last
-   * interval, heapwatch forces one — at most once per window.
-   */
-  private confirm(key: string, assessment: TrendAssessment, now: number): boolean {
-    const recent = (reading: CleanReading | undefined) =>
-      reading !== undefined && now - reading.timestamp <= this.options.intervalMs;
-    if (!recent(this.clean) && now - this.lastForcedGc >= this.options.windowMs) {
-      this.lastForcedGc = now;
-      collectGarbage();
-      this.counters.forcedGcs++;
-      this.clean = cleanReadingOf(this.read());
-    }
-    if (!recent(this.clean)) return false;
-    const bytes = this.clean?.bytesBySite.get(key) ?? 0;
-    return bytes - assessment.quarterMedians[0] >= this.options.growthThresholdBytes;
   }
 
   private report(key: string, assessment = this.assessments.get(key)): SiteReport | undefined {
@@ -240,12 +270,6 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     }
     return diffs.sort(compareDiffs).slice(0, this.options.topSites);
   }
-}
-
-function cleanReadingOf(snapshot: Snapshot): CleanReading {
-  const bytesBySite = new Map<string, number>();
-  for (const stat of snapshot.statistics('site')) bytesBySite.set(stat.key, stat.size);
-  return { timestamp: snapshot.timestamp, bytesBySite };
 }
 
 /**

@@ -1,6 +1,7 @@
 // Runs one scenario with a real monitor and prints what it concluded as JSON:
 //   node test/scenarios/run-scenario.mjs "<scenario name>" <durationMs> [reader]
 import { Writable } from 'node:stream';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createHeapMonitor } from 'heapwatch';
 import { scenarios, STEP_MS } from './scenarios.mjs';
@@ -20,6 +21,8 @@ const monitor = createHeapMonitor({
   logger: pino(stream),
 });
 const started = Date.now();
+let majorGcs = 0;
+new PerformanceObserver((list) => { for (const e of list.getEntries()) if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majorGcs++; }).observe({ entryTypes: ['gc'] });
 const events = [];
 monitor.on('leak-suspected', (report) => events.push({ event: 'suspected', atMs: Date.now() - started, function: report.site.functionName, file: report.site.file, line: report.site.line }));
 monitor.on('leak-cleared', (report) => events.push({ event: 'cleared', atMs: Date.now() - started, function: report.site.functionName }));
@@ -33,5 +36,5 @@ setTimeout(() => {
   scenario.stop?.();
   const stats = monitor.stats();
   monitor.stop();
-  console.log(JSON.stringify({ name, events, records: records.filter((r) => r.heapwatch), stats, steps: i }));
+  console.log(JSON.stringify({ name, events, records: records.filter((r) => r.heapwatch), stats: { ...stats, majorGcs }, steps: i }));
 }, Number(durationArg));

@@ -24,7 +24,7 @@ function rememberRequest(i) {
 }
 function sessionRoute(i) {
   handleRequest(i);
-  for (let k = 0; k < PER_STEP(1000); k++) rememberRequest(i * 1000 + k);
+  for (let k = 0; k < PER_STEP(2000); k++) rememberRequest(i * 2000 + k);
 }
 
 const bus = new EventEmitter();
@@ -35,7 +35,7 @@ function subscribeForUpdates(i) {
 }
 function subscribeRoute(i) {
   handleRequest(i);
-  for (let k = 0; k < PER_STEP(1000); k++) subscribeForUpdates(i * 1000 + k);
+  for (let k = 0; k < PER_STEP(2000); k++) subscribeForUpdates(i * 2000 + k);
 }
 
 const timers = [];
@@ -45,7 +45,7 @@ function scheduleRefresh(i) {
 }
 function refreshRoute(i) {
   handleRequest(i);
-  for (let k = 0; k < PER_STEP(1000); k++) scheduleRefresh(i * 1000 + k);
+  for (let k = 0; k < PER_STEP(2000); k++) scheduleRefresh(i * 2000 + k);
 }
 
 const audit = [];
@@ -61,6 +61,16 @@ const require = createRequire(import.meta.url);
 function labelRoute(counter, i) {
   handleRequest(i);
   for (let k = 0; k < PER_STEP(4000); k++) counter.inc({ user: `user-${i * 4000 + k}`, route: '/profile' });
+}
+
+// MemoryStore.set keeps JSON.stringify(session): the kept string is allocated inside the dependency.
+const CART = 'c'.repeat(1000);
+function loginRoute(store, i) {
+  handleRequest(i);
+  for (let k = 0; k < PER_STEP(1000); k++) {
+    const id = i * 1000 + k;
+    store.set(`sid-${id}`, { cookie: { originalMaxAge: 86_400_000, httpOnly: true, path: '/' }, user: id, cart: CART }, () => {});
+  }
 }
 
 // ---- look-alikes -------------------------------------------------------------------------------
@@ -111,12 +121,21 @@ export const scenarios = {
     start: () => refreshRoute,
     stop: () => timers.forEach(clearInterval),
   },
-  'unbounded prom-client labels (a leak inside a dependency)': {
-    leakFile: 'node_modules/prom-client/',
+  // The label objects and strings are allocated by the application and kept by prom-client.
+  'unbounded prom-client labels': {
+    leakSites: ['labelRoute'],
     start: () => {
       const { Counter, Registry } = require('prom-client');
       const counter = new Counter({ name: 'requests_total', help: 'requests', labelNames: ['user', 'route'], registers: [new Registry()] });
       return (i) => labelRoute(counter, i);
+    },
+  },
+  "express-session's MemoryStore (a leak inside a dependency)": {
+    leakFile: 'node_modules/express-session/session/memory.js',
+    start: () => {
+      const { MemoryStore } = require('express-session');
+      const store = new MemoryStore();
+      return (i) => loginRoute(store, i);
     },
   },
   'slow leak': { leakSites: ['appendAuditEntry', 'auditRoute'], start: () => auditRoute },

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { repoRoot, runNode } from '../helpers.js';
+
+// The scenario corpus (test/scenarios/scenarios.mjs) run with a real monitor in a child process
+// each, at accelerated options: readings every 200 ms, a 4 s window, a 2 MiB threshold.
+
+interface ScenarioResult {
+  events: Array<{ event: 'suspected' | 'cleared'; function: string; file: string; line: number }>;
+  records: Array<{ level: number; msg: string; module: string; heapwatch: Record<string, unknown> }>;
+}
+
+const scenarioSource = readFileSync(`${repoRoot}/test/scenarios/scenarios.mjs`, 'utf8');
+/** The 1-based line where `function name(` is declared in the scenarios file. */
+const declarationLine = (name: string) => scenarioSource.split('\n').findIndex((line) => line.startsWith(`function ${name}(`)) + 1;
+
+async function run(name: string, durationMs: number, reader = 'native'): Promise<ScenarioResult> {
+  return JSON.parse(await runNode(['test/scenarios/run-scenario.mjs', name, String(durationMs), reader])) as ScenarioResult;
+}
+
+const leaks: Array<[string, { sites?: string[]; file?: string }]> = [
+  ['unbounded map', { sites: ['rememberRequest', 'sessionRoute'] }],
+  ['listeners never removed', { sites: ['subscribeForUpdates', 'subscribeRoute'] }],
+  ['timers never cleared', { sites: ['scheduleRefresh', 'refreshRoute'] }],
+  ['unbounded prom-client labels', { sites: ['labelRoute'] }],
+  ["express-session's MemoryStore (a leak inside a dependency)", { file: 'node_modules/express-session/session/memory.js' }],
+  ['slow leak', { sites: ['appendAuditEntry', 'auditRoute'] }],
+];
+
+const lookAlikes = [
+  'steady churn',
+  'bounded LRU that warms up then plateaus',
+  'periodic batch that builds and drops tens of MB',
+  'queue that fills and drains',
+];
+
+// The children mostly wait for their timers: three at a time leave the two cores room.
+describe('leaks are suspected at the allocating function', { concurrency: 3 }, () => {
+  for (const [name, expected] of leaks) {
+    test(name, async () => {
+      const { events, records } = await run(name, name === 'slow leak' ? 16_000 : 12_000);
+      const suspected = events.filter((e) => e.event === 'suspected');
+      assert.ok(suspected.length > 0, `no suspicion in ${JSON.stringify(events)}`);
+      for (const event of suspected) {
+        if (expected.sites) {
+          // V8 charges an inlined callee to its caller: either is the right function.
+          assert.ok(expected.sites.includes(event.function), `suspected ${event.function}, expected one of ${expected.sites}`);
+          assert.equal(event.file, `${repoRoot}/test/scenarios/scenarios.mjs`);
+          assert.equal(event.line, declarationLine(event.function));
+        } else {
+          assert.equal(event.file, `${repoRoot}/${expected.file}`);
+        }
+      }
+
+      // The traceback snapshot in the pino log: one warn record per suspicion.
+      const warnings = records.filter((r) => r.heapwatch.event === 'leak-suspected');
+      assert.equal(warnings.length, suspected.length, 'one record per suspicion, no flood');
+      const record = warnings[0]!;
+      assert.equal(record.level, 40);
+      assert.equal(record.module, 'heapwatch');
+      const first = suspected[0]!;
+      const site = record.heapwatch.site as { function: string; file: string; line: number; column: number };
+      assert.equal(site.function, first.function);
+      assert.equal(site.line, first.line);
+      assert.ok(!site.file.startsWith('/'), 'the file is relative to the working directory');
+      assert.equal(record.heapwatch.windowMs, 4000);
+      assert.ok((record.heapwatch.growthBytes as number) >= 2 * 1024 * 1024);
+      assert.ok((record.heapwatch.liveBytes as number) >= (record.heapwatch.growthBytes as number));
+      assert.ok((record.heapwatch.count as number) > 0);
+      const traceback = record.heapwatch.traceback as string[];
+      assert.ok(traceback.some((line) => line.startsWith(`${site.function} (${site.file}:${site.line}:`)), traceback.join('\n'));
+      const top = record.heapwatch.top as string[];
+      assert.match(top[0] ?? '', /^[^:]+:\d+: size=\d+(\.\d)? (B|KiB|MiB) \(\+\d+(\.\d)? (B|KiB|MiB)\), count=\d+ \([+-]\d+\), average=\d+ B$/);
+      assert.ok(top.some((line) => line.startsWith(`${site.file}:${site.line}: `)), 'the suspect is among the top growing sites');
+      assert.match(record.msg, new RegExp(`^heapwatch: leak suspected at ${site.function} \\(`));
+    });
+  }
+});
+
+describe('look-alikes of leaks are not suspected', { concurrency: 3 }, () => {
+  for (const name of lookAlikes) {
+    test(name, async () => {
+      const { events, records } = await run(name, 16_000);
+      assert.deepEqual(events, []);
+      assert.deepEqual(records, []);
+    });
+  }
+});
+
+describe('the inspector reader reaches the same verdicts', { concurrency: 2 }, () => {
+  test('unbounded map', async () => {
+    const { events } = await run('unbounded map', 12_000, 'inspector');
+    assert.ok(events.some((e) => e.event === 'suspected' && ['rememberRequest', 'sessionRoute'].includes(e.function)), JSON.stringify(events));
+  });
+  test('periodic batch that builds and drops tens of MB', async () => {
+    const { events } = await run('periodic batch that builds and drops tens of MB', 16_000, 'inspector');
+    assert.deepEqual(events, []);
+  });
+});
