@@ -13,7 +13,9 @@ const CLEAN_P_VALUE = 0.05;
  * the next major GC. Readings right after one settle it. They must:
  * - be at least {@link MIN_CLEAN_READINGS}, spread over at least half the window, the latest
  *   no older than a quarter of it;
- * - rise (Mann–Kendall p < 0.05), by at least the threshold scaled to the span they cover;
+ * - rise (Mann–Kendall p < 0.05), by at least the threshold scaled to the span they cover, and
+ *   rise in both their first and their second half (by a quarter of that pro rata each): a
+ *   one-time step — a cache filled in one go — rises in one half only;
  * - come with growth of all sites together of at least half as much (see `assessTrend`).
  */
 export function cleanReadingsConfirm(
@@ -29,8 +31,16 @@ export function cleanReadingsConfirm(
   if (span < windowMs / 2 || now - last > windowMs / 4) return false;
   const growth = (clean.bytes.at(-1) as number) - (clean.bytes[0] as number);
   const totalGrowth = (clean.totals.at(-1) as number) - (clean.totals[0] as number);
+  const middle = Math.floor((clean.bytes.length - 1) / 2);
+  const riseOver = (from: number, to: number) => {
+    const rise = (clean.bytes[to] as number) - (clean.bytes[from] as number);
+    const elapsed = (clean.timestamps[to] as number) - (clean.timestamps[from] as number);
+    return rise >= (growthThresholdBytes * elapsed) / windowMs / 4;
+  };
   return (
     growth >= (growthThresholdBytes * span) / windowMs &&
+    riseOver(0, middle) &&
+    riseOver(middle, clean.bytes.length - 1) &&
     totalGrowth >= growth / 2 &&
     mannKendallIncreasingP(clean.bytes) < CLEAN_P_VALUE
   );

@@ -34,7 +34,7 @@ export class GrowthWindow {
   private readonly sites = new Map<string, TrackedSite>();
   /** Readings pushed so far; the next one goes to slot `readings % capacity`. */
   private readings = 0;
-  /** Sites dropped (never admitted or evicted) because of the cap, since the start. */
+  /** Sites of the latest reading left untracked because of the cap. */
   droppedSites = 0;
 
   constructor(
@@ -80,13 +80,9 @@ export class GrowthWindow {
       if (this.sites.size >= this.maxSites) {
         evictable ??= [...this.sites].filter(([key]) => !protect(key)).sort((a, b) => (b[1].bytes[slot] as number) - (a[1].bytes[slot] as number));
         const smallest = evictable.at(-1);
-        if (!smallest || (smallest[1].bytes[slot] as number) >= stat.size) {
-          this.droppedSites++;
-          continue;
-        }
+        if (!smallest || (smallest[1].bytes[slot] as number) >= stat.size) continue;
         evictable.pop();
         this.sites.delete(smallest[0]);
-        this.droppedSites++;
       }
       const site: TrackedSite = {
         bytes: new Float64Array(this.capacity),
@@ -98,6 +94,7 @@ export class GrowthWindow {
       site.counts[slot] = stat.count;
       this.sites.set(stat.key, site);
     }
+    this.droppedSites = statistics.reduce((dropped, stat) => dropped + (this.sites.has(stat.key) ? 0 : 1), 0);
     // Forget sites that have held nothing for a whole window.
     for (const [key, site] of this.sites) {
       if (this.readings - site.firstReading >= this.capacity && site.bytes.every((b) => b === 0) && !protect(key)) {

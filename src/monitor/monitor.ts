@@ -26,7 +26,7 @@ export interface MonitorStats {
   readonly lastTickMs: number;
   /** Sites tracked now. */
   readonly trackedSites: number;
-  /** Sites left out or evicted because of `maxTrackedSites`, since the start. */
+  /** Sites of the latest reading left untracked because of `maxTrackedSites`. */
   readonly droppedSites: number;
   /** Readings taken right after a full GC, which hold no garbage. */
   readonly cleanReadings: number;

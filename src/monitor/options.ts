@@ -14,11 +14,11 @@ import { Filter } from '../snapshot/filter.js';
 export interface HeapMonitorOptions {
   /** Time between two readings of the sampler (milliseconds). Default: 10000. */
   readonly intervalMs?: number;
-  /** Span of readings over which growth is judged (milliseconds), 4 to 120 intervals. Default: 300000. */
+  /** Span of readings over which growth is judged (milliseconds), 4 to 120 intervals. Default: 600000 (10 min). */
   readonly windowMs?: number;
-  /** Growth over the window that makes a site a leak suspect (bytes). Default: 8388608 (8 MiB). */
+  /** Growth over the window that makes a site a leak suspect (bytes). Default: 4194304 (4 MiB). */
   readonly growthThresholdBytes?: number;
-  /** Mean bytes between two samples (bytes). Default: 524288 (512 KiB). */
+  /** Mean bytes between two samples (bytes). Default: 131072 (128 KiB). */
   readonly samplingIntervalBytes?: number;
   /** Sites listed in a leak record's `top` (and labelled in metrics). Default: 10. */
   readonly topSites?: number;

@@ -49,7 +49,7 @@ export function tracesFromProfile(root: ProfileNode): Trace[] {
       count += allocation.count;
     }
     if (count > 0) traces.push({ traceback: new Traceback(path.slice().reverse()), size, count });
-    for (const child of node.children) visit(child, path.length);
+    for (const child of node.children) visit(child, depth + 1);
   };
   for (const child of root.children) visit(child, 0);
   return traces;

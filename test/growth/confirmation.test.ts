@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { cleanReadingsConfirm } from '../../src/growth/confirmation.js';
+import type { SiteSeries } from '../../src/growth/window.js';
+
+const MiB = 1024 * 1024;
+const windowMs = 60_000;
+const threshold = 4 * MiB;
+
+function clean(points: Array<[number, number]>, totalExtra = 0): SiteSeries {
+  return {
+    key: 'k',
+    timestamps: points.map(([t]) => t),
+    bytes: points.map(([, b]) => b),
+    counts: points.map(() => 0),
+    totals: points.map(([, b]) => b + 100 * MiB + totalExtra),
+    latest: undefined,
+  };
+}
+
+test('clean readings that rise over half the window confirm', () => {
+  const rising = clean([[0, 10 * MiB], [10_000, 12 * MiB], [20_000, 13 * MiB], [35_000, 15 * MiB]]);
+  assert.equal(cleanReadingsConfirm(rising, 36_000, windowMs, threshold), true);
+});
+
+test('too few, too close together, or too old readings do not', () => {
+  assert.equal(cleanReadingsConfirm(clean([[0, 10 * MiB], [20_000, 12 * MiB], [35_000, 15 * MiB]]), 36_000, windowMs, threshold), false);
+  assert.equal(
+    cleanReadingsConfirm(clean([[0, 10 * MiB], [5_000, 12 * MiB], [10_000, 13 * MiB], [20_000, 15 * MiB]]), 21_000, windowMs, threshold),
+    false,
+  );
+  const rising = clean([[0, 10 * MiB], [10_000, 12 * MiB], [20_000, 13 * MiB], [35_000, 15 * MiB]]);
+  assert.equal(cleanReadingsConfirm(rising, 35_000 + windowMs / 4 + 1, windowMs, threshold), false);
+  assert.equal(cleanReadingsConfirm(undefined, 0, windowMs, threshold), false);
+});
+
+test('a batch caught live at the end of the window, or a rise that is not monotone, does not', () => {
+  const sawtooth = clean([[0, 0], [10_000, 30 * MiB], [20_000, 0], [35_000, 30 * MiB]]);
+  assert.equal(cleanReadingsConfirm(sawtooth, 36_000, windowMs, threshold), false);
+});
+
+test('a one-time step does not, even with readings that happen to increase', () => {
+  const step = clean([[0, 10 * MiB], [10_000, 10.01 * MiB], [20_000, 10.02 * MiB], [35_000, 18 * MiB]]);
+  assert.equal(cleanReadingsConfirm(step, 36_000, windowMs, threshold), false);
+});
+
+test('growth too small for the span, or not matched by the whole, does not', () => {
+  const small = clean([[0, 10 * MiB], [10_000, 10.5 * MiB], [20_000, 11 * MiB], [35_000, 11.5 * MiB]]);
+  assert.equal(cleanReadingsConfirm(small, 36_000, windowMs, threshold), false);
+  const moving: SiteSeries = { ...clean([[0, 10 * MiB], [10_000, 12 * MiB], [20_000, 13 * MiB], [35_000, 15 * MiB]]), totals: [200 * MiB, 200 * MiB, 200 * MiB, 200 * MiB] };
+  assert.equal(cleanReadingsConfirm(moving, 36_000, windowMs, threshold), false);
+});
