@@ -21,7 +21,19 @@ test('the README documents every error and warning code, and no other', () => {
 });
 
 test('the default options are exactly these, and the README states each one', () => {
-  assert.deepEqual({ ...defaults }, { samplingIntervalBytes: 524288, stackDepth: 64, reader: 'auto' });
+  assert.deepEqual(
+    { ...defaults },
+    {
+      samplingIntervalBytes: 131072,
+      stackDepth: 64,
+      reader: 'auto',
+      intervalMs: 10_000,
+      windowMs: 600_000,
+      growthThresholdBytes: 4_194_304,
+      topSites: 10,
+      maxTrackedSites: 2000,
+    },
+  );
   assert.ok(Object.isFrozen(defaults));
   for (const [name, value] of Object.entries(defaults)) {
     const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));

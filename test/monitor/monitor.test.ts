@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { Session } from 'node:inspector';
+import { Writable } from 'node:stream';
+import { afterEach, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { ErrorCode, HeapwatchError } from '../../src/errors.js';
+import { createHeapMonitor } from '../../src/monitor/monitor.js';
+import type { HeapMonitor } from '../../src/monitor/monitor.js';
+import { isSampling } from '../../src/v8/sampler.js';
+import { runNode } from '../helpers.js';
+
+let monitor: HeapMonitor | undefined;
+afterEach(() => monitor?.stop());
+
+function memoryLogger() {
+  const records: Array<{ level: number; msg: string; heapwatch?: Record<string, unknown> }> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      records.push(JSON.parse(chunk.toString()) as (typeof records)[number]);
+      done();
+    },
+  });
+  return { logger: pino(stream), records };
+}
+
+const kept: object[] = [];
+function allocate(n: number): void {
+  for (let i = 0; i < n; i++) kept.push({ i, text: `entry ${i}`.padEnd(200, '.') });
+}
+
+test('rejects bad options with a coded error that names the option, the expectation and the value', () => {
+  const cases: Array<[object, RegExp]> = [
+    [{ intervalMs: 0 }, /"intervalMs": expected an integer between 10 and 3600000, received 0/],
+    [{ intervalMs: 1000, windowMs: 2000 }, /"windowMs": expected between 4 and 120 times intervalMs \(4000 to 120000\), received 2000/],
+    [{ growthThresholdBytes: -5 }, /"growthThresholdBytes": expected an integer >= 1, received -5/],
+    [{ samplingIntervalBytes: 0.5 }, /"samplingIntervalBytes".*received 0\.5/],
+    [{ topSites: 0 }, /"topSites"/],
+    [{ logger: console }, /"logger": expected a pino logger \(an object with child\(\) and warn\(\)\) or false, received an object/],
+    [{ include: 'src/**' }, /"include": expected an array of non-empty strings, received "src\/\*\*"/],
+    [{ exclude: [''] }, /"exclude": expected an array of non-empty strings/],
+    [{ treshold: 1 }, /Unknown option "treshold" for heapwatch: expected one of intervalMs, windowMs/],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(
+      () => createHeapMonitor(options as never),
+      (error: unknown) => error instanceof HeapwatchError && error.code === ErrorCode.INVALID_OPTION && message.test(error.message),
+      String(message),
+    );
+  }
+});
+
+test('reads every intervalMs, tracks sites within maxTrackedSites, and stops cleanly', async () => {
+  monitor = createHeapMonitor({ intervalMs: 50, windowMs: 1000, maxTrackedSites: 3, logger: false, samplingIntervalBytes: 4096 });
+  monitor.start();
+  assert.equal(isSampling(), true);
+  for (let i = 0; i < 6; i++) {
+    allocate(2000);
+    await sleep(60);
+  }
+  const stats = monitor.stats();
+  assert.ok(stats.readings >= 4, `${stats.readings} readings`);
+  assert.equal(stats.readingErrors, 0);
+  assert.ok(stats.trackedSites <= 3 && stats.trackedSites > 0);
+  assert.ok(monitor.sites().some((site) => site.site.functionName === 'allocate'));
+  assert.ok(monitor.latestSnapshot());
+  monitor.stop();
+  monitor.stop();
+  assert.equal(isSampling(), false);
+  const readings = monitor.stats().readings;
+  await sleep(150);
+  assert.equal(monitor.stats().readings, readings, 'no reading after stop()');
+});
+
+test('a failed reading is counted and logged once, never thrown, and the next one works', async () => {
+  const { logger, records } = memoryLogger();
+  monitor = createHeapMonitor({ intervalMs: 50, windowMs: 1000, logger });
+  monitor.start();
+  await sleep(80);
+  for (let round = 0; round < 3; round++) {
+    // Another client stops V8's sampler behind heapwatch's back.
+    const session = new Session();
+    session.connect();
+    session.post('HeapProfiler.stopSampling');
+    session.disconnect();
+    await sleep(120);
+  }
+  const stats = monitor.stats();
+  assert.equal(stats.readingErrors, 3);
+  assert.ok(stats.readings > 3);
+  const failures = records.filter((record) => record.heapwatch?.event === 'reading-failed');
+  assert.equal(failures.length, 1, 'logged once per cause');
+  assert.equal(failures[0]?.level, 50);
+  assert.equal(failures[0]?.heapwatch?.code, 'HEAPWATCH_ERR_SAMPLER_LOST');
+  assert.equal(monitor.running, true);
+});
+
+test('its timers do not keep the process alive', async () => {
+  // The child starts a monitor reading every 50 ms and has nothing else to do: it must exit.
+  const output = await runNode(['test/fixtures/monitor-child.mjs', 'idle']);
+  assert.equal(output.trim(), 'started');
+});
+
+test('logs to standard output through pino when no logger is given', async () => {
+  const lines = (await runNode(['test/fixtures/monitor-child.mjs', 'default-logger'])).trim().split('\n');
+  const records = lines.map((line) => JSON.parse(line) as { level: number; module: string; heapwatch: { event: string } });
+  assert.deepEqual(
+    records.map((r) => [r.level, r.module, r.heapwatch.event]),
+    [[50, 'heapwatch', 'reading-failed']],
+  );
+});
