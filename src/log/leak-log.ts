@@ -88,15 +88,24 @@ export class LeakLog {
   }
 
   /** Logs a failed reading once per cause (error code, else message): the next tick tries again. */
-  failed(error: unknown): void {
+  readingFailed(error: unknown): void {
+    this.failedOnce('reading-failed', error, 'reading the heap profile failed', 'retrying at the next interval');
+  }
+
+  /** Logs once that an application listener of a verdict threw; the other sites are still judged. */
+  listenerFailed(error: unknown, event: string): void {
+    this.failedOnce('listener-failed', error, `a "${event}" listener threw`, 'heapwatch goes on');
+  }
+
+  private failedOnce(event: string, error: unknown, what: string, next: string): void {
     const code = (error as { code?: unknown } | null)?.code;
     const message = error instanceof Error ? error.message : String(error);
-    const cause = typeof code === 'string' ? code : message;
+    const cause = `${event}\0${typeof code === 'string' ? code : message}`;
     if (this.failuresLogged.has(cause) || this.failuresLogged.size >= 100) return;
     this.failuresLogged.add(cause);
     this.logger?.error(
-      { heapwatch: { event: 'reading-failed', code: typeof code === 'string' ? code : undefined, error: message } },
-      `heapwatch: reading the heap profile failed (${message}); retrying at the next interval`,
+      { heapwatch: { event, code: typeof code === 'string' ? code : undefined, error: message } },
+      `heapwatch: ${what} (${message}); ${next}`,
     );
   }
 }

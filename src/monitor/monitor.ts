@@ -141,7 +141,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       this.requestGcIfNeeded(snapshot.timestamp);
     } catch (error) {
       this.counters.readingErrors++;
-      this.log.failed(error);
+      this.log.readingFailed(error);
     } finally {
       this.ticking = false;
       this.counters.lastTickMs = performance.now() - started;
@@ -173,7 +173,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       if (snapshot.reader === 'native') this.pushClean(snapshot);
     } catch (error) {
       this.counters.readingErrors++;
-      this.log.failed(error);
+      this.log.readingFailed(error);
     }
   }
 
@@ -224,13 +224,22 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
         this.counters.suspicionsRaised++;
         const raised = this.report(key) as SiteReport;
         this.log.suspected(raised, this.topGrowing(), windowMs);
-        this.emit('leak-suspected', raised);
+        this.notify('leak-suspected', raised);
       } else if (transition === 'cleared' && before) {
         this.log.cleared(before, windowMs, now);
-        this.emit('leak-cleared', { ...before, suspected: false, suspectedSince: undefined });
+        this.notify('leak-cleared', { ...before, suspected: false, suspectedSince: undefined });
       }
     }
     this.tracker.expireCooldowns(now);
+  }
+
+  /** Emits a verdict; a listener that throws is logged once, and the other sites are still judged. */
+  private notify(event: keyof HeapMonitorEvents, report: SiteReport): void {
+    try {
+      this.emit(event, report);
+    } catch (error) {
+      this.log.listenerFailed(error, event);
+    }
   }
 
   private report(key: string, assessment = this.assessments.get(key)): SiteReport | undefined {

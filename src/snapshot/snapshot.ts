@@ -21,17 +21,11 @@ export interface UnattributedMemory {
   readonly arrayBuffersBytes: number;
 }
 
-/** What a snapshot is made of; see {@link Snapshot}. */
-export interface SnapshotInit {
-  readonly traces: readonly Trace[];
-  readonly samplingIntervalBytes: number;
-  readonly reader: ReaderName;
-  /** When it was taken, milliseconds since the epoch. */
-  readonly timestamp: number;
-  /** V8's used heap when it was taken (bytes), for comparison with the sampled total. */
-  readonly heapUsedBytes: number;
-  readonly unattributed: UnattributedMemory;
-}
+/** What a snapshot is made of; see {@link Snapshot} for each field. */
+export type SnapshotInit = Pick<
+  Snapshot,
+  'traces' | 'samplingIntervalBytes' | 'reader' | 'timestamp' | 'heapUsedBytes' | 'unattributed'
+>;
 
 /** One resolver for all snapshots: maps are read once per process. */
 const sharedResolver = new SourceMapResolver();
@@ -45,9 +39,13 @@ export class Snapshot {
   readonly traces: readonly Trace[];
   /** The sampler's mean interval when this was taken (bytes). */
   readonly samplingIntervalBytes: number;
+  /** Which reader took it. */
   readonly reader: ReaderName;
+  /** When it was taken, milliseconds since the epoch. */
   readonly timestamp: number;
+  /** V8's used heap when it was taken (bytes), for comparison with the sampled total. */
   readonly heapUsedBytes: number;
+  /** Memory the sampler cannot attribute to a site. */
   readonly unattributed: UnattributedMemory;
   private readonly resolver: SourceMapResolver;
 

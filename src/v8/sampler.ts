@@ -3,7 +3,7 @@ import { defaults } from '../options/defaults.js';
 import { integerOption, objectOption, oneOfOption, rejectUnknownKeys } from '../options/validate.js';
 import { createInspectorReader } from './inspector-reader.js';
 import { createNativeReader } from './native-reader.js';
-import type { RawProfile, ReaderName } from './profile.js';
+import type { RawProfile } from './profile.js';
 import type { HeapProfileReader } from './reader.js';
 import { SamplerStoppedError } from './reader.js';
 
@@ -109,11 +109,6 @@ export function stopSampling(): void {
 /** Whether heapwatch started the sampler and has not stopped it, like `tracemalloc.is_tracing()`. */
 export function isSampling(): boolean {
   return active !== undefined;
-}
-
-/** The reader in use and its interval, or undefined when not sampling. */
-export function samplerInfo(): { reader: ReaderName; samplingIntervalBytes: number } | undefined {
-  return active && { reader: active.reader.name, samplingIntervalBytes: active.samplingIntervalBytes };
 }
 
 /**

@@ -109,3 +109,25 @@ test('logs to standard output through pino when no logger is given', async () =>
     [[50, 'heapwatch', 'reading-failed']],
   );
 });
+
+test('a leak-suspected listener that throws is logged once and does not stop the monitor', async () => {
+  const { logger, records } = memoryLogger();
+  monitor = createHeapMonitor({ intervalMs: 100, windowMs: 1000, growthThresholdBytes: 256 * 1024, samplingIntervalBytes: 4096, logger });
+  monitor.on('leak-suspected', () => {
+    throw new Error('listener bug');
+  });
+  monitor.start();
+  const leak: string[] = [];
+  for (let i = 0; i < 100 && monitor.stats().suspicionsRaised === 0; i++) {
+    for (let k = 0; k < 500; k++) leak.push(`${i}-${k}`.padEnd(200, 'x'));
+    await sleep(50);
+  }
+  assert.equal(monitor.stats().suspicionsRaised, 1, 'the leak was suspected');
+  const failure = records.find((record) => record.heapwatch?.event === 'listener-failed');
+  assert.match(failure?.msg ?? '', /a "leak-suspected" listener threw \(listener bug\)/);
+  assert.ok(records.some((record) => record.heapwatch?.event === 'leak-suspected'), 'the record was written before the listener ran');
+  const readings = monitor.stats().readings;
+  await sleep(250);
+  assert.ok(monitor.stats().readings > readings, 'still reading');
+  assert.ok(leak.length > 0);
+});
