@@ -24,7 +24,8 @@ const leaks: Array<[string, { sites?: string[]; file?: string }]> = [
   ['listeners never removed', { sites: ['subscribeForUpdates', 'subscribeRoute'] }],
   ['timers never cleared', { sites: ['scheduleRefresh', 'refreshRoute'] }],
   ['unbounded prom-client labels', { sites: ['labelRoute'] }],
-  ["express-session's MemoryStore (a leak inside a dependency)", { file: 'node_modules/express-session/session/memory.js' }],
+  // MemoryStore.set, or the route TurboFan inlined it into.
+  ["express-session's MemoryStore (a leak inside a dependency)", { file: 'node_modules/express-session/session/memory.js', sites: ['loginRoute'] }],
   ['slow leak', { sites: ['appendAuditEntry', 'auditRoute'] }],
 ];
 
@@ -43,14 +44,11 @@ describe('leaks are suspected at the allocating function', { concurrency: 3 }, (
       const suspected = events.filter((e) => e.event === 'suspected');
       assert.ok(suspected.length > 0, `no suspicion in ${JSON.stringify(events)}`);
       for (const event of suspected) {
-        if (expected.sites) {
-          // V8 charges an inlined callee to its caller: either is the right function.
-          assert.ok(expected.sites.includes(event.function), `suspected ${event.function}, expected one of ${expected.sites}`);
-          assert.equal(event.file, `${repoRoot}/test/scenarios/scenarios.mjs`);
-          assert.equal(event.line, declarationLine(event.function));
-        } else {
-          assert.equal(event.file, `${repoRoot}/${expected.file}`);
-        }
+        if (expected.file && event.file === `${repoRoot}/${expected.file}`) continue;
+        // V8 charges an inlined callee to its caller: either is the right function.
+        assert.ok(expected.sites?.includes(event.function), `suspected ${event.function} (${event.file}), expected ${JSON.stringify(expected)}`);
+        assert.equal(event.file, `${repoRoot}/test/scenarios/scenarios.mjs`);
+        assert.equal(event.line, declarationLine(event.function));
       }
 
       // The traceback snapshot in the pino log: one warn record per suspicion.
