@@ -1,0 +1,21 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { repoRoot, runNode } from '../helpers.js';
+
+test('the demo (npm start) catches its leak at the recording function or the route it is inlined into', async () => {
+  const stdout = await runNode(['examples/express-demo.mjs'], { DEMO_SECONDS: '90' });
+  const records = stdout.trim().split('\n').map((line) => JSON.parse(line) as { level: number; heapwatch: { event: string; site: { function: string; file: string; line: number } } });
+  const suspected = records.filter((record) => record.heapwatch.event === 'leak-suspected');
+  assert.equal(suspected.length, 1, stdout);
+  const { site } = suspected[0]!.heapwatch;
+  const source = readFileSync(`${repoRoot}/examples/express-demo.mjs`, 'utf8').split('\n');
+  const declared = (pattern: RegExp) => source.findIndex((line) => pattern.test(line)) + 1;
+  const expected: Record<string, number> = {
+    recordOrderView: declared(/^function recordOrderView\(/),
+    showOrder: declared(/function showOrder\(/),
+  };
+  assert.ok(site.function in expected, `suspected ${site.function}`);
+  assert.equal(site.file, 'examples/express-demo.mjs');
+  assert.equal(site.line, expected[site.function]);
+});
