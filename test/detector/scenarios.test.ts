@@ -23,7 +23,8 @@ const leaks: Array<[string, { sites?: string[]; file?: string }]> = [
   ['unbounded map', { sites: ['rememberRequest', 'sessionRoute'] }],
   ['listeners never removed', { sites: ['subscribeForUpdates', 'subscribeRoute'] }],
   ['timers never cleared', { sites: ['scheduleRefresh', 'refreshRoute'] }],
-  ['unbounded prom-client labels', { sites: ['labelRoute'] }],
+  // The labels are built by the application; prom-client builds its own keys and entries from them.
+  ['unbounded prom-client labels', { sites: ['labelRoute'], file: 'node_modules/prom-client/lib/' }],
   // MemoryStore.set, or the route TurboFan inlined it into.
   ["express-session's MemoryStore (a leak inside a dependency)", { file: 'node_modules/express-session/session/memory.js', sites: ['loginRoute'] }],
   ['slow leak', { sites: ['appendAuditEntry', 'auditRoute'] }],
@@ -44,7 +45,7 @@ describe('leaks are suspected at the allocating function', { concurrency: 3 }, (
       const suspected = events.filter((e) => e.event === 'suspected');
       assert.ok(suspected.length > 0, `no suspicion in ${JSON.stringify(events)}`);
       for (const event of suspected) {
-        if (expected.file && event.file === `${repoRoot}/${expected.file}`) continue;
+        if (expected.file && event.file.startsWith(`${repoRoot}/${expected.file}`)) continue;
         // V8 charges an inlined callee to its caller: either is the right function.
         assert.ok(expected.sites?.includes(event.function), `suspected ${event.function} (${event.file}), expected ${JSON.stringify(expected)}`);
         assert.equal(event.file, `${repoRoot}/test/scenarios/scenarios.mjs`);
