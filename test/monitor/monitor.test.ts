@@ -131,3 +131,34 @@ test('a leak-suspected listener that throws is logged once and does not stop the
   assert.ok(monitor.stats().readings > readings, 'still reading');
   assert.ok(leak.length > 0);
 });
+
+test('one record when a leak is suspected and one when it ends, whatever the number of readings', async () => {
+  const { logger, records } = memoryLogger();
+  monitor = createHeapMonitor({ intervalMs: 100, windowMs: 1000, growthThresholdBytes: 256 * 1024, samplingIntervalBytes: 4096, logger });
+  const events: string[] = [];
+  monitor.on('leak-suspected', (report) => events.push(`suspected ${report.site.functionName}`));
+  monitor.on('leak-cleared', (report) => events.push(`cleared ${report.site.functionName}`));
+  monitor.start();
+  const leak: string[] = [];
+  function growLeak(i: number): void {
+    for (let k = 0; k < 500; k++) leak.push(`${i}-${k}`.padEnd(200, 'x'));
+  }
+  for (let i = 0; i < 100 && events.length === 0; i++) {
+    growLeak(i);
+    await sleep(50);
+  }
+  assert.deepEqual(events, ['suspected growLeak']);
+  // The leak stops growing (what it holds stays): the suspicion ends about a window later.
+  for (let i = 0; i < 60 && events.length === 1; i++) await sleep(100);
+  assert.deepEqual(events, ['suspected growLeak', 'cleared growLeak']);
+  await sleep(500);
+  const verdicts = records.filter((record) => record.heapwatch?.event !== undefined).map((record) => [record.level, record.heapwatch?.event]);
+  assert.deepEqual(verdicts, [
+    [40, 'leak-suspected'],
+    [30, 'leak-cleared'],
+  ]);
+  const cleared = records.find((record) => record.heapwatch?.event === 'leak-cleared');
+  assert.ok((cleared?.heapwatch?.suspectedForMs as number) > 0);
+  assert.match(cleared?.msg ?? '', /^heapwatch: leak suspicion cleared at growLeak \(test\/monitor\/monitor\.test\.ts:\d+\)/);
+  assert.ok(leak.length > 0);
+});
