@@ -29,7 +29,7 @@ test('the default options are exactly these, and the README states each one', ()
       reader: 'auto',
       intervalMs: 10_000,
       windowMs: 600_000,
-      growthThresholdBytes: 4_194_304,
+      growthThresholdBytes: 2_097_152,
       topSites: 10,
       maxTrackedSites: 2000,
     },

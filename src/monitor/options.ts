@@ -16,7 +16,7 @@ export interface HeapMonitorOptions {
   readonly intervalMs?: number;
   /** Span of readings over which growth is judged (milliseconds), 4 to 120 intervals. Default: 600000 (10 min). */
   readonly windowMs?: number;
-  /** Growth over the window that makes a site a leak suspect (bytes). Default: 4194304 (4 MiB). */
+  /** Growth over the window that makes a site a leak suspect (bytes). Default: 2097152 (2 MiB). */
   readonly growthThresholdBytes?: number;
   /** Mean bytes between two samples (bytes). Default: 131072 (128 KiB). */
   readonly samplingIntervalBytes?: number;

@@ -14,7 +14,7 @@ export const defaults = Object.freeze({
   /** Span of readings over which growth is judged (milliseconds). */
   windowMs: 600_000,
   /** Growth over the window that makes a site a leak suspect (bytes). */
-  growthThresholdBytes: 4 * 1024 * 1024,
+  growthThresholdBytes: 2 * 1024 * 1024,
   /** Sites listed in a leak record's `top` and labelled in metrics (sites). */
   topSites: 10,
   /** Sites whose series the monitor keeps; the largest are kept (sites). */
