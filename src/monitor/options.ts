@@ -4,11 +4,11 @@ import {
   integerOption,
   invalidOption,
   objectOption,
-  oneOfOption,
   rejectUnknownKeys,
   stringArrayOption,
 } from '../options/validate.js';
 import { Filter } from '../snapshot/filter.js';
+import { readerOption, samplingIntervalOption } from '../v8/sampler.js';
 
 /** Options of {@link createHeapMonitor}; every one is optional. */
 export interface HeapMonitorOptions {
@@ -96,16 +96,11 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
     windowMs,
     windowReadings,
     growthThresholdBytes: integerOption('growthThresholdBytes', given.growthThresholdBytes ?? defaults.growthThresholdBytes, 1),
-    samplingIntervalBytes: integerOption(
-      'samplingIntervalBytes',
-      given.samplingIntervalBytes ?? defaults.samplingIntervalBytes,
-      1,
-      2 ** 31 - 1,
-    ),
+    samplingIntervalBytes: samplingIntervalOption(given.samplingIntervalBytes),
     topSites: integerOption('topSites', given.topSites ?? defaults.topSites, 1, 1000),
     maxTrackedSites: integerOption('maxTrackedSites', given.maxTrackedSites ?? defaults.maxTrackedSites, 1, 100_000),
     logger: loggerOption(given.logger),
     filters: [...include.map((glob) => new Filter(true, glob)), ...exclude.map((glob) => new Filter(false, glob))],
-    reader: oneOfOption('reader', given.reader ?? defaults.reader, ['auto', 'native', 'inspector']),
+    reader: readerOption(given.reader),
   };
 }

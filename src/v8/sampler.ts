@@ -36,17 +36,22 @@ let active: ActiveSampler | undefined;
 
 const SAMPLING_OPTION_NAMES = ['samplingIntervalBytes', 'reader', 'stackDepth'] as const;
 
+/** Validates `samplingIntervalBytes`, applying the default; shared with the monitor's options. */
+export function samplingIntervalOption(value: unknown): number {
+  return integerOption('samplingIntervalBytes', value ?? defaults.samplingIntervalBytes, 1, 2 ** 31 - 1);
+}
+
+/** Validates `reader`, applying the default; shared with the monitor's options. */
+export function readerOption(value: unknown): 'auto' | 'native' | 'inspector' {
+  return oneOfOption('reader', value ?? defaults.reader, ['auto', 'native', 'inspector']);
+}
+
 function resolveOptions(options: unknown): Required<SamplingOptions> {
   const given = objectOption('options', options) as Record<string, unknown>;
   rejectUnknownKeys(given, SAMPLING_OPTION_NAMES, 'startSampling()');
   return {
-    samplingIntervalBytes: integerOption(
-      'samplingIntervalBytes',
-      given.samplingIntervalBytes ?? defaults.samplingIntervalBytes,
-      1,
-      2 ** 31 - 1,
-    ),
-    reader: oneOfOption('reader', given.reader ?? defaults.reader, ['auto', 'native', 'inspector']),
+    samplingIntervalBytes: samplingIntervalOption(given.samplingIntervalBytes),
+    reader: readerOption(given.reader),
     stackDepth: integerOption('stackDepth', given.stackDepth ?? defaults.stackDepth, 1, 1024),
   };
 }
