@@ -163,9 +163,13 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     this.counters.cleanReadings++;
   }
 
-  /** Right after a major GC the profile holds no garbage: a clean reading, at most two per interval. */
+  /**
+   * Right after a major GC the profile holds no garbage: a clean reading, at most two per interval.
+   * Not with the inspector reader: its tick readings are clean already, and each read of it would
+   * force one more GC.
+   */
   private readClean(): void {
-    if (!this.running || this.ticking) return;
+    if (!this.running || this.ticking || this.latest?.reader === 'inspector') return;
     const last = this.cleanWindow.latestTimestamp;
     if (last !== undefined && Date.now() - last < this.options.intervalMs / 2) return;
     try {
