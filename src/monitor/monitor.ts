@@ -36,9 +36,19 @@ export interface MonitorStats {
   readonly suspicionsRaised: number;
 }
 
+/** What one reading cost, for the snapshot-duration histogram. */
+export interface ReadingTiming {
+  /** Main-thread time of the reading and its judgement (milliseconds). */
+  readonly durationMs: number;
+  /** Whether the reading failed (it is then counted in `readingErrors`). */
+  readonly failed: boolean;
+}
+
 export interface HeapMonitorEvents {
   'leak-suspected': [SiteReport];
   'leak-cleared': [SiteReport];
+  /** After every tick's reading, failed or not. */
+  reading: [ReadingTiming];
 }
 
 /** See {@link createHeapMonitor}. */
@@ -59,6 +69,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   /** Whether a site rises in the tick readings and waits for clean readings to confirm it. */
   private wantsCleanReadings = false;
   private assessments = new Map<string, TrendAssessment>();
+  /** Suspicions raised per site; bounded like the tracked sites (oldest entries go first). */
+  private readonly suspicionCounts = new Map<string, number>();
   private counters = { readings: 0, readingErrors: 0, lastTickMs: 0, cleanReadings: 0, requestedGcs: 0, suspicionsRaised: 0 };
 
   constructor(options?: HeapMonitorOptions) {
@@ -102,6 +114,15 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     return this.latest;
   }
 
+  /**
+   * A fresh reading, filtered by `include`/`exclude`, outside the monitor's own series (for the
+   * debug endpoints). Throws as `takeSnapshot()` does.
+   */
+  snapshotNow(): Snapshot {
+    const snapshot = takeSnapshot();
+    return this.options.filters.length > 0 ? snapshot.filterTraces(this.options.filters) : snapshot;
+  }
+
   /** Every tracked site at the latest reading, largest first. */
   sites(): SiteReport[] {
     const reports: SiteReport[] = [];
@@ -117,6 +138,11 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     return this.sites().filter((report) => report.suspected);
   }
 
+  /** Suspicions raised at this site since the start (while the site is remembered). */
+  suspicionsRaisedAt(key: string): number {
+    return this.suspicionCounts.get(key) ?? 0;
+  }
+
   stats(): MonitorStats {
     return { ...this.counters, trackedSites: this.window.size, droppedSites: this.window.droppedSites };
   }
@@ -130,6 +156,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if (this.ticking || !this.running) return;
     this.ticking = true;
     const started = performance.now();
+    let failed = false;
     try {
       const snapshot = this.read();
       this.latest = snapshot;
@@ -140,11 +167,13 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       this.judge(snapshot.timestamp);
       this.requestGcIfNeeded(snapshot.timestamp);
     } catch (error) {
+      failed = true;
       this.counters.readingErrors++;
       this.log.readingFailed(error);
     } finally {
       this.ticking = false;
       this.counters.lastTickMs = performance.now() - started;
+      this.notify('reading', { durationMs: this.counters.lastTickMs, failed });
       if (this.running) {
         this.timer = setTimeout(() => this.tick(), this.options.intervalMs);
         this.timer.unref();
@@ -153,9 +182,9 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   }
 
   private read(): Snapshot {
-    const snapshot = takeSnapshot();
+    const snapshot = this.snapshotNow();
     this.counters.readings++;
-    return this.options.filters.length > 0 ? snapshot.filterTraces(this.options.filters) : snapshot;
+    return snapshot;
   }
 
   private pushClean(snapshot: Snapshot, statistics = snapshot.statistics('site')): void {
@@ -226,6 +255,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       const transition = this.tracker.update(key, assessment, confirmed, now);
       if (transition === 'raised') {
         this.counters.suspicionsRaised++;
+        this.countSuspicion(key);
         const raised = this.report(key) as SiteReport;
         this.log.suspected(raised, this.topGrowing(), windowMs);
         this.notify('leak-suspected', raised);
@@ -237,10 +267,20 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     this.tracker.expireCooldowns(now);
   }
 
-  /** Emits a verdict; a listener that throws is logged once, and the other sites are still judged. */
-  private notify(event: keyof HeapMonitorEvents, report: SiteReport): void {
+  private countSuspicion(key: string): void {
+    const previous = this.suspicionCounts.get(key) ?? 0;
+    this.suspicionCounts.delete(key);
+    this.suspicionCounts.set(key, previous + 1);
+    if (this.suspicionCounts.size > this.options.maxTrackedSites) {
+      const oldest = this.suspicionCounts.keys().next().value as string;
+      this.suspicionCounts.delete(oldest);
+    }
+  }
+
+  /** Emits an event; a listener that throws is logged once, and the monitor goes on. */
+  private notify<E extends keyof HeapMonitorEvents>(event: E, ...args: HeapMonitorEvents[E]): void {
     try {
-      this.emit(event, report);
+      this.emit(event, ...(args as never));
     } catch (error) {
       this.log.listenerFailed(error, event);
     }
