@@ -22,6 +22,11 @@ export const ErrorCode = {
    * the next snapshot starts from an empty profile.
    */
   SAMPLER_LOST: 'HEAPWATCH_ERR_SAMPLER_LOST',
+  /**
+   * `heapwatch()` was called again with monitor options other than those of the monitor already
+   * running in this process. Calls with the same options share that monitor.
+   */
+  MONITOR_CONFLICT: 'HEAPWATCH_ERR_MONITOR_CONFLICT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -47,3 +47,20 @@ export async function runNode(args: string[], env: NodeJS.ProcessEnv = {}): Prom
   });
   return stdout;
 }
+
+/**
+ * Whether the command-line tool `name` (promtool, go) is installed. Tests that need one skip
+ * without it on a developer's machine, but CI sets HEAPWATCH_REQUIRE_TOOLS=1, under which a
+ * missing tool fails the test instead of hiding it.
+ */
+export async function toolAvailable(t: { skip(message: string): void }, name: string, args: string[] = ['--version']): Promise<boolean> {
+  try {
+    await promisify(execFile)(name, args);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return true;
+    if (process.env['HEAPWATCH_REQUIRE_TOOLS'] === '1') throw new Error(`${name} is not installed, and HEAPWATCH_REQUIRE_TOOLS=1`);
+    t.skip(`${name} not installed; HEAPWATCH_REQUIRE_TOOLS=1 makes this a failure`);
+    return false;
+  }
+}

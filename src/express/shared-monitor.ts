@@ -1,0 +1,125 @@
+import type { MeterProvider } from '@opentelemetry/api';
+import type { Registry } from 'prom-client';
+import { ErrorCode, HeapwatchError } from '../errors.js';
+import { registerDefaultMetrics } from '../export/default-metrics.js';
+import { observeWithOpenTelemetry } from '../export/otel.js';
+import { registerPrometheusMetrics } from '../export/prometheus.js';
+import { HeapMonitor } from '../monitor/monitor.js';
+import type { HeapMonitorOptions, ResolvedMonitorOptions } from '../monitor/options.js';
+
+/** Where the figures of one heapwatch() call go. */
+export interface ExportTargets {
+  readonly registry: Registry;
+  readonly defaultMetrics: boolean;
+  readonly meterProvider: MeterProvider;
+}
+
+/** One heapwatch() call's share of the process-wide monitor; `release()` is idempotent. */
+export interface MonitorLease {
+  readonly monitor: HeapMonitor;
+  release(): void;
+}
+
+/** A registration shared by every lease that asked for the same registry or MeterProvider. */
+interface Shared {
+  leases: number;
+  readonly undo: () => void;
+}
+
+interface Running {
+  readonly monitor: HeapMonitor;
+  leases: number;
+  readonly registries: Map<Registry, Shared>;
+  readonly meterProviders: Map<MeterProvider, Shared>;
+}
+
+/**
+ * V8 has one sampler per isolate, so a process has one heapwatch monitor: the first heapwatch()
+ * starts it, later calls with the same monitor options share it (two Express apps in one process,
+ * or one app per test), and it stops when the last of them is stopped.
+ */
+let running: Running | undefined;
+
+/** The first monitor option whose value differs, or undefined. The logger compares by identity. */
+function differingOption(a: ResolvedMonitorOptions, b: ResolvedMonitorOptions): string | undefined {
+  const scalar = ['intervalMs', 'windowMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'reader', 'logger'] as const;
+  for (const name of scalar) if (a[name] !== b[name]) return name;
+  const globs = (options: ResolvedMonitorOptions, inclusive: boolean): string =>
+    JSON.stringify(options.filters.filter((filter) => filter.inclusive === inclusive).map((filter) => filter.filePattern));
+  if (globs(a, true) !== globs(b, true)) return 'include';
+  if (globs(a, false) !== globs(b, false)) return 'exclude';
+  return undefined;
+}
+
+function share<K>(map: Map<K, Shared>, key: K, register: () => () => void): void {
+  const existing = map.get(key);
+  if (existing) {
+    existing.leases++;
+    return;
+  }
+  map.set(key, { leases: 1, undo: register() });
+}
+
+function unshare<K>(map: Map<K, Shared>, key: K): void {
+  const existing = map.get(key);
+  if (!existing || --existing.leases > 0) return;
+  map.delete(key);
+  existing.undo();
+}
+
+function startMonitor(given: HeapMonitorOptions, options: ResolvedMonitorOptions): Running {
+  if (running) {
+    const differing = differingOption(running.monitor.options, options);
+    if (differing) {
+      throw new HeapwatchError(
+        ErrorCode.MONITOR_CONFLICT,
+        `heapwatch() is already running in this process with other monitor options (they differ in "${differing}"): ` +
+          `V8 has one sampler per process, so every heapwatch() must pass the same monitor options, or stop() the first one`,
+      );
+    }
+    return running;
+  }
+  const monitor = new HeapMonitor(given).start();
+  return (running = { monitor, leases: 0, registries: new Map(), meterProviders: new Map() });
+}
+
+/**
+ * Takes a share of the process-wide monitor (starting it if needed) and registers its metrics on
+ * `targets` (once per registry and per MeterProvider). Throws at once, before any request is
+ * served, when the options conflict with the running monitor or a registry refuses the metrics.
+ */
+export function acquireMonitor(given: HeapMonitorOptions, options: ResolvedMonitorOptions, targets: ExportTargets): MonitorLease {
+  const current = startMonitor(given, options);
+  const { monitor } = current;
+  current.leases++;
+  const dropLease = (): void => {
+    if (--current.leases > 0) return;
+    monitor.stop();
+    if (running === current) running = undefined;
+  };
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    unshare(current.registries, targets.registry);
+    unshare(current.meterProviders, targets.meterProvider);
+    dropLease();
+  };
+  try {
+    share(current.registries, targets.registry, () => {
+      if (targets.defaultMetrics) registerDefaultMetrics(targets.registry);
+      return registerPrometheusMetrics(monitor, targets.registry);
+    });
+    share(current.meterProviders, targets.meterProvider, () => observeWithOpenTelemetry(monitor, targets.meterProvider));
+  } catch (error) {
+    // Undo this lease's part: the registry share when the MeterProvider's failed (a share that
+    // threw was not counted), then the lease itself.
+    if (current.registries.has(targets.registry) && current.meterProviders.get(targets.meterProvider) === undefined) {
+      unshare(current.registries, targets.registry);
+    }
+    released = true;
+    dropLease();
+    throw error;
+  }
+  return { monitor, release };
+}

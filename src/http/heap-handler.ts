@@ -1,0 +1,127 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { displayPath } from '../format/path.js';
+import { formatSize } from '../format/size.js';
+import type { HeapMonitor } from '../monitor/monitor.js';
+import type { GroupBy } from '../snapshot/group.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import type { Statistic, StatisticDiff } from '../snapshot/statistic.js';
+import { BadRequest, choiceParam, integerParam, parseQuery } from './query.js';
+import { send, sendFailure, sendPlain } from './respond.js';
+
+/** `?top=` bounds the answer: at most this many groups, whatever the heap holds. */
+const MAX_TOP = 1000;
+/** `?seconds=` holds one snapshot for that long; one such request at a time. */
+const MAX_SECONDS = 600;
+
+interface HeapQuery {
+  readonly groupBy: GroupBy;
+  readonly top: number;
+  readonly format: 'text' | 'json';
+  readonly seconds: number | undefined;
+}
+
+function readQuery(url: string): HeapQuery {
+  const params = parseQuery(url, ['groupBy', 'top', 'format', 'seconds']);
+  return {
+    groupBy: choiceParam(params, 'groupBy', ['site', 'file', 'traceback']),
+    top: integerParam(params, 'top', 1, MAX_TOP, 10) as number,
+    format: choiceParam(params, 'format', ['text', 'json']),
+    seconds: integerParam(params, 'seconds', 1, MAX_SECONDS, undefined),
+  };
+}
+
+function statisticJson(stat: Statistic | StatisticDiff) {
+  const { site } = stat;
+  const where =
+    stat.groupBy === 'file'
+      ? { file: displayPath(site.file) }
+      : { function: site.functionName, file: displayPath(site.file), line: site.line, column: site.column };
+  const diff = 'sizeDiff' in stat ? { sizeDiff: stat.sizeDiff, countDiff: stat.countDiff } : {};
+  const traceback = stat.groupBy === 'traceback' ? { traceback: stat.traceback.format() } : {};
+  return { ...where, size: stat.size, count: stat.count, ...diff, ...traceback };
+}
+
+function render(res: ServerResponse, query: HeapQuery, snapshot: Snapshot, stats: readonly (Statistic | StatisticDiff)[]): void {
+  const shown = stats.slice(0, query.top);
+  if (query.format === 'json') {
+    const body = {
+      groupBy: query.groupBy,
+      seconds: query.seconds,
+      timestamp: new Date(snapshot.timestamp).toISOString(),
+      samplingIntervalBytes: snapshot.samplingIntervalBytes,
+      reader: snapshot.reader,
+      totalBytes: snapshot.size,
+      totalCount: snapshot.count,
+      statistics: shown.map(statisticJson),
+    };
+    send(res, 200, 'application/json; charset=utf-8', JSON.stringify(body));
+    return;
+  }
+  const what = query.seconds === undefined ? `by live bytes` : `by change over the last ${query.seconds} s`;
+  const lines = [`[ Top ${shown.length} ${query.groupBy} statistics ${what}; sampled every ${formatSize(snapshot.samplingIntervalBytes)} ]`];
+  for (const stat of shown) {
+    lines.push(String(stat));
+    if (query.groupBy === 'traceback') for (const frame of stat.traceback.format()) lines.push(`    ${frame}`);
+  }
+  send(res, 200, 'text/plain; charset=utf-8', `${lines.join('\n')}\n`);
+}
+
+/**
+ * `/debug/heap`: tracemalloc's statistics of a fresh reading, or with `?seconds=N` the difference
+ * between a reading now and one N seconds later. Parameters: `groupBy` (site | file | traceback,
+ * default site), `top` (1–1000, default 10), `format` (text | json, default text), `seconds` (1–600).
+ */
+export class HeapHandler {
+  private deltaInFlight = false;
+
+  constructor(private readonly monitor: HeapMonitor) {}
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    let query: HeapQuery;
+    try {
+      query = readQuery(req.url ?? '');
+    } catch (error) {
+      if (error instanceof BadRequest) return sendPlain(res, 400, `heapwatch: ${error.message}`);
+      return sendFailure(res, 'reading the query', error);
+    }
+    if (query.seconds !== undefined) return this.handleDelta(res, query, query.seconds);
+    try {
+      const snapshot = this.monitor.snapshotNow();
+      render(res, query, snapshot, snapshot.statistics(query.groupBy));
+    } catch (error) {
+      sendFailure(res, 'reading the heap profile', error);
+    }
+  }
+
+  private handleDelta(res: ServerResponse, query: HeapQuery, seconds: number): void {
+    if (this.deltaInFlight) {
+      return sendPlain(res, 429, 'heapwatch: another ?seconds= request is running; try again when it is done', {
+        'Retry-After': String(seconds),
+      });
+    }
+    let older: Snapshot;
+    try {
+      older = this.monitor.snapshotNow();
+    } catch (error) {
+      return sendFailure(res, 'reading the heap profile', error);
+    }
+    this.deltaInFlight = true;
+    const finish = (): void => {
+      clearTimeout(timer);
+      this.deltaInFlight = false;
+    };
+    // A client that gives up frees the slot (and the held snapshot) at once.
+    res.once('close', finish);
+    const timer = setTimeout(() => {
+      finish();
+      if (!this.monitor.running) return sendPlain(res, 503, 'heapwatch: stopped while the request was waiting');
+      try {
+        const newer = this.monitor.snapshotNow();
+        render(res, query, newer, newer.compareTo(older, query.groupBy));
+      } catch (error) {
+        sendFailure(res, 'reading the heap profile', error);
+      }
+    }, seconds * 1000);
+    timer.unref();
+  }
+}
