@@ -4,7 +4,7 @@
 // fine sampling — so that the leak is caught in well under a minute. The defaults are tuned for
 // production instead: readings every 10 s over a 10 min window (see the README).
 import express from 'express';
-import { createHeapMonitor } from 'heapwatch';
+import { heapwatch } from 'heapwatch';
 
 const MAX_SECONDS = Number(process.env.DEMO_SECONDS ?? 120);
 const REQUESTS_PER_SECOND = 200;
@@ -25,22 +25,17 @@ function recordOrderView(req, order) {
   });
 }
 
+// ---- heapwatch: one line (the options are the demo's, see above) ---------------------------------
+
+const watch = heapwatch({ intervalMs: 1000, windowMs: 20_000, growthThresholdBytes: 2 * 1024 * 1024, samplingIntervalBytes: 32 * 1024, debug: true });
 const app = express();
+app.use(watch);
 app.get('/health', (_req, res) => res.send('ok'));
 app.get('/orders/:id', function showOrder(req, res) {
   const order = orders[Number(req.params.id) % orders.length];
   recordOrderView(req, order);
   res.json({ ...order, shippedAt: new Date().toISOString() });
 });
-
-// ---- heapwatch ---------------------------------------------------------------------------------
-
-const monitor = createHeapMonitor({
-  intervalMs: 1000,
-  windowMs: 20_000,
-  growthThresholdBytes: 2 * 1024 * 1024,
-  samplingIntervalBytes: 32 * 1024,
-}).start();
 
 // ---- the load, and the end of the demo ---------------------------------------------------------
 
@@ -59,14 +54,18 @@ const server = app.listen(0, '127.0.0.1', () => {
 
   const finish = (message) => {
     clearInterval(load);
-    monitor.stop();
+    watch.stop();
     server.close();
     console.error(message);
   };
-  monitor.on('leak-suspected', (report) => {
+  watch.monitor.on('leak-suspected', async (report) => {
     const seconds = Math.round((Date.now() - started) / 1000);
-    // Let pino flush its record before the summary.
-    setTimeout(() => finish(`demo: heapwatch suspected ${report.site.functionName} (line ${report.site.line}) after ${seconds} s and ${sent} requests; ${viewedOrders.size} views kept in memory`), 100);
+    // What Prometheus scrapes, and what /debug/heap shows, at that moment.
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const heap = await (await fetch(`${base}/debug/heap?top=3`)).text();
+    console.error(`demo: GET /metrics →\n${metrics.split('\n').filter((line) => /^heapwatch_site_(leak_suspected|growth_bytes)\{.*\} [1-9]/.test(line)).join('\n')}`);
+    console.error(`demo: GET /debug/heap?top=3 →\n${heap}`);
+    finish(`demo: heapwatch suspected ${report.site.functionName} (line ${report.site.line}) after ${seconds} s and ${sent} requests; ${viewedOrders.size} views kept in memory`);
   });
   setTimeout(() => finish(`demo: no leak suspected within ${MAX_SECONDS} s`), MAX_SECONDS * 1000).unref();
 });

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ErrorCode, WarningCode } from '../src/errors.js';
+import { Registry } from 'prom-client';
 import { defaults } from '../src/options/defaults.js';
+import { HEAPWATCH_OPTION_NAMES } from '../src/express/options.js';
+import { createHeapMonitor, OtelInstrument, PrometheusMetric, registerPrometheusMetrics } from '../src/index.js';
 import { repoRoot } from './helpers.js';
 
 const readme = readFileSync(`${repoRoot}/README.md`, 'utf8');
@@ -45,4 +48,43 @@ test('the default options are exactly these, and the README states each one', ()
 test('the README shows examples/tracemalloc.mjs as it is', () => {
   const example = readFileSync(`${repoRoot}/examples/tracemalloc.mjs`, 'utf8');
   assert.ok(readme.includes(example), 'the example in the README is the file, verbatim');
+});
+
+/** The rows of the first table after `heading` whose header starts with `| first |`: first cells → the rest. */
+function tableAfter(heading: string, first: string): Map<string, string[]> {
+  const after = readme.slice(readme.indexOf(heading));
+  const lines = after.split('\n');
+  const start = lines.findIndex((line) => line.startsWith(`| ${first} |`));
+  const rows = new Map<string, string[]>();
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith('|')) break;
+    const [name = '', ...rest] = line.split('|').slice(1, -1).map((cell) => cell.trim());
+    rows.set(name, rest);
+  }
+  return rows;
+}
+
+test("the quick start is the one line, then a row for every heapwatch() option with its default, unit and meaning", () => {
+  const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## The demo'));
+  assert.match(quickStart, /```js\napp\.use\(heapwatch\(\)\);[^\n]*\n```/);
+  const options = tableAfter('## Quick start', 'option');
+  assert.deepEqual([...options.keys()], HEAPWATCH_OPTION_NAMES.map((name) => `\`${name}\``));
+  for (const [name, [fallback, unit, meaning]] of options) {
+    assert.ok(fallback && unit && meaning && meaning.length > 10, `${name} has a default, a unit and a meaning`);
+  }
+});
+
+test('the metric table lists exactly the Prometheus metrics heapwatch registers, with their types', async () => {
+  const registry = new Registry();
+  const unregister = registerPrometheusMetrics(createHeapMonitor({ logger: false }), registry);
+  const registered = Object.fromEntries((await registry.getMetricsAsJSON()).map((metric) => [`\`${metric.name}\``, metric.type]));
+  unregister();
+  const documented = Object.fromEntries([...tableAfter('## Quick start', 'metric')].map(([name, [type]]) => [name, type]));
+  assert.deepEqual(documented, registered);
+  assert.deepEqual(Object.keys(registered).sort(), Object.values(PrometheusMetric).map((name) => `\`${name}\``).sort());
+});
+
+test('the OpenTelemetry table names every instrument', () => {
+  const documented = [...tableAfter('### OpenTelemetry', 'instrument').keys()].flatMap((cell) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]));
+  assert.deepEqual(documented.sort(), Object.values(OtelInstrument).sort());
 });

@@ -39,7 +39,7 @@ export interface ResolvedHeapwatchOptions {
   readonly debugToken: string | undefined;
 }
 
-const HEAPWATCH_OPTION_NAMES = [
+export const HEAPWATCH_OPTION_NAMES = [
   ...MONITOR_OPTION_NAMES,
   'metricsPath',
   'registry',
