@@ -37,6 +37,29 @@ grep -q "HEAPWATCH_ERR_NATIVE_UNAVAILABLE" err.txt
 echo "without @datadog/pprof: falls back to the inspector, refuses 'native' with HEAPWATCH_ERR_NATIVE_UNAVAILABLE"
 cd "$work/app"
 
+# The quick start, as a user runs it: the one line in an Express app, its peer dependencies
+# (prom-client, @opentelemetry/api) installed by npm with the package.
+npm install --no-audit --no-fund express@5 @types/express@5 >/dev/null
+[[ -e node_modules/prom-client && -e node_modules/@opentelemetry/api ]]
+cat > quick-start.mjs <<'JS'
+import express from 'express';
+import { heapwatch } from 'heapwatch';
+const app = express();
+const watch = heapwatch({ logger: false });
+app.use(watch);
+const server = app.listen(0, '127.0.0.1', async () => {
+  const page = await (await fetch(`http://127.0.0.1:${server.address().port}/metrics`)).text();
+  watch.stop();
+  server.close();
+  if (!/^heapwatch_sampling_interval_bytes 131072$/m.test(page) || !/^process_cpu_user_seconds_total /m.test(page)) {
+    console.error(page);
+    process.exit(1);
+  }
+  console.log('quick start: /metrics serves heapwatch and Node metrics');
+});
+JS
+node quick-start.mjs
+
 cat > consumer.ts <<'TS'
 import { Filter, startSampling, takeSnapshot, type StatisticDiff } from 'heapwatch';
 startSampling({ samplingIntervalBytes: 65536, reader: 'auto' });
@@ -44,5 +67,15 @@ const diffs: StatisticDiff[] = takeSnapshot().filterTraces([new Filter(false, '*
 const sizes: number[] = diffs.map((diff) => diff.sizeDiff);
 console.log(sizes.length >= 0);
 TS
+cat > express-consumer.ts <<'TS'
+import express from 'express';
+import { heapwatch, type HeapwatchMiddleware } from 'heapwatch';
+const app = express();
+const watch: HeapwatchMiddleware = heapwatch({ intervalMs: 10_000, metricsPath: '/metrics', debug: false });
+app.use(watch);
+watch.monitor.on('leak-suspected', (report) => console.log(report.site.functionName, report.growthBytes));
+watch.stop();
+TS
 "$root/node_modules/.bin/tsc" --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 --types node --typeRoots "$root/node_modules/@types" consumer.ts
+"$root/node_modules/.bin/tsc" --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 --types node --typeRoots "$root/node_modules/@types" express-consumer.ts
 echo "pack check passed ($work)"
