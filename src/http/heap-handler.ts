@@ -72,7 +72,8 @@ function render(res: ServerResponse, query: HeapQuery, snapshot: Snapshot, stats
  * default site), `top` (1–1000, default 10), `format` (text | json, default text), `seconds` (1–600).
  */
 export class HeapHandler {
-  private deltaInFlight = false;
+  /** When the running `?seconds=` request ends (ms since the epoch); undefined when none runs. */
+  private deltaEndsAt: number | undefined;
 
   constructor(private readonly monitor: HeapMonitor) {}
 
@@ -94,9 +95,10 @@ export class HeapHandler {
   }
 
   private handleDelta(res: ServerResponse, query: HeapQuery, seconds: number): void {
-    if (this.deltaInFlight) {
+    if (this.deltaEndsAt !== undefined) {
+      const left = Math.max(1, Math.ceil((this.deltaEndsAt - Date.now()) / 1000));
       return sendPlain(res, 429, 'heapwatch: another ?seconds= request is running; try again when it is done', {
-        'Retry-After': String(seconds),
+        'Retry-After': String(left),
       });
     }
     let older: Snapshot;
@@ -105,10 +107,14 @@ export class HeapHandler {
     } catch (error) {
       return sendFailure(res, 'reading the heap profile', error);
     }
-    this.deltaInFlight = true;
+    this.deltaEndsAt = Date.now() + seconds * 1000;
+    let finished = false;
+    // Once per request: a late 'close' of this response must not free a slot another request took.
     const finish = (): void => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
-      this.deltaInFlight = false;
+      this.deltaEndsAt = undefined;
     };
     // A client that gives up frees the slot (and the held snapshot) at once.
     res.once('close', finish);

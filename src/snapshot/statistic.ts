@@ -7,6 +7,8 @@ import type { Traceback } from './traceback.js';
 /** `file:line` of the site for site and traceback groups, `file` alone for file groups. */
 function labelOf(groupBy: GroupBy, traceback: Traceback): string {
   const { file, line } = traceback.site;
+  // A stack of built-ins only (no script at all) has no file to name.
+  if (file === '') return '<builtin>';
   return groupBy === 'file' ? displayPath(file) : `${displayPath(file)}:${line}`;
 }
 
