@@ -10,7 +10,7 @@ import { Profile } from 'pprof-format';
 import { encodePprof, pprofFromSnapshot } from '../../src/http/pprof.js';
 import { Snapshot } from '../../src/snapshot/snapshot.js';
 import { Traceback } from '../../src/snapshot/traceback.js';
-import { runNode, workloadFile } from '../helpers.js';
+import { runNode, toolAvailable, workloadFile } from '../helpers.js';
 import { recordedSnapshot } from '../snapshot/recorded.js';
 
 /** A decoded profile read back into plain values: pprof-format decodes small numbers as numbers, large ones as bigints. */
@@ -114,16 +114,6 @@ test('interns a function shared by two stacks once, rounds the estimates, and ke
 });
 
 /** Whether `go` runs; its absence fails the test when CI asks for every tool. */
-async function goAvailable(): Promise<boolean> {
-  try {
-    await promisify(execFile)('go', ['version']);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    return false;
-  }
-}
-
 /**
  * A size as pprof prints it, in bytes, with the precision of the print: pprof picks the unit from
  * the smallest value shown (B, kB, MB, GB, each 1024 times the last), with two decimals.
@@ -151,11 +141,7 @@ function parseTop(output: string) {
 }
 
 test("Go's pprof reads a live profile and puts the function that retains the memory first", async (t) => {
-  if (!(await goAvailable())) {
-    assert.notEqual(process.env['HEAPWATCH_REQUIRE_TOOLS'], '1', 'go is not installed, and HEAPWATCH_REQUIRE_TOOLS=1');
-    t.skip('go not installed; HEAPWATCH_REQUIRE_TOOLS=1 makes this a failure');
-    return;
-  }
+  if (!(await toolAvailable(t, 'go', ['version']))) return;
   const dir = await mkdtemp(join(tmpdir(), 'heapwatch-pprof-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'heap.pb.gz');
