@@ -37,6 +37,31 @@ export function codeAttributes(site: Frame): Attributes {
   };
 }
 
+type ObservedName = Exclude<keyof typeof OtelInstrument, 'snapshotDuration'>;
+
+interface ObservableSpec {
+  readonly kind: 'gauge' | 'counter';
+  readonly unit: string;
+  /** Whole numbers (counts) are exported as integers, bytes and estimates as doubles. */
+  readonly integer: boolean;
+  readonly description: string;
+}
+
+const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
+  siteLive: { kind: 'gauge', unit: 'By', integer: false, description: 'Estimated live bytes allocated by the site (sampled), at the latest reading.' },
+  siteLiveObjects: { kind: 'gauge', unit: '{object}', integer: true, description: 'Estimated live objects allocated by the site (sampled), at the latest reading.' },
+  siteGrowth: { kind: 'gauge', unit: 'By', integer: false, description: "Growth of the site's live bytes over the detection window." },
+  siteLeakSuspected: { kind: 'gauge', unit: '{suspect}', integer: true, description: '1 while the detector suspects the site of leaking, else 0.' },
+  leakSuspicions: { kind: 'counter', unit: '{suspicion}', integer: true, description: 'Leak suspicions raised at the site since the process started.' },
+  leakSuspects: { kind: 'gauge', unit: '{site}', integer: true, description: 'Sites suspected of leaking now.' },
+  sampledLive: { kind: 'gauge', unit: 'By', integer: false, description: 'Estimated live bytes of all watched sites at the latest reading.' },
+  sitesTracked: { kind: 'gauge', unit: '{site}', integer: true, description: 'Sites whose series heapwatch keeps (at most maxTrackedSites).' },
+  sitesDropped: { kind: 'gauge', unit: '{site}', integer: true, description: 'Sites of the latest reading left untracked because of maxTrackedSites.' },
+  snapshots: { kind: 'counter', unit: '{reading}', integer: true, description: 'Readings of the V8 sampler taken by heapwatch.' },
+  snapshotErrors: { kind: 'counter', unit: '{error}', integer: true, description: 'Readings of the V8 sampler that failed.' },
+  samplingInterval: { kind: 'gauge', unit: 'By', integer: true, description: "Mean bytes between two samples of V8's sampling heap profiler." },
+};
+
 /**
  * Registers heapwatch's observable instruments on `meterProvider`'s meter `heapwatch`, with one
  * batch callback that reads the monitor once per collection. Per-site points exist only for the
@@ -49,97 +74,35 @@ export function codeAttributes(site: Frame): Attributes {
  */
 export function observeWithOpenTelemetry(monitor: HeapMonitor, meterProvider: MeterProvider): () => void {
   const meter = meterProvider.getMeter('heapwatch');
-  const siteLive = meter.createObservableGauge(OtelInstrument.siteLive, {
-    unit: 'By',
-    description: 'Estimated live bytes allocated by the site (sampled), at the latest reading.',
-  });
-  const siteLiveObjects = meter.createObservableGauge(OtelInstrument.siteLiveObjects, {
-    valueType: ValueType.INT,
-    unit: '{object}',
-    description: 'Estimated live objects allocated by the site (sampled), at the latest reading.',
-  });
-  const siteGrowth = meter.createObservableGauge(OtelInstrument.siteGrowth, {
-    unit: 'By',
-    description: "Growth of the site's live bytes over the detection window.",
-  });
-  const siteLeakSuspected = meter.createObservableGauge(OtelInstrument.siteLeakSuspected, {
-    valueType: ValueType.INT,
-    unit: '{suspect}',
-    description: '1 while the detector suspects the site of leaking, else 0.',
-  });
-  const leakSuspicions = meter.createObservableCounter(OtelInstrument.leakSuspicions, {
-    valueType: ValueType.INT,
-    unit: '{suspicion}',
-    description: 'Leak suspicions raised at the site since the process started.',
-  });
-  const leakSuspects = meter.createObservableGauge(OtelInstrument.leakSuspects, {
-    valueType: ValueType.INT,
-    unit: '{site}',
-    description: 'Sites suspected of leaking now.',
-  });
-  const sampledLive = meter.createObservableGauge(OtelInstrument.sampledLive, {
-    unit: 'By',
-    description: 'Estimated live bytes of all watched sites at the latest reading.',
-  });
-  const sitesTracked = meter.createObservableGauge(OtelInstrument.sitesTracked, {
-    valueType: ValueType.INT,
-    unit: '{site}',
-    description: 'Sites whose series heapwatch keeps (at most maxTrackedSites).',
-  });
-  const sitesDropped = meter.createObservableGauge(OtelInstrument.sitesDropped, {
-    valueType: ValueType.INT,
-    unit: '{site}',
-    description: 'Sites of the latest reading left untracked because of maxTrackedSites.',
-  });
-  const snapshots = meter.createObservableCounter(OtelInstrument.snapshots, {
-    valueType: ValueType.INT,
-    unit: '{reading}',
-    description: 'Readings of the V8 sampler taken by heapwatch.',
-  });
-  const snapshotErrors = meter.createObservableCounter(OtelInstrument.snapshotErrors, {
-    valueType: ValueType.INT,
-    unit: '{error}',
-    description: 'Readings of the V8 sampler that failed.',
-  });
-  const samplingInterval = meter.createObservableGauge(OtelInstrument.samplingInterval, {
-    valueType: ValueType.INT,
-    unit: 'By',
-    description: "Mean bytes between two samples of V8's sampling heap profiler.",
-  });
-  const observables: Observable[] = [
-    siteLive,
-    siteLiveObjects,
-    siteGrowth,
-    siteLeakSuspected,
-    leakSuspicions,
-    leakSuspects,
-    sampledLive,
-    sitesTracked,
-    sitesDropped,
-    snapshots,
-    snapshotErrors,
-    samplingInterval,
-  ];
+  const instrument = {} as Record<ObservedName, Observable>;
+  for (const [name, spec] of Object.entries(OBSERVED) as Array<[ObservedName, ObservableSpec]>) {
+    const options = { unit: spec.unit, description: spec.description, valueType: spec.integer ? ValueType.INT : ValueType.DOUBLE };
+    instrument[name] =
+      spec.kind === 'gauge'
+        ? meter.createObservableGauge(OtelInstrument[name], options)
+        : meter.createObservableCounter(OtelInstrument[name], options);
+  }
+  const observables = Object.values(instrument);
 
   const callback: BatchObservableCallback = (result) => {
     let suspects = 0;
     for (const site of labelledSites(monitor)) {
       const attributes = codeAttributes(site.site);
-      result.observe(siteLive, site.liveBytes, attributes);
-      result.observe(siteLiveObjects, site.count, attributes);
-      result.observe(siteGrowth, site.growthBytes, attributes);
-      result.observe(siteLeakSuspected, site.suspected ? 1 : 0, attributes);
-      result.observe(leakSuspicions, site.suspicions, attributes);
+      result.observe(instrument.siteLive, site.liveBytes, attributes);
+      result.observe(instrument.siteLiveObjects, site.count, attributes);
+      result.observe(instrument.siteGrowth, site.growthBytes, attributes);
+      result.observe(instrument.siteLeakSuspected, site.suspected ? 1 : 0, attributes);
+      result.observe(instrument.leakSuspicions, site.suspicions, attributes);
       if (site.suspected) suspects++;
     }
     const stats = monitor.stats();
-    result.observe(leakSuspects, suspects);
-    result.observe(sampledLive, monitor.latestSnapshot()?.size ?? 0);
-    result.observe(sitesTracked, stats.trackedSites);
-    result.observe(sitesDropped, stats.droppedSites);
-    result.observe(snapshots, stats.readings);
-    result.observe(snapshotErrors, stats.readingErrors);
-    result.observe(samplingInterval, monitor.options.samplingIntervalBytes);
+    result.observe(instrument.leakSuspects, suspects);
+    result.observe(instrument.sampledLive, monitor.latestSnapshot()?.size ?? 0);
+    result.observe(instrument.sitesTracked, stats.trackedSites);
+    result.observe(instrument.sitesDropped, stats.droppedSites);
+    result.observe(instrument.snapshots, stats.readings);
+    result.observe(instrument.snapshotErrors, stats.readingErrors);
+    result.observe(instrument.samplingInterval, monitor.options.samplingIntervalBytes);
   };
   meter.addBatchObservableCallback(callback, observables);
 
