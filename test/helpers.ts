@@ -64,3 +64,18 @@ export async function toolAvailable(t: { skip(message: string): void }, name: st
     return false;
   }
 }
+
+/**
+ * Resolves with the monitor's `reading` events, after `count` of them. The monitor's timers are
+ * unref'd (they never keep a process up), so this keeps the process up while it waits.
+ */
+export async function nextReadings<T>(monitor: { once(event: 'reading', listener: (timing: T) => void): unknown }, count = 1): Promise<T[]> {
+  const keepAlive = setInterval(() => {}, 1000);
+  try {
+    const timings: T[] = [];
+    for (let i = 0; i < count; i++) timings.push(await new Promise<T>((resolve) => monitor.once('reading', resolve)));
+    return timings;
+  } finally {
+    clearInterval(keepAlive);
+  }
+}

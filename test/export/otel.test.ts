@@ -29,7 +29,7 @@ import type { SiteReport } from '../../src/log/leak-log.js';
 import { createHeapMonitor } from '../../src/monitor/monitor.js';
 import type { HeapMonitor } from '../../src/monitor/monitor.js';
 import type { ReadingTiming } from '../../src/monitor/monitor.js';
-import { repoRoot } from '../helpers.js';
+import { nextReadings, repoRoot } from '../helpers.js';
 
 const fixtureFile = `${repoRoot}/test/fixtures/otel-retainer.mjs`;
 const { retainInvoices, releaseInvoices } = (await import(pathToFileURL(fixtureFile).href)) as {
@@ -102,11 +102,11 @@ function figuresOf(monitor: HeapMonitor, site: SiteReport) {
 
 /** Starts `monitor`, retains invoices while it samples, and waits for its one reading. */
 async function retainAndRead(monitor: HeapMonitor): Promise<ReadingTiming> {
-  const reading = once(monitor, 'reading') as Promise<[ReadingTiming]>;
+  const reading = nextReadings<ReadingTiming>(monitor);
   monitor.start();
   // Synchronously, before the first tick: sampled now, read at the tick.
   retainInvoices(INVOICES);
-  const [timing] = await reading;
+  const [timing] = (await reading) as [ReadingTiming];
   assert.equal(timing.failed, false, 'the reading succeeded');
   return timing;
 }

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { once } from 'node:events';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
 import { createHeapMonitor, registerPrometheusMetrics } from '../../src/index.js';
 import type { HeapMonitor } from '../../src/index.js';
-import { repoRoot } from '../helpers.js';
+import { nextReadings, repoRoot } from '../helpers.js';
 
 const fixture = 'test/fixtures/retainers.mjs';
 const retainers = (await import(pathToFileURL(`${repoRoot}/${fixture}`).href)) as Record<
@@ -40,16 +39,6 @@ function startMonitor(topSites: number): HeapMonitor {
   }).start();
 }
 
-/** The next `count` readings. The monitor's timers are unref'd; this keeps the process up meanwhile. */
-async function readings(monitor: HeapMonitor, count = 1): Promise<void> {
-  const keepAlive = setInterval(() => {}, 1000);
-  try {
-    for (let i = 0; i < count; i++) await once(monitor, 'reading');
-  } finally {
-    clearInterval(keepAlive);
-  }
-}
-
 const labels = (fn: string, line: number): string => `function="${fn}",file="${fixture}",line="${line}"`;
 
 test('only the topSites largest sites carry labels, with the monitor’s figures, and a site that leaves the top loses its series', async (t) => {
@@ -64,7 +53,7 @@ test('only the topSites largest sites carry labels, with the monitor’s figures
   retainers.retainLargest();
   retainers.retainMiddle();
   retainers.retainSmallest();
-  await readings(monitor);
+  await nextReadings(monitor);
 
   const page = await registry.metrics();
   // No reading can run between the page and this: only microtasks ran since.
@@ -84,7 +73,7 @@ test('only the topSites largest sites carry labels, with the monitor’s figures
   assert.match(page, new RegExp(`^heapwatch_sampled_live_bytes ${monitor.latestSnapshot()?.size}$`, 'm'));
 
   retainers.release('largest');
-  await readings(monitor, 2);
+  await nextReadings(monitor, 2);
   const after = seriesOf(await registry.metrics(), 'heapwatch_site_live_bytes');
   assert.deepEqual(
     [...after.keys()],
@@ -102,7 +91,7 @@ test('sites that share function, file and line but not column are one series, wi
     retainers.release('twins');
   });
   retainers.retainTwins();
-  await readings(monitor);
+  await nextReadings(monitor);
 
   const page = await registry.metrics();
   const twinLine = lineOf('export const twins');
