@@ -1,0 +1,61 @@
+// The app the request-overhead benchmark drives: Express 5 with two routes — hello world, and a
+// handler that builds and serialises ~50 KB of JSON — instrumented as the first argument says.
+//   node bench/servers/express-app.mjs <instrumentation>
+// Prints `port=<n>` once listening on 127.0.0.1 (an ephemeral port), and serves until killed.
+import http from 'node:http';
+import express from 'express';
+
+const instrumentation = process.argv[2] ?? 'none';
+const app = express();
+
+/** Each instrumentation as its user would add it, at its defaults unless the name says otherwise. */
+const instrument = {
+  none() {},
+  async heapwatch() {
+    const { heapwatch } = await import('heapwatch');
+    app.use(heapwatch({ logger: false }));
+  },
+  async 'heapwatch-32k'() {
+    const { heapwatch } = await import('heapwatch');
+    app.use(heapwatch({ logger: false, samplingIntervalBytes: 32 * 1024 }));
+  },
+  async 'heapwatch-512k'() {
+    const { heapwatch } = await import('heapwatch');
+    app.use(heapwatch({ logger: false, samplingIntervalBytes: 512 * 1024 }));
+  },
+  // prom-client's default Node metrics alone, with their /metrics route.
+  async 'prom-client'() {
+    const { collectDefaultMetrics, register } = await import('prom-client');
+    collectDefaultMetrics();
+    app.get('/metrics', async (_req, res) => res.type(register.contentType).send(await register.metrics()));
+  },
+  // @datadog/pprof's heap profiler at dd-trace's defaults (512 KiB, 64 frames), its profile taken
+  // every 60 s as dd-trace uploads it.
+  async 'datadog-pprof'() {
+    const { default: pprof } = await import('@datadog/pprof');
+    pprof.heap.start(512 * 1024, 64);
+    setInterval(() => pprof.heap.profile(), 60_000).unref();
+  },
+  // @pyroscope/nodejs heap profiling at its defaults, flushing to a sink on loopback.
+  async pyroscope() {
+    const sink = http.createServer((req, res) => req.resume().on('end', () => res.end())).listen(0, '127.0.0.1');
+    await new Promise((resolve) => sink.once('listening', resolve));
+    const { default: Pyroscope } = await import('@pyroscope/nodejs');
+    Pyroscope.init({ serverAddress: `http://127.0.0.1:${sink.address().port}`, appName: 'heapwatch-bench' });
+    Pyroscope.startHeapProfiling();
+  },
+};
+if (!(instrumentation in instrument)) throw new Error(`Unknown instrumentation "${instrumentation}" - expected one of ${Object.keys(instrument).join(', ')}`);
+await instrument[instrumentation]();
+
+app.get('/hello', (_req, res) => {
+  res.send('Hello World!');
+});
+
+app.get('/json', (req, res) => {
+  const rows = [];
+  for (let k = 0; k < 800; k++) rows.push({ id: k, name: `row-${k}-${req.query.i ?? ''}`, tags: ['a', 'b', `t${k % 7}`], score: k * 1.5 });
+  res.type('application/json').send(JSON.stringify({ rows }));
+});
+
+const server = app.listen(0, '127.0.0.1', () => console.log(`port=${server.address().port}`));
