@@ -105,18 +105,17 @@ export function acquireMonitor(given: HeapMonitorOptions, options: ResolvedMonit
     unshare(current.meterProviders, targets.meterProvider);
     dropLease();
   };
+  let registryShared = false;
   try {
     share(current.registries, targets.registry, () => {
       if (targets.defaultMetrics) registerDefaultMetrics(targets.registry);
       return registerPrometheusMetrics(monitor, targets.registry);
     });
+    registryShared = true;
     share(current.meterProviders, targets.meterProvider, () => observeWithOpenTelemetry(monitor, targets.meterProvider));
   } catch (error) {
-    // Undo this lease's part: the registry share when the MeterProvider's failed (a share that
-    // threw was not counted), then the lease itself.
-    if (current.registries.has(targets.registry) && current.meterProviders.get(targets.meterProvider) === undefined) {
-      unshare(current.registries, targets.registry);
-    }
+    // Undo this lease's part (a share that threw was not counted), then the lease itself.
+    if (registryShared) unshare(current.registries, targets.registry);
     released = true;
     dropLease();
     throw error;
