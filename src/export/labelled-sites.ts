@@ -3,8 +3,10 @@ import type { SiteReport } from '../log/leak-log.js';
 /** What the exporters read from a monitor. */
 export interface SiteSource {
   readonly options: { readonly topSites: number };
-  /** Every tracked site, largest first. */
-  sites(): SiteReport[];
+  /** The `limit` largest tracked sites, largest first. */
+  sites(limit: number): SiteReport[];
+  /** The sites suspected now. */
+  suspects(): SiteReport[];
   suspicionsRaisedAt(key: string): number;
 }
 
@@ -20,10 +22,8 @@ export interface LabelledSite extends SiteReport {
  * has no series at the next scrape.
  */
 export function labelledSites(source: SiteSource): LabelledSite[] {
-  const { topSites } = source.options;
-  const chosen: LabelledSite[] = [];
-  source.sites().forEach((report, rank) => {
-    if (rank < topSites || report.suspected) chosen.push({ ...report, suspicions: source.suspicionsRaisedAt(report.key) });
-  });
-  return chosen;
+  const top = source.sites(source.options.topSites);
+  const inTop = new Set(top.map((report) => report.key));
+  const chosen = [...top, ...source.suspects().filter((report) => !inTop.has(report.key))];
+  return chosen.map((report) => ({ ...report, suspicions: source.suspicionsRaisedAt(report.key) }));
 }

@@ -1,4 +1,4 @@
-import { mannKendallIncreasingP, median } from './robust.js';
+import { mannKendallIncreasingP } from './robust.js';
 
 /** What the detector needs to judge a series. */
 export interface TrendOptions {
@@ -39,14 +39,30 @@ const MIN_TOTAL_SHARE = 0.5;
  */
 export function medianOfQuarters(values: readonly number[]): [number, number, number, number] {
   const quarter = Math.max(1, Math.floor(values.length / 4));
-  const middle = values.slice(quarter, values.length - quarter);
-  const half = Math.max(1, Math.floor(middle.length / 2));
+  const middleLength = values.length - 2 * quarter;
+  const half = Math.max(1, Math.floor(middleLength / 2));
+  // The third part is the second half of the middle, or the whole middle when it is too short to halve.
+  const thirdStart = middleLength > half ? quarter + half : quarter;
   return [
-    median(values.slice(0, quarter)),
-    median(middle.slice(0, half)),
-    median(middle.length > half ? middle.slice(half) : middle),
-    median(values.slice(values.length - quarter)),
+    medianOfRange(values, 0, quarter),
+    medianOfRange(values, quarter, quarter + Math.min(half, Math.max(middleLength, 0))),
+    medianOfRange(values, thirdStart, values.length - quarter),
+    medianOfRange(values, values.length - quarter, values.length),
   ];
+}
+
+/** One scratch buffer for all medians of a tick: judging takes eight per tracked site. */
+let scratch = new Float64Array(128);
+
+/** The median of values[start, end), sorted in the scratch buffer: no allocation per call. */
+function medianOfRange(values: readonly number[], start: number, end: number): number {
+  const length = end - start;
+  if (length <= 0) return Number.NaN;
+  if (scratch.length < length) scratch = new Float64Array(length);
+  for (let i = 0; i < length; i++) scratch[i] = values[start + i] as number;
+  const sorted = scratch.subarray(0, length).sort();
+  const middle = length >> 1;
+  return length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** Growth of a series the way the detector measures it: last quarter's median minus the first's. */
@@ -66,15 +82,15 @@ export function quarterGrowth(values: readonly number[]): number {
  *    from the third to the fourth quarter are both positive (at least 1/8 of the threshold). A
  *    cache that warmed up and levelled off, a one-time step, a queue that filled and stopped fail
  *    this;
- * 4. all sites together grew by at least half as much: when a cache warms up, its entries move
+ * 4. all sites together grew by at least half as much (`totalGrowthBytes`: the {@link quarterGrowth}
+ *    of the totals, the same for every site of a tick): when a cache warms up, its entries move
  *    from the function that filled it to the handler that replaces them — the handler's site
  *    grows while the total does not;
  * 5. the Mann–Kendall test finds an increasing trend at p < 0.01: a sawtooth (a batch that builds
  *    and drops) has as many falling pairs as rising ones.
  */
-export function assessTrend(bytes: readonly number[], totals: readonly number[], options: TrendOptions): TrendAssessment {
+export function assessTrend(bytes: readonly number[], totalGrowthBytes: number, options: TrendOptions): TrendAssessment {
   const quarterMedians = medianOfQuarters(bytes);
-  const totalGrowthBytes = quarterGrowth(totals);
   const [q1, q2, q3, q4] = quarterMedians;
   const growthBytes = q4 - q1;
   const noiseBytes = Math.sqrt(Math.max(q4, 0) * options.samplingIntervalBytes);

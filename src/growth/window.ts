@@ -115,6 +115,51 @@ export class GrowthWindow {
   }
 
   /**
+   * The site's live bytes, oldest first, over the whole window or as much as was tracked: what
+   * the judgement reads of every site at every tick, without building the rest of {@link series}.
+   */
+  bytesOf(key: string): number[] | undefined {
+    const site = this.sites.get(key);
+    if (!site) return undefined;
+    const length = Math.min(this.capacity, this.readings - site.firstReading);
+    const bytes = new Array<number>(length);
+    for (let i = 0; i < length; i++) bytes[i] = site.bytes[(this.readings - length + i) % this.capacity] as number;
+    return bytes;
+  }
+
+  /** The site's live bytes at the latest reading (0 when untracked). */
+  latestBytesOf(key: string): number {
+    const site = this.sites.get(key);
+    return site === undefined || this.readings === 0 ? 0 : (site.bytes[(this.readings - 1) % this.capacity] as number);
+  }
+
+  /**
+   * Largest minus smallest live bytes of the site over the window: a bound on any growth the
+   * judgement could find, read without copying the series.
+   */
+  rangeOf(key: string): number {
+    const site = this.sites.get(key);
+    if (!site) return 0;
+    const length = Math.min(this.capacity, this.readings - site.firstReading);
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < length; i++) {
+      const value = site.bytes[(this.readings - length + i) % this.capacity] as number;
+      if (value < min) min = value;
+      if (value > max) max = value;
+    }
+    return length === 0 ? 0 : max - min;
+  }
+
+  /** The live bytes of all sites at each reading of the window, oldest first. */
+  totalsSeries(): number[] {
+    const length = Math.min(this.capacity, this.readings);
+    const totals = new Array<number>(length);
+    for (let i = 0; i < length; i++) totals[i] = this.totals[(this.readings - length + i) % this.capacity] as number;
+    return totals;
+  }
+
+  /**
    * The site's readings, oldest first: the whole window, or as much as was tracked; with `since`,
    * only the readings taken at or after that time.
    */

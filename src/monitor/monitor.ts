@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { GrowthWindow } from '../growth/window.js';
-import type { SiteSeries } from '../growth/window.js';
 import { SuspicionTracker } from '../growth/suspicion.js';
 import { cleanReadingsConfirm } from '../growth/confirmation.js';
 import { assessTrend, quarterGrowth } from '../growth/trend.js';
@@ -123,19 +122,29 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     return this.options.filters.length > 0 ? snapshot.filterTraces(this.options.filters) : snapshot;
   }
 
-  /** Every tracked site at the latest reading, largest first. */
-  sites(): SiteReport[] {
+  /**
+   * The tracked sites at the latest reading, largest first: all of them, or the `limit` largest
+   * (reports are built for those only — a scrape asks for the top few of thousands).
+   */
+  sites(limit = Number.POSITIVE_INFINITY): SiteReport[] {
+    const ranked = [...this.window.keys()]
+      .map((key) => ({ key, bytes: this.window.latestBytesOf(key) }))
+      .sort((a, b) => b.bytes - a.bytes || (a.key < b.key ? -1 : 1));
+    return this.reportsOf(ranked.slice(0, limit).map(({ key }) => key));
+  }
+
+  /** The sites suspected now, largest first. */
+  suspects(): SiteReport[] {
+    return this.reportsOf([...this.tracker.keys()]).sort((a, b) => b.liveBytes - a.liveBytes || (a.key < b.key ? -1 : 1));
+  }
+
+  private reportsOf(keys: readonly string[]): SiteReport[] {
     const reports: SiteReport[] = [];
-    for (const key of this.window.keys()) {
+    for (const key of keys) {
       const report = this.report(key);
       if (report) reports.push(report);
     }
-    return reports.sort((a, b) => b.liveBytes - a.liveBytes || (a.key < b.key ? -1 : 1));
-  }
-
-  /** The sites suspected now. */
-  suspects(): SiteReport[] {
-    return this.sites().filter((report) => report.suspected);
+    return reports;
   }
 
   /** Suspicions raised at this site since the start (while the site is remembered). */
@@ -234,14 +243,19 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     // First every assessment (the log's `top` ranks all sites), then the verdicts.
     this.assessments = new Map();
     this.wantsCleanReadings = false;
+    // The same for every site: computed once per tick.
+    const totalGrowthBytes = quarterGrowth(this.window.totalsSeries());
     for (const key of this.window.keys()) {
-      const series = this.window.series(key) as SiteSeries;
+      // Growth is at most the range: a site that moved less than half the threshold can be neither
+      // raised nor in need of clean readings; only a suspect must be judged (to be cleared).
+      if (this.window.rangeOf(key) < growthThresholdBytes / 2 && !this.tracker.isSuspect(key)) continue;
+      const bytes = this.window.bytesOf(key) as number[];
       if (!this.window.isFull(key)) {
         // Not judged yet, but clean readings gathered now will be needed when it is.
-        if (series.bytes.length >= 5 && quarterGrowth(series.bytes) >= growthThresholdBytes / 2) this.wantsCleanReadings = true;
+        if (bytes.length >= 5 && quarterGrowth(bytes) >= growthThresholdBytes / 2) this.wantsCleanReadings = true;
         continue;
       }
-      const assessment = assessTrend(series.bytes, series.totals, this.options);
+      const assessment = assessTrend(bytes, totalGrowthBytes, this.options);
       this.assessments.set(key, assessment);
       if (assessment.growthBytes >= growthThresholdBytes / 2 && !this.tracker.isSuspect(key)) this.wantsCleanReadings = true;
     }
@@ -286,7 +300,14 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     }
   }
 
-  private report(key: string, assessment = this.assessments.get(key)): SiteReport | undefined {
+  /** Growth over the window of a site judged or not (sites that barely moved are not judged). */
+  private growthOf(key: string): number {
+    const assessed = this.assessments.get(key);
+    if (assessed) return assessed.growthBytes;
+    return this.window.isFull(key) ? quarterGrowth(this.window.bytesOf(key) as number[]) : 0;
+  }
+
+  private report(key: string): SiteReport | undefined {
     const series = this.window.series(key);
     const latest = series?.latest;
     if (!series || !latest) return undefined;
@@ -296,7 +317,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       traceback: latest.traceback,
       liveBytes: series.bytes.at(-1) ?? 0,
       count: series.counts.at(-1) ?? 0,
-      growthBytes: assessment?.growthBytes ?? 0,
+      growthBytes: this.growthOf(key),
       suspected: this.tracker.isSuspect(key),
       suspectedSince: this.tracker.suspectSince(key),
     };
@@ -305,8 +326,9 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   /** The sites that grew most over the window, as tracemalloc-style differences. */
   private topGrowing(): StatisticDiff[] {
     const diffs: StatisticDiff[] = [];
-    for (const [key, assessment] of this.assessments) {
-      if (assessment.growthBytes <= 0) continue;
+    for (const key of this.window.keys()) {
+      const growthBytes = this.growthOf(key);
+      if (growthBytes <= 0) continue;
       const series = this.window.series(key);
       if (!series?.latest) continue;
       diffs.push(
@@ -315,7 +337,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
           key,
           series.latest.traceback,
           series.bytes.at(-1) ?? 0,
-          assessment.growthBytes,
+          growthBytes,
           series.counts.at(-1) ?? 0,
           Math.round(quarterGrowth(series.counts)),
         ),

@@ -40,9 +40,19 @@ export function isUserFrame(frame: Frame): boolean {
   return frame.file !== '' && !frame.file.startsWith('node:');
 }
 
-/** A key that identifies a frame: two frames with the same key are the same function. */
+const keys = new WeakMap<Frame, string>();
+
+/**
+ * A key that identifies a frame: two frames with the same key are the same function. Memoised
+ * per frame object: the site key of every trace is taken at every reading.
+ */
 export function frameKey(frame: Frame): string {
-  return `${frame.file}:${frame.line}:${frame.column}:${frame.functionName}`;
+  let key = keys.get(frame);
+  if (key === undefined) {
+    key = `${frame.file}:${frame.line}:${frame.column}:${frame.functionName}`;
+    keys.set(frame, key);
+  }
+  return key;
 }
 
 /** `getData (examples/tracemalloc.mjs:9:17)`; built-ins print `(<builtin>)`. */

@@ -54,10 +54,8 @@ export function groupTraces(traces: readonly Trace[], groupBy: GroupBy, resolver
   return groups;
 }
 
-/** The traceback with every frame source-mapped. */
+/** The traceback with every frame source-mapped; the traceback itself when no frame maps elsewhere. */
 export function mapTraceback(traceback: Traceback, resolver: SourceMapResolver): Traceback {
-  return new Traceback(
-    traceback.frames.map((frame) => resolver.resolve(frame)),
-    traceback.siteIndex,
-  );
+  const frames = traceback.frames.map((frame) => resolver.resolve(frame));
+  return frames.every((frame, i) => frame === traceback.frames[i]) ? traceback : new Traceback(frames, traceback.siteIndex);
 }

@@ -58,16 +58,27 @@ function sourceToFile(source: string): string {
  */
 export class SourceMapResolver {
   private readonly maps = new Map<string, TraceMap | null>();
-  private readonly frames = new Map<string, Frame>();
+  /**
+   * By the frame object first: frames are interned across readings (see `trace.ts`), so a frame
+   * seen at the last tick is the same object now, and the lookup builds no string. Weak: a frame
+   * the interner let go takes its entry with it.
+   */
+  private readonly byFrame = new WeakMap<Frame, Frame>();
+  /** By position, for frames built elsewhere: equal frames map to one object. */
+  private readonly byPosition = new Map<string, Frame>();
 
   resolve(frame: Frame): Frame {
-    if (!isAbsolute(frame.file) || frame.line === 0) return frame;
-    const key = `${frame.file}:${frame.line}:${frame.column}:${frame.functionName}`;
-    const cached = this.frames.get(key);
+    if (frame.line === 0 || !isAbsolute(frame.file)) return frame;
+    const cached = this.byFrame.get(frame);
     if (cached) return cached;
-    if (this.frames.size >= MAX_CACHED_FRAMES) this.frames.clear();
-    const mapped = this.map(frame);
-    this.frames.set(key, mapped);
+    const key = `${frame.file}:${frame.line}:${frame.column}:${frame.functionName}`;
+    let mapped = this.byPosition.get(key);
+    if (!mapped) {
+      if (this.byPosition.size >= MAX_CACHED_FRAMES) this.byPosition.clear();
+      mapped = this.map(frame);
+      this.byPosition.set(key, mapped);
+    }
+    this.byFrame.set(frame, mapped);
     return mapped;
   }
 
