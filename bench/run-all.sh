@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# npm run bench: every table of BENCHMARKS.md, on this machine, into bench/results/<UTC time>/.
+# About 45 minutes on 2 cores: the detection part runs for 30 minutes in light background
+# processes (about a tenth of one core in all) while the other parts run one after the other.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npm run build >/dev/null
+out="bench/results/$(date -u +%Y-%m-%dT%H%MZ)"
+mkdir -p "$out"
+mapfile -t other_nodes < <(bash bench/install-node.sh 22 24)
+step() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+
+step "detection (30 min, in the background)"
+node bench/detection.mjs >"$out/detection.md" 2>"$out/detection.log" &
+detection=$!
+
+step "request overhead, Node $(node --version): heapwatch and its peers"
+node bench/request-overhead.mjs --configs=none,heapwatch,heapwatch-32k,heapwatch-512k,prom-client,datadog-pprof,pyroscope >"$out/overhead-$(node --version).md"
+for bin in "${other_nodes[@]}"; do
+  step "request overhead, Node $("$bin" --version)"
+  node bench/request-overhead.mjs --configs=none,heapwatch --node="$bin" >"$out/overhead-$("$bin" --version).md"
+done
+
+step "snapshot pause, Node $(node --version)"
+node bench/snapshot-pause.mjs >"$out/pause-$(node --version).md"
+for bin in "${other_nodes[@]}"; do
+  step "snapshot pause, Node $("$bin" --version)"
+  "$bin" bench/snapshot-pause.mjs --sizes=100,1000,10000 >"$out/pause-$("$bin" --version).md"
+done
+
+step "own memory"
+node bench/own-memory.mjs --sizes=1000,10000 --caps=2000,100000 >"$out/own-memory.md"
+node bench/own-memory.mjs --sizes=100000 --caps=2000 >>"$out/own-memory.md"
+
+step "Python's tracemalloc beside heapwatch"
+node bench/tracemalloc-compare.mjs >"$out/tracemalloc.md"
+
+step "waiting for detection"
+wait "$detection"
+step "done: $out"
+cat "$out"/*.md
