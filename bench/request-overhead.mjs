@@ -6,7 +6,7 @@
 // The app runs in a child process (on `--node`, default this Node); autocannon runs here, so the
 // two share the machine's two cores. Prints one Markdown table per route: ratios to the bare app
 // (`none`) of the same round, median [min–max] over the rounds.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -70,9 +70,9 @@ for (let round = 0; round < rounds; round++) {
 
 const spread = (values, digits = 3) =>
   `${medianOf(values).toFixed(digits)} [${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}]`;
-const { version } = process.versions.node === undefined ? { version: '' } : { version: flags.node === process.execPath ? process.version : flags.node };
+const version = execFileSync(flags.node, ['--version'], { encoding: 'utf8' }).trim();
 
-console.log(`\`${shellCommand()}\` — app on ${version}, ${connections} connections, ${seconds} s per measurement, ${rounds} rounds\n`);
+console.log(`\`${shellCommand()}\` — app on Node ${version}, autocannon on Node ${process.version}, ${connections} connections, ${seconds} s per measurement, ${rounds} rounds\n`);
 for (const route of routes) {
   console.log(`/${route}: ratio to the bare app in the same round, median [min–max]\n`);
   console.log('| instrumentation | throughput | p50 latency | p99 latency | req/s (median) |');

@@ -23,6 +23,20 @@ const instrument = {
     const { heapwatch } = await import('heapwatch');
     app.use(heapwatch({ logger: false, samplingIntervalBytes: 512 * 1024 }));
   },
+  // The parts of heapwatch's cost, apart: an empty middleware layer (what any app.use() costs in
+  // Express), V8's sampler alone at heapwatch's default interval, heapwatch without prom-client's
+  // default metrics.
+  'noop-middleware'() {
+    app.use((_req, _res, next) => next());
+  },
+  async 'sampler-only'() {
+    const { startSampling } = await import('heapwatch');
+    startSampling();
+  },
+  async 'heapwatch-no-default-metrics'() {
+    const { heapwatch } = await import('heapwatch');
+    app.use(heapwatch({ logger: false, defaultMetrics: false }));
+  },
   // prom-client's default Node metrics alone, with their /metrics route.
   async 'prom-client'() {
     const { collectDefaultMetrics, register } = await import('prom-client');
