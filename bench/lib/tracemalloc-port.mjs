@@ -7,26 +7,9 @@
 // started before the clock starts (as tracemalloc.start() is), and the timed span holds a
 // snapshot before the workload, the workload, a snapshot after it and their comparison by site,
 // as in the example. Prints one JSON line of timings (performance.now(), inside the program).
-import { randomBytes } from 'node:crypto';
 import { startSampling, stopSampling, takeSnapshot } from 'heapwatch';
-
-class MyObject {
-  constructor() {
-    this.data = randomBytes(100).toString('latin1');
-  }
-}
-
-function getData() {
-  const values = [];
-  for (let i = 0; i < 100; i++) values.push(new MyObject());
-  return values;
-}
-
-function run() {
-  const data = [];
-  for (let i = 0; i < 100; i++) data.push(getData());
-  return data;
-}
+// The example's program itself, importable without running the example's top-level code.
+import { run } from '../../test/fixtures/workload.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')));
 const sampling = args.sampling ?? 'off';
