@@ -33,6 +33,10 @@ const instrument = {
     const { startSampling } = await import('heapwatch');
     startSampling();
   },
+  async 'sampler-only-512k'() {
+    const { startSampling } = await import('heapwatch');
+    startSampling({ samplingIntervalBytes: 512 * 1024 });
+  },
   async 'heapwatch-no-default-metrics'() {
     const { heapwatch } = await import('heapwatch');
     app.use(heapwatch({ logger: false, defaultMetrics: false }));
