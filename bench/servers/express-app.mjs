@@ -37,6 +37,11 @@ const instrument = {
     const { startSampling } = await import('heapwatch');
     startSampling({ samplingIntervalBytes: 512 * 1024 });
   },
+  // heapwatch's per-request cost without its ticks (one reading at start, the next an hour later).
+  async 'heapwatch-hourly'() {
+    const { heapwatch } = await import('heapwatch');
+    app.use(heapwatch({ logger: false, intervalMs: 3_600_000, windowMs: 4 * 3_600_000 }));
+  },
   async 'heapwatch-no-default-metrics'() {
     const { heapwatch } = await import('heapwatch');
     app.use(heapwatch({ logger: false, defaultMetrics: false }));
@@ -77,3 +82,5 @@ app.get('/json', (req, res) => {
 });
 
 const server = app.listen(0, '127.0.0.1', () => console.log(`port=${server.address().port}`));
+// Exit normally on SIGINT, so that profilers (--cpu-prof, valgrind) write their output.
+process.on('SIGINT', () => process.exit(0));
