@@ -6,7 +6,11 @@
 /** Median of a non-empty list (the mean of the two middle values for even lengths). */
 export function median(values: ArrayLike<number>): number {
   // A typed copy sorts numerically without a comparator call per pair.
-  const sorted = Float64Array.from(values).sort();
+  return medianOfSorted(Float64Array.from(values).sort());
+}
+
+/** Median of values already sorted in ascending order. */
+export function medianOfSorted(sorted: ArrayLike<number>): number {
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }

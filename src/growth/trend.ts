@@ -1,4 +1,4 @@
-import { mannKendallIncreasingP } from './robust.js';
+import { mannKendallIncreasingP, medianOfSorted } from './robust.js';
 
 /** What the detector needs to judge a series. */
 export interface TrendOptions {
@@ -60,9 +60,7 @@ function medianOfRange(values: readonly number[], start: number, end: number): n
   if (length <= 0) return Number.NaN;
   if (scratch.length < length) scratch = new Float64Array(length);
   for (let i = 0; i < length; i++) scratch[i] = values[start + i] as number;
-  const sorted = scratch.subarray(0, length).sort();
-  const middle = length >> 1;
-  return length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return medianOfSorted(scratch.subarray(0, length).sort());
 }
 
 /** Growth of a series the way the detector measures it: last quarter's median minus the first's. */
