@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TraceMap, originalPositionFor } from '@jridgewell/trace-mapping';
 import { WarningCode, warnOnce } from '../errors.js';
+import { frameKey } from './frame.js';
 import type { Frame } from './frame.js';
 
 /** Caches are cleared past these sizes; a service has far fewer scripts and allocating functions. */
@@ -71,7 +72,7 @@ export class SourceMapResolver {
     if (frame.line === 0 || !isAbsolute(frame.file)) return frame;
     const cached = this.byFrame.get(frame);
     if (cached) return cached;
-    const key = `${frame.file}:${frame.line}:${frame.column}:${frame.functionName}`;
+    const key = frameKey(frame);
     let mapped = this.byPosition.get(key);
     if (!mapped) {
       if (this.byPosition.size >= MAX_CACHED_FRAMES) this.byPosition.clear();

@@ -47,7 +47,6 @@ const sharedInterner = new FrameInterner();
  * heapwatch's own frames are skipped (see `own-code.ts`).
  */
 export function tracesFromProfile(root: ProfileNode, interner: FrameInterner = sharedInterner): Trace[] {
-  const frameOf = (node: ProfileNode): Frame => interner.frameOf(node);
 
   const traces: Trace[] = [];
   // Outermost frame first along the path; the root node itself is `(root)`, not a frame.
@@ -55,7 +54,7 @@ export function tracesFromProfile(root: ProfileNode, interner: FrameInterner = s
   const visit = (node: ProfileNode, depth: number): void => {
     if (isOwnScript(node.scriptName)) return;
     path.length = depth;
-    path.push(frameOf(node));
+    path.push(interner.frameOf(node));
     let size = 0;
     let count = 0;
     for (const allocation of node.allocations) {
