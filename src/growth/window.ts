@@ -108,6 +108,16 @@ export class GrowthWindow {
     return this.sites.keys();
   }
 
+  /** Readings of the window taken while the site was tracked. */
+  private trackedLength(site: TrackedSite): number {
+    return Math.min(this.capacity, this.readings - site.firstReading);
+  }
+
+  /** The slot of the i-th of the latest `length` readings, oldest first. */
+  private slotOf(i: number, length: number): number {
+    return (this.readings - length + i) % this.capacity;
+  }
+
   /** Whether the site has been tracked for a whole window (no verdict before that). */
   isFull(key: string): boolean {
     const site = this.sites.get(key);
@@ -121,9 +131,9 @@ export class GrowthWindow {
   bytesOf(key: string): number[] | undefined {
     const site = this.sites.get(key);
     if (!site) return undefined;
-    const length = Math.min(this.capacity, this.readings - site.firstReading);
+    const length = this.trackedLength(site);
     const bytes = new Array<number>(length);
-    for (let i = 0; i < length; i++) bytes[i] = site.bytes[(this.readings - length + i) % this.capacity] as number;
+    for (let i = 0; i < length; i++) bytes[i] = site.bytes[this.slotOf(i, length)] as number;
     return bytes;
   }
 
@@ -140,11 +150,11 @@ export class GrowthWindow {
   rangeOf(key: string): number {
     const site = this.sites.get(key);
     if (!site) return 0;
-    const length = Math.min(this.capacity, this.readings - site.firstReading);
+    const length = this.trackedLength(site);
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < length; i++) {
-      const value = site.bytes[(this.readings - length + i) % this.capacity] as number;
+      const value = site.bytes[this.slotOf(i, length)] as number;
       if (value < min) min = value;
       if (value > max) max = value;
     }
@@ -155,7 +165,7 @@ export class GrowthWindow {
   totalsSeries(): number[] {
     const length = Math.min(this.capacity, this.readings);
     const totals = new Array<number>(length);
-    for (let i = 0; i < length; i++) totals[i] = this.totals[(this.readings - length + i) % this.capacity] as number;
+    for (let i = 0; i < length; i++) totals[i] = this.totals[this.slotOf(i, length)] as number;
     return totals;
   }
 
@@ -166,13 +176,13 @@ export class GrowthWindow {
   series(key: string, since = Number.NEGATIVE_INFINITY): SiteSeries | undefined {
     const site = this.sites.get(key);
     if (!site) return undefined;
-    const length = Math.min(this.capacity, this.readings - site.firstReading);
+    const length = this.trackedLength(site);
     const bytes: number[] = [];
     const counts: number[] = [];
     const timestamps: number[] = [];
     const totals: number[] = [];
-    for (let reading = this.readings - length; reading < this.readings; reading++) {
-      const slot = reading % this.capacity;
+    for (let i = 0; i < length; i++) {
+      const slot = this.slotOf(i, length);
       if ((this.timestamps[slot] as number) < since) continue;
       bytes.push(site.bytes[slot] as number);
       counts.push(site.counts[slot] as number);
