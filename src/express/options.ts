@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from '../monitor/options.js';
 import { MONITOR_OPTION_NAMES, resolveMonitorOptions } from '../monitor/options.js';
 import { ErrorCode, HeapwatchError } from '../errors.js';
-import { invalidOption, objectOption } from '../options/validate.js';
+import { booleanOption, invalidOption, objectOption } from '../options/validate.js';
 
 /** Options of {@link heapwatch}: the monitor's options, and where its figures are served. */
 export interface HeapwatchOptions extends HeapMonitorOptions {
@@ -48,12 +48,6 @@ export const HEAPWATCH_OPTION_NAMES = [
   'debug',
   'debugToken',
 ] as const;
-
-function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw invalidOption(name, 'true or false', value);
-  return value;
-}
 
 function metricsPathOption(value: unknown): string | false {
   if (value === undefined) return '/metrics';

@@ -27,6 +27,13 @@ export function integerOption(name: string, value: unknown, min: number, max = N
   return value;
 }
 
+/** `true` or `false`, or `fallback` when absent. */
+export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalidOption(name, 'true or false', value);
+  return value;
+}
+
 export function oneOfOption<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
     throw invalidOption(name, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, value);
