@@ -97,7 +97,7 @@ export function observeWithOpenTelemetry(monitor: HeapMonitor, meterProvider: Me
     }
     const stats = monitor.stats();
     result.observe(instrument.leakSuspects, suspects);
-    result.observe(instrument.sampledLive, monitor.latestSnapshot()?.size ?? 0);
+    result.observe(instrument.sampledLive, stats.sampledLiveBytes);
     result.observe(instrument.sitesTracked, stats.trackedSites);
     result.observe(instrument.sitesDropped, stats.droppedSites);
     result.observe(instrument.snapshots, stats.readings);

@@ -122,7 +122,7 @@ export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Regist
     },
   });
   gauge(PrometheusMetric.leakSuspects, 'Sites suspected of leaking now.', () => monitor.suspects().length);
-  gauge(PrometheusMetric.sampledLiveBytes, 'Estimated live bytes of all watched sites at the latest reading.', () => monitor.latestSnapshot()?.size ?? 0);
+  gauge(PrometheusMetric.sampledLiveBytes, 'Estimated live bytes of all watched sites at the latest reading.', () => monitor.stats().sampledLiveBytes);
   gauge(PrometheusMetric.sitesTracked, 'Sites whose series heapwatch keeps (at most maxTrackedSites).', () => monitor.stats().trackedSites);
   gauge(PrometheusMetric.sitesDropped, 'Sites of the latest reading left untracked because of maxTrackedSites.', () => monitor.stats().droppedSites);
   counter(PrometheusMetric.snapshotsTotal, 'Readings of the V8 sampler taken by heapwatch.', () => monitor.stats().readings);

@@ -1,4 +1,5 @@
-import type { Statistic } from '../snapshot/statistic.js';
+import type { SiteReading } from '../snapshot/site-aggregator.js';
+import type { Traceback } from '../snapshot/traceback.js';
 
 /** The readings of one site over the window, oldest first. */
 export interface SiteSeries {
@@ -11,8 +12,8 @@ export interface SiteSeries {
   readonly timestamps: readonly number[];
   /** Estimated live bytes of all sites at each reading. */
   readonly totals: readonly number[];
-  /** The site's statistic at the latest reading (its traceback, site frame, size and count). */
-  readonly latest: Statistic | undefined;
+  /** The site's largest stack at the latest reading that held it; its `site` is the site. */
+  readonly traceback: Traceback;
 }
 
 interface TrackedSite {
@@ -20,7 +21,9 @@ interface TrackedSite {
   readonly counts: Float64Array;
   /** Index of the first reading taken while this site was tracked. */
   readonly firstReading: number;
-  latest: Statistic | undefined;
+  /** Index of the latest reading in which the site held live bytes. */
+  lastHeld: number;
+  traceback: Traceback;
 }
 
 /**
@@ -55,53 +58,64 @@ export class GrowthWindow {
   }
 
   /**
-   * Adds one reading: every site's statistic at `timestamp`, and the total of all sites. Tracked
+   * Adds one reading: every site's live bytes at `timestamp`, and the total of all sites. Tracked
    * sites missing from it hold nothing now (0 bytes). `protect` tells which sites must not be
    * evicted (current suspects).
    */
-  push(timestamp: number, statistics: readonly Statistic[], totalBytes: number, protect: (key: string) => boolean): void {
+  push(timestamp: number, readings: ReadonlyMap<string, SiteReading>, totalBytes: number, protect: (key: string) => boolean): void {
     const slot = this.readings % this.capacity;
     this.timestamps[slot] = timestamp;
     this.totals[slot] = totalBytes;
-    const byKey = new Map<string, Statistic>();
-    for (const stat of statistics) byKey.set(stat.key, stat);
-
     for (const [key, site] of this.sites) {
-      const stat = byKey.get(key);
-      site.bytes[slot] = stat?.size ?? 0;
-      site.counts[slot] = stat?.count ?? 0;
-      if (stat) site.latest = stat;
+      const reading = readings.get(key);
+      site.bytes[slot] = reading?.size ?? 0;
+      site.counts[slot] = reading?.count ?? 0;
+      if (!reading) continue;
+      site.traceback = reading.traceback;
+      if (reading.size > 0) site.lastHeld = this.readings;
     }
-    // `statistics` is sorted largest first: admit new sites in that order while there is room,
-    // then make room for larger newcomers by evicting the smallest unprotected sites.
+    this.admit(readings, slot, protect);
+    // Forget sites that have held nothing for a whole window.
+    for (const [key, site] of this.sites) {
+      if (this.readings - site.lastHeld >= this.capacity && !protect(key)) this.sites.delete(key);
+    }
+    this.readings++;
+  }
+
+  /**
+   * Admits the reading's untracked sites largest first while there is room, then makes room for
+   * larger newcomers by evicting the smallest unprotected sites.
+   */
+  private admit(readings: ReadonlyMap<string, SiteReading>, slot: number, protect: (key: string) => boolean): void {
+    const newcomers: SiteReading[] = [];
+    for (const reading of readings.values()) if (!this.sites.has(reading.key)) newcomers.push(reading);
+    newcomers.sort((a, b) => b.size - a.size || (a.key < b.key ? -1 : 1));
     let evictable: Array<[string, TrackedSite]> | undefined;
-    for (const stat of statistics) {
-      if (this.sites.has(stat.key)) continue;
+    // Sites of this reading left untracked: newcomers not admitted, and tracked ones evicted.
+    let dropped = newcomers.length;
+    for (const reading of newcomers) {
       if (this.sites.size >= this.maxSites) {
         evictable ??= [...this.sites].filter(([key]) => !protect(key)).sort((a, b) => (b[1].bytes[slot] as number) - (a[1].bytes[slot] as number));
         const smallest = evictable.at(-1);
-        if (!smallest || (smallest[1].bytes[slot] as number) >= stat.size) continue;
+        // Newcomers come largest first: once one cannot displace the smallest, none can.
+        if (!smallest || (smallest[1].bytes[slot] as number) >= reading.size) break;
         evictable.pop();
         this.sites.delete(smallest[0]);
+        if (readings.has(smallest[0])) dropped++;
       }
       const site: TrackedSite = {
         bytes: new Float64Array(this.capacity),
         counts: new Float64Array(this.capacity),
         firstReading: this.readings,
-        latest: stat,
+        lastHeld: this.readings,
+        traceback: reading.traceback,
       };
-      site.bytes[slot] = stat.size;
-      site.counts[slot] = stat.count;
-      this.sites.set(stat.key, site);
+      site.bytes[slot] = reading.size;
+      site.counts[slot] = reading.count;
+      this.sites.set(reading.key, site);
+      dropped--;
     }
-    this.droppedSites = statistics.reduce((dropped, stat) => dropped + (this.sites.has(stat.key) ? 0 : 1), 0);
-    // Forget sites that have held nothing for a whole window.
-    for (const [key, site] of this.sites) {
-      if (this.readings - site.firstReading >= this.capacity && site.bytes.every((b) => b === 0) && !protect(key)) {
-        this.sites.delete(key);
-      }
-    }
-    this.readings++;
+    this.droppedSites = dropped;
   }
 
   keys(): IterableIterator<string> {
@@ -189,6 +203,6 @@ export class GrowthWindow {
       timestamps.push(this.timestamps[slot] as number);
       totals.push(this.totals[slot] as number);
     }
-    return { key, bytes, counts, timestamps, totals, latest: site.latest };
+    return { key, bytes, counts, timestamps, totals, traceback: site.traceback };
   }
 }

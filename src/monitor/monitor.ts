@@ -7,11 +7,16 @@ import { assessTrend, quarterGrowth } from '../growth/trend.js';
 import type { TrendAssessment } from '../growth/trend.js';
 import { LeakLog } from '../log/leak-log.js';
 import type { SiteReport } from '../log/leak-log.js';
+import { SiteAggregator } from '../snapshot/site-aggregator.js';
+import type { SiteReadings } from '../snapshot/site-aggregator.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
+import { sharedResolver } from '../snapshot/source-map.js';
 import { compareDiffs, StatisticDiff } from '../snapshot/statistic.js';
+import { sharedInterner } from '../snapshot/trace.js';
 import { takeSnapshot } from '../take-snapshot.js';
 import { onMajorGc, requestFullGc } from '../v8/gc-events.js';
-import { startSampling, stopSampling } from '../v8/sampler.js';
+import type { ReaderName } from '../v8/profile.js';
+import { readProfile, startSampling, stopSampling } from '../v8/sampler.js';
 import { resolveMonitorOptions } from './options.js';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from './options.js';
 
@@ -33,6 +38,14 @@ export interface MonitorStats {
   readonly requestedGcs: number;
   /** Suspicions raised since the start. */
   readonly suspicionsRaised: number;
+  /** Estimated live bytes of all watched sites at the latest reading (0 before the first). */
+  readonly sampledLiveBytes: number;
+}
+
+/** One reading of the sampler, summed per site. */
+interface Reading extends SiteReadings {
+  readonly timestamp: number;
+  readonly reader: ReaderName;
 }
 
 /** What one reading cost, for the snapshot-duration histogram. */
@@ -62,7 +75,9 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private timer: NodeJS.Timeout | undefined;
   private stopGcWatch: (() => void) | undefined;
   private ticking = false;
-  private latest: Snapshot | undefined;
+  private readonly aggregator = new SiteAggregator(sharedInterner, sharedResolver);
+  /** The latest tick reading: its sites live in the window, only its total and reader are kept. */
+  private latest: { readonly reader: ReaderName; readonly totalBytes: number } | undefined;
   private lastRequestedGc = Number.NEGATIVE_INFINITY;
   private gcInFlight = false;
   /** Whether a site rises in the tick readings and waits for clean readings to confirm it. */
@@ -108,11 +123,6 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     stopSampling();
   }
 
-  /** The latest reading, filtered by `include`/`exclude`. */
-  latestSnapshot(): Snapshot | undefined {
-    return this.latest;
-  }
-
   /**
    * A fresh reading, filtered by `include`/`exclude`, outside the monitor's own series (for the
    * debug endpoints). Throws as `takeSnapshot()` does.
@@ -153,7 +163,12 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   }
 
   stats(): MonitorStats {
-    return { ...this.counters, trackedSites: this.window.size, droppedSites: this.window.droppedSites };
+    return {
+      ...this.counters,
+      trackedSites: this.window.size,
+      droppedSites: this.window.droppedSites,
+      sampledLiveBytes: this.latest?.totalBytes ?? 0,
+    };
   }
 
   private get protect(): (key: string) => boolean {
@@ -167,14 +182,13 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     const started = performance.now();
     let failed = false;
     try {
-      const snapshot = this.read();
-      this.latest = snapshot;
-      const statistics = snapshot.statistics('site');
-      this.window.push(snapshot.timestamp, statistics, snapshot.size, this.protect);
+      const reading = this.read();
+      this.latest = { reader: reading.reader, totalBytes: reading.totalBytes };
+      this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.protect);
       // The inspector reader forces a full GC before every read: all its readings are clean.
-      if (snapshot.reader === 'inspector') this.pushClean(snapshot, statistics);
-      this.judge(snapshot.timestamp);
-      this.requestGcIfNeeded(snapshot.timestamp);
+      if (reading.reader === 'inspector') this.pushClean(reading);
+      this.judge(reading.timestamp);
+      this.requestGcIfNeeded(reading.timestamp);
     } catch (error) {
       failed = true;
       this.counters.readingErrors++;
@@ -190,14 +204,17 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     }
   }
 
-  private read(): Snapshot {
-    const snapshot = this.snapshotNow();
+  /** Reads the sampler and sums it per site (filtered by `include`/`exclude`). */
+  private read(): Reading {
+    const profile = readProfile();
+    const timestamp = Date.now();
+    const sites = this.aggregator.aggregate(profile.root, this.options.filters);
     this.counters.readings++;
-    return snapshot;
+    return { ...sites, timestamp, reader: profile.reader };
   }
 
-  private pushClean(snapshot: Snapshot, statistics = snapshot.statistics('site')): void {
-    this.cleanWindow.push(snapshot.timestamp, statistics, snapshot.size, this.protect);
+  private pushClean(reading: Reading): void {
+    this.cleanWindow.push(reading.timestamp, reading.sites, reading.totalBytes, this.protect);
     this.counters.cleanReadings++;
   }
 
@@ -211,8 +228,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     const last = this.cleanWindow.latestTimestamp;
     if (last !== undefined && Date.now() - last < this.options.intervalMs / 2) return;
     try {
-      const snapshot = this.read();
-      if (snapshot.reader === 'native') this.pushClean(snapshot);
+      const reading = this.read();
+      if (reading.reader === 'native') this.pushClean(reading);
     } catch (error) {
       this.counters.readingErrors++;
       this.log.readingFailed(error);
@@ -309,12 +326,11 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
 
   private report(key: string): SiteReport | undefined {
     const series = this.window.series(key);
-    const latest = series?.latest;
-    if (!series || !latest) return undefined;
+    if (!series) return undefined;
     return {
       key,
-      site: latest.site,
-      traceback: latest.traceback,
+      site: series.traceback.site,
+      traceback: series.traceback,
       liveBytes: series.bytes.at(-1) ?? 0,
       count: series.counts.at(-1) ?? 0,
       growthBytes: this.growthOf(key),
@@ -330,12 +346,12 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       const growthBytes = this.growthOf(key);
       if (growthBytes <= 0) continue;
       const series = this.window.series(key);
-      if (!series?.latest) continue;
+      if (!series) continue;
       diffs.push(
         new StatisticDiff(
           'site',
           key,
-          series.latest.traceback,
+          series.traceback,
           series.bytes.at(-1) ?? 0,
           growthBytes,
           series.counts.at(-1) ?? 0,

@@ -4,7 +4,8 @@ import type { Filter } from './filter.js';
 import { passesFilters } from './filter.js';
 import type { Group, GroupBy } from './group.js';
 import { checkGroupBy, groupTraces, mapTraceback } from './group.js';
-import { SourceMapResolver } from './source-map.js';
+import { sharedResolver } from './source-map.js';
+import type { SourceMapResolver } from './source-map.js';
 import { compareDiffs, compareStatistics, Statistic, StatisticDiff } from './statistic.js';
 import type { Trace } from './trace.js';
 import type { Traceback } from './traceback.js';
@@ -26,9 +27,6 @@ export type SnapshotInit = Pick<
   Snapshot,
   'traces' | 'samplingIntervalBytes' | 'reader' | 'timestamp' | 'heapUsedBytes' | 'unattributed'
 >;
-
-/** One resolver for all snapshots: maps are read once per process. */
-const sharedResolver = new SourceMapResolver();
 
 /**
  * The live sampled allocations at one moment, like tracemalloc's `Snapshot`: a list of traces

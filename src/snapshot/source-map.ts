@@ -103,3 +103,6 @@ export class SourceMapResolver {
     });
   }
 }
+
+/** One resolver for the whole process: each source map is read once. */
+export const sharedResolver = new SourceMapResolver();

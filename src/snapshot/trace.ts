@@ -19,28 +19,52 @@ export interface Trace {
  * every tick. Bounded: past the cap the table starts over (the caches are weak and follow).
  */
 export class FrameInterner {
-  private readonly frames = new Map<string, Frame>();
+  // script name → declaration position → function name → frame. Nested maps rather than one map
+  // keyed by a joined string: the reader hands over fresh strings at every read, and joining them
+  // for every node of the tree cost more than the three lookups.
+  private readonly frames = new Map<string, Map<number, Map<string, Frame>>>();
+  private size = 0;
 
   constructor(private readonly maxFrames = 50_000) {}
 
   frameOf(node: ProfileNode): Frame {
-    const key = `${node.scriptName}:${node.lineNumber}:${node.columnNumber}:${node.name}`;
-    let frame = this.frames.get(key);
+    // Exact for lines below 2^21 and columns below 2^32 (a minified bundle's one line is long).
+    const position = node.lineNumber * 2 ** 32 + node.columnNumber;
+    let byName = this.framesAt(node.scriptName, position);
+    let frame = byName.get(node.name);
     if (!frame) {
-      if (this.frames.size >= this.maxFrames) this.frames.clear();
+      if (this.size >= this.maxFrames) {
+        this.clear();
+        byName = this.framesAt(node.scriptName, position);
+      }
       frame = Object.freeze({
         functionName: node.name || '(anonymous)',
         file: scriptNameToFile(node.scriptName),
         line: node.lineNumber,
         column: node.columnNumber,
       });
-      this.frames.set(key, frame);
+      byName.set(node.name, frame);
+      this.size++;
     }
     return frame;
   }
+
+  private framesAt(scriptName: string, position: number): Map<string, Frame> {
+    let byPosition = this.frames.get(scriptName);
+    if (!byPosition) this.frames.set(scriptName, (byPosition = new Map()));
+    let byName = byPosition.get(position);
+    if (!byName) byPosition.set(position, (byName = new Map()));
+    return byName;
+  }
+
+  private clear(): void {
+    this.frames.clear();
+    this.size = 0;
+  }
 }
 
-const sharedInterner = new FrameInterner();
+/** One interner for every reading of the process: the monitor's and `takeSnapshot()`'s. */
+export const sharedInterner = new FrameInterner();
 
 /**
  * Flattens V8's call tree into one trace per stack that holds live samples. Subtrees under

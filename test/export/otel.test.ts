@@ -184,8 +184,8 @@ test('the figures of the retaining site reach an SDK reader exactly as monitor.s
     return points[0]?.value;
   };
   assert.equal(single(OtelInstrument.leakSuspects), monitor.suspects().length);
-  assert.equal(single(OtelInstrument.sampledLive), monitor.latestSnapshot()?.size);
-  assert.ok((monitor.latestSnapshot()?.size ?? 0) >= site.liveBytes);
+  assert.equal(single(OtelInstrument.sampledLive), monitor.stats().sampledLiveBytes);
+  assert.ok((monitor.stats().sampledLiveBytes) >= site.liveBytes);
   assert.equal(single(OtelInstrument.sitesTracked), stats.trackedSites);
   assert.equal(single(OtelInstrument.sitesDropped), stats.droppedSites);
   assert.equal(single(OtelInstrument.snapshots), stats.readings);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cleanReadingsConfirm } from '../../src/growth/confirmation.js';
 import type { SiteSeries } from '../../src/growth/window.js';
+import { Traceback } from '../../src/snapshot/traceback.js';
 
 const MiB = 1024 * 1024;
 const windowMs = 60_000;
@@ -14,7 +15,7 @@ function clean(points: Array<[number, number]>, totalExtra = 0): SiteSeries {
     bytes: points.map(([, b]) => b),
     counts: points.map(() => 0),
     totals: points.map(([, b]) => b + 100 * MiB + totalExtra),
-    latest: undefined,
+    traceback: new Traceback([]),
   };
 }
 

@@ -1,0 +1,168 @@
+import type { ProfileNode } from '../v8/profile.js';
+import type { Filter } from './filter.js';
+import { passesFilters } from './filter.js';
+import type { Frame } from './frame.js';
+import { frameKey, isUserFrame } from './frame.js';
+import { mapTraceback } from './group.js';
+import { isOwnScript } from './own-code.js';
+import type { SourceMapResolver } from './source-map.js';
+import type { FrameInterner } from './trace.js';
+import { Traceback } from './traceback.js';
+
+/** One allocation site's live memory in one reading. */
+export interface SiteReading {
+  /** `file:line:column:function` of the (source-mapped) site, as `statistics('site')` keys it. */
+  readonly key: string;
+  /** Estimated live bytes allocated at the site. */
+  readonly size: number;
+  /** Estimated live objects allocated at the site. */
+  readonly count: number;
+  /** The site's stack holding the most bytes, source-mapped. Built when first read. */
+  readonly traceback: Traceback;
+}
+
+/** One reading of the sampler, summed per allocation site. */
+export interface SiteReadings {
+  readonly sites: ReadonlyMap<string, SiteReading>;
+  /** Estimated live bytes of all sites. */
+  readonly totalBytes: number;
+}
+
+/** Tracebacks built at the previous reading, per site: reused when the site's stack is the same. */
+interface BuiltTraceback {
+  readonly raw: Traceback;
+  readonly mapped: Traceback;
+}
+
+/**
+ * Sums V8's call tree per allocation site in one walk, for the monitor's readings: the same
+ * sums, keys and representative stacks as `takeSnapshot().statistics('site')` (a test holds the
+ * two together), without a trace, a traceback or a statistic per stack. Only the tracebacks that
+ * are read get built — the monitor reads those of the sites it tracks — and a site whose largest
+ * stack is the same as at the previous reading gets the same Traceback object back (frames are
+ * interned, so "the same" is an identity check). This is what keeps a tick near the cost of the
+ * read itself (see BENCHMARKS.md, snapshot pause).
+ */
+export class SiteAggregator {
+  private previous = new Map<string, BuiltTraceback>();
+  private built = new Map<string, BuiltTraceback>();
+
+  constructor(
+    private readonly interner: FrameInterner,
+    private readonly resolver: SourceMapResolver,
+  ) {}
+
+  aggregate(root: ProfileNode, filters: readonly Filter[] = []): SiteReadings {
+    // Only the tracebacks built at the last reading are kept for reuse: memory follows the
+    // number of sites the caller reads, not the number in the profile.
+    this.previous = this.built;
+    this.built = new Map();
+    const stacks = new StackTable();
+    const sites = new Map<string, AggregatedSite>();
+    const resolve = (frame: Frame) => this.resolver.resolve(frame);
+    let totalBytes = 0;
+    // Along the current path: the node index and the depth of the innermost user frame per depth.
+    const nodeAt: number[] = [];
+    const siteDepthAt: number[] = [];
+
+    const visit = (node: ProfileNode, depth: number, parent: number): void => {
+      if (isOwnScript(node.scriptName)) return;
+      const frame = this.interner.frameOf(node);
+      const index = stacks.add(frame, parent);
+      nodeAt[depth] = index;
+      siteDepthAt[depth] = isUserFrame(frame) ? depth : depth > 0 ? (siteDepthAt[depth - 1] as number) : -1;
+      let size = 0;
+      let count = 0;
+      for (const allocation of node.allocations) {
+        size += allocation.sizeBytes * allocation.count;
+        count += allocation.count;
+      }
+      if (count > 0 && (filters.length === 0 || passesFilters(stacks.tracebackOf(index), filters, resolve))) {
+        // The innermost user frame, or the innermost frame when the stack holds none (Traceback's rule).
+        const siteDepth = siteDepthAt[depth] as number;
+        const siteFrame = stacks.frameOf(siteDepth === -1 ? index : (nodeAt[siteDepth] as number));
+        const key = frameKey(this.resolver.resolve(siteFrame));
+        const site = sites.get(key);
+        if (!site) {
+          sites.set(key, new AggregatedSite(key, size, count, index, stacks, this));
+        } else {
+          site.size += size;
+          site.count += count;
+          // The first of equal stacks stays, as groupTraces keeps it.
+          if (size > site.largestSize) {
+            site.largestSize = size;
+            site.largestNode = index;
+          }
+        }
+        totalBytes += size;
+      }
+      for (const child of node.children) visit(child, depth + 1, index);
+    };
+    for (const child of root.children) visit(child, 0, -1);
+    return { sites, totalBytes };
+  }
+
+  /** The site's traceback: the one built at the previous reading when the stack is unchanged. */
+  tracebackOf(key: string, node: number, stacks: StackTable): Traceback {
+    const previous = this.previous.get(key);
+    const raw = previous && stacks.isStack(node, previous.raw) ? previous.raw : stacks.tracebackOf(node);
+    const built = previous?.raw === raw ? previous : { raw, mapped: mapTraceback(raw, this.resolver) };
+    this.built.set(key, built);
+    return built.mapped;
+  }
+}
+
+/** A site being summed; its traceback is built from the stack table when first read. */
+class AggregatedSite implements SiteReading {
+  largestSize: number;
+  private built: Traceback | undefined;
+
+  constructor(
+    readonly key: string,
+    public size: number,
+    public count: number,
+    public largestNode: number,
+    private readonly stacks: StackTable,
+    private readonly aggregator: SiteAggregator,
+  ) {
+    this.largestSize = size;
+  }
+
+  get traceback(): Traceback {
+    this.built ??= this.aggregator.tracebackOf(this.key, this.largestNode, this.stacks);
+    return this.built;
+  }
+}
+
+/** The visited nodes of one profile as parent links, so any node's stack can be rebuilt later. */
+class StackTable {
+  private readonly frames: Frame[] = [];
+  private readonly parents: number[] = [];
+
+  add(frame: Frame, parent: number): number {
+    this.frames.push(frame);
+    this.parents.push(parent);
+    return this.frames.length - 1;
+  }
+
+  frameOf(node: number): Frame {
+    return this.frames[node] as Frame;
+  }
+
+  /** The node's stack, innermost frame first. */
+  tracebackOf(node: number): Traceback {
+    const frames: Frame[] = [];
+    for (let i = node; i !== -1; i = this.parents[i] as number) frames.push(this.frames[i] as Frame);
+    return new Traceback(frames);
+  }
+
+  /** Whether the node's stack is exactly the traceback's frames (interned frames: identity). */
+  isStack(node: number, traceback: Traceback): boolean {
+    let i = node;
+    for (const frame of traceback.frames) {
+      if (i === -1 || this.frames[i] !== frame) return false;
+      i = this.parents[i] as number;
+    }
+    return i === -1;
+  }
+}
