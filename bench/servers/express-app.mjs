@@ -37,6 +37,19 @@ const instrument = {
     const { startSampling } = await import('heapwatch');
     startSampling({ samplingIntervalBytes: 512 * 1024 });
   },
+  // The sampler plus the 'gc' performance observer heapwatch keeps (for clean readings after V8's
+  // major GCs): Node then builds an entry for every GC, minor ones included.
+  async 'sampler-gc-observer'() {
+    const { PerformanceObserver } = await import('node:perf_hooks');
+    const { startSampling } = await import('heapwatch');
+    startSampling();
+    new PerformanceObserver(() => {}).observe({ entryTypes: ['gc'] });
+  },
+  // The monitor alone (sampler, GC observer, ticks), without the middleware and its metrics.
+  async 'monitor-only'() {
+    const { createHeapMonitor } = await import('heapwatch');
+    createHeapMonitor({ logger: false }).start();
+  },
   // heapwatch's per-request cost without its ticks (one reading at start, the next an hour later).
   async 'heapwatch-hourly'() {
     const { heapwatch } = await import('heapwatch');

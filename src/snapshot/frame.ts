@@ -40,19 +40,23 @@ export function isUserFrame(frame: Frame): boolean {
   return frame.file !== '' && !frame.file.startsWith('node:');
 }
 
-const keys = new WeakMap<Frame, string>();
+const KEY = Symbol('heapwatch.frameKey');
 
 /**
- * A key that identifies a frame: two frames with the same key are the same function. Memoised
- * per frame object: the site key of every trace is taken at every reading.
+ * A frozen frame that carries its key (non-enumerable: it shows in no comparison or JSON), so
+ * that `frameKey()` builds no string for it. heapwatch builds its frames this way: the site key of
+ * every stack is taken at every reading. The key lives and dies with the frame; a side table keyed
+ * by frames (a WeakMap) grew without shrinking when frames churn.
  */
+export function makeFrame(functionName: string, file: string, line: number, column: number): Frame {
+  const frame = { functionName, file, line, column };
+  Object.defineProperty(frame, KEY, { value: `${file}:${line}:${column}:${functionName}` });
+  return Object.freeze(frame);
+}
+
+/** A key that identifies a frame: two frames with the same key are the same function. */
 export function frameKey(frame: Frame): string {
-  let key = keys.get(frame);
-  if (key === undefined) {
-    key = `${frame.file}:${frame.line}:${frame.column}:${frame.functionName}`;
-    keys.set(frame, key);
-  }
-  return key;
+  return (frame as { [KEY]?: string })[KEY] ?? `${frame.file}:${frame.line}:${frame.column}:${frame.functionName}`;
 }
 
 /** `getData (examples/tracemalloc.mjs:9:17)`; built-ins print `(<builtin>)`. */

@@ -57,6 +57,7 @@ export class SiteAggregator {
     // number of sites the caller reads, not the number in the profile.
     this.previous = this.built;
     this.built = new Map();
+    this.interner.startReading();
     const stacks = new StackTable();
     const sites = new Map<string, AggregatedSite>();
     const resolve = (frame: Frame) => this.resolver.resolve(frame);

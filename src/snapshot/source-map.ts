@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TraceMap, originalPositionFor } from '@jridgewell/trace-mapping';
 import { WarningCode, warnOnce } from '../errors.js';
-import { frameKey } from './frame.js';
+import { frameKey, makeFrame } from './frame.js';
 import type { Frame } from './frame.js';
 
 /** Caches are cleared past these sizes; a service has far fewer scripts and allocating functions. */
@@ -59,49 +59,42 @@ function sourceToFile(source: string): string {
  */
 export class SourceMapResolver {
   private readonly maps = new Map<string, TraceMap | null>();
-  /**
-   * By the frame object first: frames are interned across readings (see `trace.ts`), so a frame
-   * seen at the last tick is the same object now, and the lookup builds no string. Weak: a frame
-   * the interner let go takes its entry with it.
-   */
-  private readonly byFrame = new WeakMap<Frame, Frame>();
-  /** By position, for frames built elsewhere: equal frames map to one object. */
+  /** Mapped frames by the compiled frame's key: equal frames map to one object. */
   private readonly byPosition = new Map<string, Frame>();
 
   resolve(frame: Frame): Frame {
     if (frame.line === 0 || !isAbsolute(frame.file)) return frame;
-    const cached = this.byFrame.get(frame);
-    if (cached) return cached;
+    // Most scripts have no map: one lookup by file, and the frame is its own answer.
+    const map = this.mapOf(frame.file);
+    if (!map) return frame;
     const key = frameKey(frame);
     let mapped = this.byPosition.get(key);
     if (!mapped) {
       if (this.byPosition.size >= MAX_CACHED_FRAMES) this.byPosition.clear();
-      mapped = this.map(frame);
+      mapped = mapFrame(frame, map);
       this.byPosition.set(key, mapped);
     }
-    this.byFrame.set(frame, mapped);
     return mapped;
   }
 
-  private map(frame: Frame): Frame {
-    let map = this.maps.get(frame.file);
+  private mapOf(file: string): TraceMap | null {
+    let map = this.maps.get(file);
     if (map === undefined) {
       if (this.maps.size >= MAX_CACHED_SCRIPTS) this.maps.clear();
-      map = loadSourceMap(frame.file);
-      this.maps.set(frame.file, map);
+      map = loadSourceMap(file);
+      this.maps.set(file, map);
     }
-    if (!map) return frame;
-    // trace-mapping takes a 1-based line and a 0-based column; V8 points at the function's
-    // parameter list, which the nearest mapping at or before it attributes to the declaration.
-    const original = originalPositionFor(map, { line: frame.line, column: Math.max(0, frame.column - 1) });
-    if (original.source === null) return frame;
-    return Object.freeze({
-      functionName: frame.functionName,
-      file: sourceToFile(original.source),
-      line: original.line,
-      column: original.column + 1,
-    });
+    return map;
   }
+}
+
+/** The frame at its original position, or the frame itself when the map has none for it. */
+function mapFrame(frame: Frame, map: TraceMap): Frame {
+  // trace-mapping takes a 1-based line and a 0-based column; V8 points at the function's
+  // parameter list, which the nearest mapping at or before it attributes to the declaration.
+  const original = originalPositionFor(map, { line: frame.line, column: Math.max(0, frame.column - 1) });
+  if (original.source === null) return frame;
+  return makeFrame(frame.functionName, sourceToFile(original.source), original.line, original.column + 1);
 }
 
 /** One resolver for the whole process: each source map is read once. */

@@ -1,6 +1,6 @@
 import type { ProfileNode } from '../v8/profile.js';
 import type { Frame } from './frame.js';
-import { scriptNameToFile } from './frame.js';
+import { makeFrame, scriptNameToFile } from './frame.js';
 import { isOwnScript } from './own-code.js';
 import { Traceback } from './traceback.js';
 
@@ -13,53 +13,58 @@ export interface Trace {
   readonly count: number;
 }
 
+/** The interned frames of one script, by declaration position (a few share one: an array). */
+interface ScriptFrames {
+  readonly file: string;
+  readonly byPosition: Map<number, Frame | Frame[]>;
+}
+
 /**
  * Frames interned across readings: a function that appears on many stacks, or in many readings,
- * is one object, so that caches keyed by the frame (its key, its source-mapped position) hit at
- * every tick. Bounded: past the cap the table starts over (the caches are weak and follow).
+ * is one object, so that its key is built once and an unchanged stack is recognised by identity. Bounded by `maxFrames`: once full,
+ * the frames of the rest of the reading are built but not kept, and the table starts over at the
+ * next reading ({@link startReading}) — never in the middle of one, where it would build every
+ * frame twice.
  */
 export class FrameInterner {
-  // script name → declaration position → function name → frame. Nested maps rather than one map
-  // keyed by a joined string: the reader hands over fresh strings at every read, and joining them
-  // for every node of the tree cost more than the three lookups.
-  private readonly frames = new Map<string, Map<number, Map<string, Frame>>>();
+  // script name → declaration position → frame: the reader hands over fresh strings at every
+  // read, and hashing the script name and a number is cheaper than joining and hashing four
+  // fields per node; one map per script, not per position, keeps the table small.
+  private readonly scripts = new Map<string, ScriptFrames>();
   private size = 0;
 
   constructor(private readonly maxFrames = 50_000) {}
 
+  /** Call before each reading: a table filled by the last readings starts over. */
+  startReading(): void {
+    if (this.size < this.maxFrames) return;
+    this.scripts.clear();
+    this.size = 0;
+  }
+
   frameOf(node: ProfileNode): Frame {
+    const functionName = node.name || '(anonymous)';
+    let script = this.scripts.get(node.scriptName);
+    if (!script) {
+      script = { file: scriptNameToFile(node.scriptName), byPosition: new Map() };
+      if (this.size < this.maxFrames) this.scripts.set(node.scriptName, script);
+    }
     // Exact for lines below 2^21 and columns below 2^32 (a minified bundle's one line is long).
     const position = node.lineNumber * 2 ** 32 + node.columnNumber;
-    let byName = this.framesAt(node.scriptName, position);
-    let frame = byName.get(node.name);
-    if (!frame) {
-      if (this.size >= this.maxFrames) {
-        this.clear();
-        byName = this.framesAt(node.scriptName, position);
+    const found = script.byPosition.get(position);
+    if (found !== undefined) {
+      if (!Array.isArray(found)) {
+        if (found.functionName === functionName) return found;
+      } else {
+        for (const frame of found) if (frame.functionName === functionName) return frame;
       }
-      frame = Object.freeze({
-        functionName: node.name || '(anonymous)',
-        file: scriptNameToFile(node.scriptName),
-        line: node.lineNumber,
-        column: node.columnNumber,
-      });
-      byName.set(node.name, frame);
+    }
+    const frame = makeFrame(functionName, script.file, node.lineNumber, node.columnNumber);
+    if (this.size < this.maxFrames) {
+      script.byPosition.set(position, found === undefined ? frame : [...(Array.isArray(found) ? found : [found]), frame]);
       this.size++;
     }
     return frame;
-  }
-
-  private framesAt(scriptName: string, position: number): Map<string, Frame> {
-    let byPosition = this.frames.get(scriptName);
-    if (!byPosition) this.frames.set(scriptName, (byPosition = new Map()));
-    let byName = byPosition.get(position);
-    if (!byName) byPosition.set(position, (byName = new Map()));
-    return byName;
-  }
-
-  private clear(): void {
-    this.frames.clear();
-    this.size = 0;
   }
 }
 
@@ -71,7 +76,7 @@ export const sharedInterner = new FrameInterner();
  * heapwatch's own frames are skipped (see `own-code.ts`).
  */
 export function tracesFromProfile(root: ProfileNode, interner: FrameInterner = sharedInterner): Trace[] {
-
+  interner.startReading();
   const traces: Trace[] = [];
   // Outermost frame first along the path; the root node itself is `(root)`, not a frame.
   const path: Frame[] = [];
