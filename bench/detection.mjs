@@ -5,7 +5,7 @@
 // (npm run build first.)
 //
 // delay: one process per leak rate and option set. Each runs request-like churn (every 10 ms,
-// 50 rows built and serialised to JSON, then dropped: the churn of bench/detection-delay.mjs)
+// 50 rows built and serialised to JSON, then dropped)
 // under a monitor started with the process; after --warmup-seconds of churn alone, a leak starts
 // (1 KB entries kept in a module-level array, at the rate asked, kept against the clock). The time
 // is counted from the leak's start to the first `leak-suspected` event at the leaking function;

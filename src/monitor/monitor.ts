@@ -8,15 +8,15 @@ import type { TrendAssessment } from '../growth/trend.js';
 import { LeakLog } from '../log/leak-log.js';
 import type { SiteReport } from '../log/leak-log.js';
 import { SiteAggregator } from '../snapshot/site-aggregator.js';
-import type { SiteReadings } from '../snapshot/site-aggregator.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { sharedResolver } from '../snapshot/source-map.js';
 import { compareDiffs, StatisticDiff } from '../snapshot/statistic.js';
 import { sharedInterner } from '../snapshot/trace.js';
 import { takeSnapshot } from '../take-snapshot.js';
-import { onMajorGc, requestFullGc } from '../v8/gc-events.js';
 import type { ReaderName } from '../v8/profile.js';
 import { readProfile, startSampling, stopSampling } from '../v8/sampler.js';
+import { CleanReadings } from './clean-readings.js';
+import type { Reading } from './clean-readings.js';
 import { resolveMonitorOptions } from './options.js';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from './options.js';
 
@@ -42,11 +42,6 @@ export interface MonitorStats {
   readonly sampledLiveBytes: number;
 }
 
-/** One reading of the sampler, summed per site. */
-interface Reading extends SiteReadings {
-  readonly timestamp: number;
-  readonly reader: ReaderName;
-}
 
 /** What one reading cost, for the snapshot-duration histogram. */
 export interface ReadingTiming {
@@ -69,29 +64,29 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   /** Every reading, one per tick. */
   private readonly window: GrowthWindow;
   /** Readings with no garbage in them: right after a major GC, or every inspector reading. */
-  private readonly cleanWindow: GrowthWindow;
+  private readonly clean: CleanReadings;
   private readonly tracker: SuspicionTracker;
   private readonly log: LeakLog;
   private timer: NodeJS.Timeout | undefined;
-  private stopGcWatch: (() => void) | undefined;
   private ticking = false;
   private readonly aggregator = new SiteAggregator(sharedInterner, sharedResolver);
   /** The latest tick reading: its sites live in the window, only its total and reader are kept. */
   private latest: { readonly reader: ReaderName; readonly totalBytes: number } | undefined;
-  private lastRequestedGc = Number.NEGATIVE_INFINITY;
-  private gcInFlight = false;
-  /** Whether a site rises in the tick readings and waits for clean readings to confirm it. */
-  private wantsCleanReadings = false;
   private assessments = new Map<string, TrendAssessment>();
   /** Suspicions raised per site; bounded like the tracked sites (oldest entries go first). */
   private readonly suspicionCounts = new Map<string, number>();
-  private counters = { readings: 0, readingErrors: 0, lastTickMs: 0, cleanReadings: 0, requestedGcs: 0, suspicionsRaised: 0 };
+  /** Suspects are never evicted from the windows. */
+  private readonly isSuspect = (key: string): boolean => this.tracker.isSuspect(key);
+  private counters = { readings: 0, readingErrors: 0, lastTickMs: 0, suspicionsRaised: 0 };
 
   constructor(options?: HeapMonitorOptions) {
     super();
     this.options = resolveMonitorOptions(options);
     this.window = new GrowthWindow(this.options.windowReadings, this.options.maxTrackedSites);
-    this.cleanWindow = new GrowthWindow(this.options.windowReadings, this.options.maxTrackedSites);
+    this.clean = new CleanReadings(this.options, {
+      readNow: () => this.readBetweenTicks(),
+      isProtected: this.isSuspect,
+    });
     this.tracker = new SuspicionTracker(this.options.growthThresholdBytes, this.options.windowMs);
     this.log = new LeakLog(this.options.logger);
   }
@@ -107,7 +102,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   start(): this {
     if (this.running) return this;
     startSampling({ samplingIntervalBytes: this.options.samplingIntervalBytes, reader: this.options.reader });
-    this.stopGcWatch = onMajorGc(() => this.readClean());
+    this.clean.start();
     this.timer = setTimeout(() => this.tick(), 0);
     this.timer.unref();
     return this;
@@ -118,8 +113,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if (!this.running) return;
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.stopGcWatch?.();
-    this.stopGcWatch = undefined;
+    this.clean.stop();
     stopSampling();
   }
 
@@ -167,12 +161,10 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       ...this.counters,
       trackedSites: this.window.size,
       droppedSites: this.window.droppedSites,
+      cleanReadings: this.clean.taken,
+      requestedGcs: this.clean.requestedGcs,
       sampledLiveBytes: this.latest?.totalBytes ?? 0,
     };
-  }
-
-  private get protect(): (key: string) => boolean {
-    return (key) => this.tracker.isSuspect(key);
   }
 
   /** One reading and judgement. Never throws: a failure is counted, logged once, and retried. */
@@ -184,11 +176,11 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     try {
       const reading = this.read();
       this.latest = { reader: reading.reader, totalBytes: reading.totalBytes };
-      this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.protect);
+      this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
       // The inspector reader forces a full GC before every read: all its readings are clean.
-      if (reading.reader === 'inspector') this.pushClean(reading);
+      if (reading.reader === 'inspector') this.clean.push(reading);
       this.judge(reading.timestamp);
-      this.requestGcIfNeeded(reading.timestamp);
+      this.clean.requestGcIfNeeded(reading.timestamp, reading.reader);
     } catch (error) {
       failed = true;
       this.counters.readingErrors++;
@@ -213,53 +205,26 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     return { ...sites, timestamp, reader: profile.reader };
   }
 
-  private pushClean(reading: Reading): void {
-    this.cleanWindow.push(reading.timestamp, reading.sites, reading.totalBytes, this.protect);
-    this.counters.cleanReadings++;
-  }
-
   /**
-   * Right after a major GC the profile holds no garbage: a clean reading, at most two per interval.
-   * Not with the inspector reader: its tick readings are clean already, and each read of it would
-   * force one more GC.
+   * A reading between ticks, for the clean readings: none while stopped or in a tick, nor with
+   * the inspector reader (its tick readings are clean already, and each read forces one more GC).
    */
-  private readClean(): void {
-    if (!this.running || this.ticking || this.latest?.reader === 'inspector') return;
-    const last = this.cleanWindow.latestTimestamp;
-    if (last !== undefined && Date.now() - last < this.options.intervalMs / 2) return;
+  private readBetweenTicks(): Reading | undefined {
+    if (!this.running || this.ticking || this.latest?.reader === 'inspector') return undefined;
     try {
-      const reading = this.read();
-      if (reading.reader === 'native') this.pushClean(reading);
+      return this.read();
     } catch (error) {
       this.counters.readingErrors++;
       this.log.readingFailed(error);
+      return undefined;
     }
-  }
-
-  /**
-   * When a site rises in the tick readings and V8's own major GCs have not brought clean readings
-   * lately, ask V8 for a full GC — at most once per sixth of the window, so that a window holds
-   * enough clean readings to confirm or dismiss the rise. No rising site, no requested GC.
-   */
-  private requestGcIfNeeded(now: number): void {
-    if (!this.wantsCleanReadings || this.gcInFlight || this.latest?.reader !== 'native') return;
-    const spacing = this.options.windowMs / 6;
-    const lastClean = this.cleanWindow.latestTimestamp ?? Number.NEGATIVE_INFINITY;
-    if (now - lastClean < spacing || now - this.lastRequestedGc < spacing) return;
-    this.lastRequestedGc = now;
-    this.gcInFlight = true;
-    this.counters.requestedGcs++;
-    requestFullGc(() => {
-      this.gcInFlight = false;
-      this.readClean();
-    });
   }
 
   private judge(now: number): void {
     const { growthThresholdBytes, windowMs } = this.options;
     // First every assessment (the log's `top` ranks all sites), then the verdicts.
     this.assessments = new Map();
-    this.wantsCleanReadings = false;
+    this.clean.wanted = false;
     // The same for every site: computed once per tick.
     const totalGrowthBytes = quarterGrowth(this.window.totalsSeries());
     for (const key of this.window.keys()) {
@@ -269,12 +234,12 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       const bytes = this.window.bytesOf(key) as number[];
       if (!this.window.isFull(key)) {
         // Not judged yet, but clean readings gathered now will be needed when it is.
-        if (bytes.length >= 5 && quarterGrowth(bytes) >= growthThresholdBytes / 2) this.wantsCleanReadings = true;
+        if (bytes.length >= 5 && quarterGrowth(bytes) >= growthThresholdBytes / 2) this.clean.wanted = true;
         continue;
       }
       const assessment = assessTrend(bytes, totalGrowthBytes, this.options);
       this.assessments.set(key, assessment);
-      if (assessment.growthBytes >= growthThresholdBytes / 2 && !this.tracker.isSuspect(key)) this.wantsCleanReadings = true;
+      if (assessment.growthBytes >= growthThresholdBytes / 2 && !this.tracker.isSuspect(key)) this.clean.wanted = true;
     }
     for (const [key, assessment] of this.assessments) {
       const wasSuspect = this.tracker.isSuspect(key);
@@ -282,7 +247,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       const confirmed =
         assessment.rising &&
         !wasSuspect &&
-        cleanReadingsConfirm(this.cleanWindow.series(key, now - windowMs), now, windowMs, growthThresholdBytes);
+        cleanReadingsConfirm(this.clean.series(key, now - windowMs), now, windowMs, growthThresholdBytes);
       const transition = this.tracker.update(key, assessment, confirmed, now);
       if (transition === 'raised') {
         this.counters.suspicionsRaised++;

@@ -27,7 +27,7 @@ export function onMajorGc(onMajorGc: (at: number) => void): () => void {
  * `--expose-gc`, and calls `done` once it has run (V8 runs it from a task, some milliseconds
  * later; `done` gets an error if it could not). A stop-the-world pause: 55 ms at a 76 MB heap,
  * 740 ms at 1.2 GB of small objects, measured on Node 20. The monitor asks for one only to confirm
- * a suspicion that V8's own major GCs have not settled, and rarely (see `monitor.ts`).
+ * a suspicion that V8's own major GCs have not settled, and rarely (see `clean-readings.ts`).
  */
 export function requestFullGc(done: (error?: Error) => void): void {
   const session = new Session();

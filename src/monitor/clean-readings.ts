@@ -1,0 +1,99 @@
+import { GrowthWindow } from '../growth/window.js';
+import type { SiteSeries } from '../growth/window.js';
+import type { SiteReadings } from '../snapshot/site-aggregator.js';
+import { onMajorGc, requestFullGc } from '../v8/gc-events.js';
+import type { ReaderName } from '../v8/profile.js';
+import type { ResolvedMonitorOptions } from './options.js';
+
+/** One reading of the sampler, summed per site. */
+export interface Reading extends SiteReadings {
+  readonly timestamp: number;
+  readonly reader: ReaderName;
+}
+
+/** What the clean readings need from the monitor. */
+export interface CleanReadingSource {
+  /**
+   * A reading now, or undefined when there must be none (the monitor is stopped or in a tick,
+   * or the read failed — the monitor counts and logs that).
+   */
+  readNow(): Reading | undefined;
+  /** Sites that must not be evicted from the window (current suspects). */
+  isProtected(key: string): boolean;
+}
+
+/**
+ * The readings with no garbage in them, and when to take them. With the native reader, a tick's
+ * reading counts objects that were promoted and have died since the last major GC as live; right
+ * after a major GC it holds no garbage. So a rise seen in the tick readings is confirmed only by
+ * readings taken right after major GCs: V8's own (at most two per interval), or, when those have
+ * not come lately and a site is rising, one heapwatch asks for — at most once per sixth of the
+ * window, and never when nothing rises. The inspector reader forces a full GC before every read:
+ * its tick readings are all clean, and go here too.
+ */
+export class CleanReadings {
+  private readonly window: GrowthWindow;
+  /** Set by each judgement: whether a site rises in the tick readings and waits for clean readings. */
+  wanted = false;
+  private lastRequestedGc = Number.NEGATIVE_INFINITY;
+  private gcInFlight = false;
+  private stopGcWatch: (() => void) | undefined;
+  /** Readings taken right after a full GC. */
+  taken = 0;
+  /** Full GCs asked of V8. */
+  requestedGcs = 0;
+
+  constructor(
+    private readonly options: ResolvedMonitorOptions,
+    private readonly source: CleanReadingSource,
+  ) {
+    this.window = new GrowthWindow(options.windowReadings, options.maxTrackedSites);
+  }
+
+  /** Starts taking a reading after each of V8's major GCs. */
+  start(): void {
+    this.stopGcWatch ??= onMajorGc(() => this.readAfterGc());
+  }
+
+  stop(): void {
+    this.stopGcWatch?.();
+    this.stopGcWatch = undefined;
+  }
+
+  /** Adds a reading known to be clean (every inspector reading). */
+  push(reading: Reading): void {
+    this.window.push(reading.timestamp, reading.sites, reading.totalBytes, (key) => this.source.isProtected(key));
+    this.taken++;
+  }
+
+  /** The site's clean readings since `since`. */
+  series(key: string, since: number): SiteSeries | undefined {
+    return this.window.series(key, since);
+  }
+
+  /**
+   * After a tick: when a site rises (`wanted`) and V8's own major GCs have not brought a clean
+   * reading lately, asks V8 for a full GC and reads right after it.
+   */
+  requestGcIfNeeded(now: number, reader: ReaderName): void {
+    if (!this.wanted || this.gcInFlight || reader !== 'native') return;
+    const spacing = this.options.windowMs / 6;
+    const lastClean = this.window.latestTimestamp ?? Number.NEGATIVE_INFINITY;
+    if (now - lastClean < spacing || now - this.lastRequestedGc < spacing) return;
+    this.lastRequestedGc = now;
+    this.gcInFlight = true;
+    this.requestedGcs++;
+    requestFullGc(() => {
+      this.gcInFlight = false;
+      this.readAfterGc();
+    });
+  }
+
+  /** A reading right after a major GC: at most two per interval, native readings only. */
+  private readAfterGc(): void {
+    const last = this.window.latestTimestamp;
+    if (last !== undefined && Date.now() - last < this.options.intervalMs / 2) return;
+    const reading = this.source.readNow();
+    if (reading?.reader === 'native') this.push(reading);
+  }
+}
