@@ -87,15 +87,24 @@ export class GrowthWindow {
    * larger newcomers by evicting the smallest unprotected sites.
    */
   private admit(readings: ReadonlyMap<string, SiteReading>, slot: number, protect: (key: string) => boolean): void {
-    const newcomers: SiteReading[] = [];
+    let newcomers: SiteReading[] = [];
     for (const reading of readings.values()) if (!this.sites.has(reading.key)) newcomers.push(reading);
-    newcomers.sort((a, b) => b.size - a.size || (a.key < b.key ? -1 : 1));
-    let evictable: Array<[string, TrackedSite]> | undefined;
     // Sites of this reading left untracked: newcomers not admitted, and tracked ones evicted.
     let dropped = newcomers.length;
+    let evictable: Array<[string, TrackedSite]> | undefined;
+    const sortEvictable = () =>
+      [...this.sites].filter(([key]) => !protect(key)).sort((a, b) => (b[1].bytes[slot] as number) - (a[1].bytes[slot] as number));
+    if (this.sites.size >= this.maxSites) {
+      // Full: only a newcomer larger than the smallest evictable site can get in. Most of a large
+      // heap's sites are not, and need no sorting.
+      evictable = sortEvictable();
+      const smallestBytes = (evictable.at(-1)?.[1].bytes[slot] as number | undefined) ?? Number.POSITIVE_INFINITY;
+      newcomers = newcomers.filter((reading) => reading.size > smallestBytes);
+    }
+    newcomers.sort((a, b) => b.size - a.size || (a.key < b.key ? -1 : 1));
     for (const reading of newcomers) {
       if (this.sites.size >= this.maxSites) {
-        evictable ??= [...this.sites].filter(([key]) => !protect(key)).sort((a, b) => (b[1].bytes[slot] as number) - (a[1].bytes[slot] as number));
+        evictable ??= sortEvictable();
         const smallest = evictable.at(-1);
         // Newcomers come largest first: once one cannot displace the smallest, none can.
         if (!smallest || (smallest[1].bytes[slot] as number) >= reading.size) break;

@@ -3,10 +3,10 @@ import type { Filter } from './filter.js';
 import { passesFilters } from './filter.js';
 import type { Frame } from './frame.js';
 import { frameKey, isUserFrame } from './frame.js';
+import type { FrameInterner } from './frame-interner.js';
 import { mapTraceback } from './group.js';
 import { isOwnScript } from './own-code.js';
 import type { SourceMapResolver } from './source-map.js';
-import type { FrameInterner } from './trace.js';
 import { Traceback } from './traceback.js';
 
 /** One allocation site's live memory in one reading. */

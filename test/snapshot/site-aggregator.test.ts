@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Filter } from '../../src/snapshot/filter.js';
+import { FrameInterner } from '../../src/snapshot/frame-interner.js';
 import { SiteAggregator } from '../../src/snapshot/site-aggregator.js';
 import type { SiteReadings } from '../../src/snapshot/site-aggregator.js';
 import { snapshotFromProfile } from '../../src/snapshot/from-profile.js';
 import { SourceMapResolver } from '../../src/snapshot/source-map.js';
-import { FrameInterner } from '../../src/snapshot/trace.js';
 import { fromInspectorProfile } from '../../src/v8/inspector-reader.js';
 import type { ProfileNode } from '../../src/v8/profile.js';
 import { recordedInspector, recordedNative } from '../helpers.js';
