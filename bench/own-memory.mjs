@@ -14,8 +14,9 @@
 //      monitor takes a clean reading after each, into its second window, which would otherwise
 //      stay empty here.
 // The difference is the monitor's: its two windows of series (every reading, and the readings
-// right after a major GC), the latest snapshot (every trace of the last reading, not only the
-// tracked sites'), and the source-map resolver's cache of frames. The series are Float64Arrays;
+// right after a major GC), the tracked sites' tracebacks, and the frame interner's and the
+// source-map resolver's caches (at most 50 000 frames each). It keeps no whole reading: each is
+// summed per site as it is read. The series are Float64Arrays;
 // V8 keeps their contents outside the JavaScript heap (above 64 bytes), so arrayBuffers is part of
 // the cost and is reported beside heapUsed.
 // Child flags: --expose-gc for gc(); --no-flush-bytecode, a precaution: V8 may drop the bytecode of
@@ -25,8 +26,8 @@
 //   node bench/own-memory.mjs [--sizes=1000,10000,100000] [--caps=2000,100000] [--rounds=N]
 // Every size runs with the smallest cap, and with each larger cap while the one before is below
 // S (a cap at or above S changes nothing). Rounds: 5, or 3 at S ≥ 100000, where a round takes
-// minutes; --rounds sets them all. A full run takes about 35 minutes on 2 cores (estimated from
-// S ≤ 10000), nearly all at S = 100000: ~3 s per tick, ~5.5 s with maxTrackedSites 100000.
+// minutes; --rounds sets them all. `--sizes=1000,10000 --caps=2000,100000` takes about 2 minutes
+// on 2 cores, `--sizes=100000 --caps=2000` about 6 (~1.3 s per tick).
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createHeapMonitor, startSampling, takeSnapshot } from 'heapwatch';
@@ -90,8 +91,7 @@ async function child(sites, maxTrackedSites) {
   });
   clearInterval(keepAlive);
   const after = settledMemory();
-  // What one more snapshot of the same heap holds: the monitor keeps its latest reading whole,
-  // every trace of it, so that part grows with S whatever the cap.
+  // For scale: what one whole snapshot of the same heap holds (the monitor keeps none).
   const snapshot = takeSnapshot();
   const snapshotBytes = settledMemory().heapUsed - after.heapUsed;
   const stats = monitor.stats();
@@ -142,7 +142,7 @@ async function parent() {
   console.log('');
   console.log('MiB, median [min–max] over the rounds. retained = heapUsed + arrayBuffers after minus before the monitor, both after gc().');
   console.log('series bound = the README\'s maxTrackedSites × (windowMs / intervalMs + 1) × 32 bytes.');
-  console.log('one snapshot = the heap one more takeSnapshot() of the same heap holds (the monitor keeps its latest reading whole).');
+  console.log('one snapshot = for scale, the heap one takeSnapshot() of the same heap holds (the monitor keeps no whole snapshot).');
   console.log('');
   console.log('| S sites | maxTrackedSites | tracked sites | retained | of which heapUsed | of which arrayBuffers | series bound | one snapshot | clean readings | rounds | s to fill a window |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');

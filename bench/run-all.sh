@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm run bench: every table of BENCHMARKS.md, on this machine, into bench/results/<UTC time>/.
-# About 45 minutes on 2 cores: the detection part runs for 30 minutes in light background
-# processes (about a tenth of one core in all) while the other parts run one after the other.
+# About 30 minutes on 2 cores: the detection part runs for 30 minutes in light background
+# processes (about a fifth of one core in all) while the other parts run one after the other
+# (about 28 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build >/dev/null
