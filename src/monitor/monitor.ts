@@ -42,7 +42,6 @@ export interface MonitorStats {
   readonly sampledLiveBytes: number;
 }
 
-
 /** What one reading cost, for the snapshot-duration histogram. */
 export interface ReadingTiming {
   /** Main-thread time of the reading and its judgement (milliseconds). */

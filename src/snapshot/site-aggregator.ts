@@ -5,9 +5,9 @@ import type { Frame } from './frame.js';
 import { frameKey, isUserFrame } from './frame.js';
 import type { FrameInterner } from './frame-interner.js';
 import { mapTraceback } from './group.js';
-import { isOwnScript } from './own-code.js';
 import type { SourceMapResolver } from './source-map.js';
 import { Traceback } from './traceback.js';
+import { walkProfile } from './walk-profile.js';
 
 /** One allocation site's live memory in one reading. */
 export interface SiteReading {
@@ -57,7 +57,6 @@ export class SiteAggregator {
     // number of sites the caller reads, not the number in the profile.
     this.previous = this.built;
     this.built = new Map();
-    this.interner.startReading();
     const stacks = new StackTable();
     const sites = new Map<string, AggregatedSite>();
     const resolve = (frame: Frame) => this.resolver.resolve(frame);
@@ -66,40 +65,29 @@ export class SiteAggregator {
     const nodeAt: number[] = [];
     const siteDepthAt: number[] = [];
 
-    const visit = (node: ProfileNode, depth: number, parent: number): void => {
-      if (isOwnScript(node.scriptName)) return;
-      const frame = this.interner.frameOf(node);
-      const index = stacks.add(frame, parent);
+    walkProfile(root, this.interner, (frame, depth, size, count) => {
+      const index = stacks.add(frame, depth > 0 ? (nodeAt[depth - 1] as number) : -1);
       nodeAt[depth] = index;
       siteDepthAt[depth] = isUserFrame(frame) ? depth : depth > 0 ? (siteDepthAt[depth - 1] as number) : -1;
-      let size = 0;
-      let count = 0;
-      for (const allocation of node.allocations) {
-        size += allocation.sizeBytes * allocation.count;
-        count += allocation.count;
-      }
-      if (count > 0 && (filters.length === 0 || passesFilters(stacks.tracebackOf(index), filters, resolve))) {
-        // The innermost user frame, or the innermost frame when the stack holds none (Traceback's rule).
-        const siteDepth = siteDepthAt[depth] as number;
-        const siteFrame = stacks.frameOf(siteDepth === -1 ? index : (nodeAt[siteDepth] as number));
-        const key = frameKey(this.resolver.resolve(siteFrame));
-        const site = sites.get(key);
-        if (!site) {
-          sites.set(key, new AggregatedSite(key, size, count, index, stacks, this));
-        } else {
-          site.size += size;
-          site.count += count;
-          // The first of equal stacks stays, as groupTraces keeps it.
-          if (size > site.largestSize) {
-            site.largestSize = size;
-            site.largestNode = index;
-          }
+      if (count === 0 || (filters.length > 0 && !passesFilters(stacks.tracebackOf(index), filters, resolve))) return;
+      // The innermost user frame, or the innermost frame when the stack holds none (Traceback's rule).
+      const siteDepth = siteDepthAt[depth] as number;
+      const siteFrame = stacks.frameOf(siteDepth === -1 ? index : (nodeAt[siteDepth] as number));
+      const key = frameKey(this.resolver.resolve(siteFrame));
+      const site = sites.get(key);
+      if (!site) {
+        sites.set(key, new AggregatedSite(key, size, count, index, stacks, this));
+      } else {
+        site.size += size;
+        site.count += count;
+        // The first of equal stacks stays, as groupTraces keeps it.
+        if (size > site.largestSize) {
+          site.largestSize = size;
+          site.largestNode = index;
         }
-        totalBytes += size;
       }
-      for (const child of node.children) visit(child, depth + 1, index);
-    };
-    for (const child of root.children) visit(child, 0, -1);
+      totalBytes += size;
+    });
     return { sites, totalBytes };
   }
 

@@ -2,8 +2,8 @@ import type { ProfileNode } from '../v8/profile.js';
 import type { Frame } from './frame.js';
 import { sharedInterner } from './frame-interner.js';
 import type { FrameInterner } from './frame-interner.js';
-import { isOwnScript } from './own-code.js';
 import { Traceback } from './traceback.js';
+import { walkProfile } from './walk-profile.js';
 
 /** The live sampled memory of one stack, like tracemalloc's `Trace`. */
 export interface Trace {
@@ -19,28 +19,17 @@ export interface Trace {
  * heapwatch's own frames are skipped (see `own-code.ts`).
  */
 export function tracesFromProfile(root: ProfileNode, interner: FrameInterner = sharedInterner): Trace[] {
-  interner.startReading();
   const traces: Trace[] = [];
   // Outermost frame first along the path; the root node itself is `(root)`, not a frame.
   const path: Frame[] = [];
-  const visit = (node: ProfileNode, depth: number): void => {
-    if (isOwnScript(node.scriptName)) return;
+  walkProfile(root, interner, (frame, depth, size, count) => {
     path.length = depth;
-    path.push(interner.frameOf(node));
-    let size = 0;
-    let count = 0;
-    for (const allocation of node.allocations) {
-      size += allocation.sizeBytes * allocation.count;
-      count += allocation.count;
-    }
-    if (count > 0) {
-      // Innermost frame first, as Traceback wants it.
-      const frames = new Array<Frame>(depth + 1);
-      for (let i = 0; i <= depth; i++) frames[i] = path[depth - i] as Frame;
-      traces.push({ traceback: new Traceback(frames), size, count });
-    }
-    for (const child of node.children) visit(child, depth + 1);
-  };
-  for (const child of root.children) visit(child, 0);
+    path.push(frame);
+    if (count === 0) return;
+    // Innermost frame first, as Traceback wants it.
+    const frames = new Array<Frame>(depth + 1);
+    for (let i = 0; i <= depth; i++) frames[i] = path[depth - i] as Frame;
+    traces.push({ traceback: new Traceback(frames), size, count });
+  });
   return traces;
 }

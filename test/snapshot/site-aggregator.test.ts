@@ -8,6 +8,7 @@ import { snapshotFromProfile } from '../../src/snapshot/from-profile.js';
 import { SourceMapResolver } from '../../src/snapshot/source-map.js';
 import { fromInspectorProfile } from '../../src/v8/inspector-reader.js';
 import type { ProfileNode } from '../../src/v8/profile.js';
+import { profileNode as node } from './profile-node.js';
 import { recordedInspector, recordedNative } from '../helpers.js';
 
 const WORKLOAD = 'test/fixtures/workload.mjs';
@@ -60,15 +61,6 @@ for (const [reader, rootOf] of recorded) {
     });
   }
 }
-
-const node = (name: string, children: ProfileNode[] = [], sizeBytes = 0, count = 0): ProfileNode => ({
-  name,
-  scriptName: name === 'push' ? '' : 'file:///app/server.js',
-  lineNumber: name === 'push' ? 0 : name.length,
-  columnNumber: 1,
-  allocations: count > 0 ? [{ sizeBytes, count }] : [],
-  children,
-});
 
 test('charges built-ins to the innermost user frame and keeps the largest stack of each site', () => {
   // main ─┬─ parse ── push*    (parse: 160 B through the built-in push, 30 B of its own)

@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tracesFromProfile } from '../../src/snapshot/trace.js';
-import type { ProfileNode } from '../../src/v8/profile.js';
-
-const node = (name: string, children: ProfileNode[] = [], sizeBytes = 0, count = 0): ProfileNode => ({
-  name,
-  scriptName: name === 'push' ? '' : 'file:///app/server.js',
-  lineNumber: name === 'push' ? 0 : name.length,
-  columnNumber: 1,
-  allocations: count > 0 ? [{ sizeBytes, count }] : [],
-  children,
-});
+import { profileNode as node } from './profile-node.js';
 
 test('flattens the call tree into one trace per allocating node, with its exact stack', () => {
   // main ─┬─ handler ─┬─ parse ── push*   (the first subtree is deep, its sibling must not inherit it)

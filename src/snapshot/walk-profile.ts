@@ -1,0 +1,32 @@
+import type { ProfileNode } from '../v8/profile.js';
+import type { Frame } from './frame.js';
+import type { FrameInterner } from './frame-interner.js';
+import { isOwnScript } from './own-code.js';
+
+/**
+ * Called for each node of V8's call tree: its interned frame, its depth (0 for an outermost
+ * frame), and the estimated live bytes and objects allocated with it as the innermost frame.
+ */
+export type ProfileVisitor = (frame: Frame, depth: number, size: number, count: number) => void;
+
+/**
+ * Walks one reading of V8's call tree depth first, each node before its children, so that a
+ * visitor can keep the current stack by depth. Subtrees under heapwatch's own frames are skipped
+ * (see `own-code.ts`). Both readers of the tree go through here: `takeSnapshot()`'s traces and
+ * the monitor's per-site sums.
+ */
+export function walkProfile(root: ProfileNode, interner: FrameInterner, visit: ProfileVisitor): void {
+  interner.startReading();
+  const walk = (node: ProfileNode, depth: number): void => {
+    if (isOwnScript(node.scriptName)) return;
+    let size = 0;
+    let count = 0;
+    for (const allocation of node.allocations) {
+      size += allocation.sizeBytes * allocation.count;
+      count += allocation.count;
+    }
+    visit(interner.frameOf(node), depth, size, count);
+    for (const child of node.children) walk(child, depth + 1);
+  };
+  for (const child of root.children) walk(child, 0);
+}
