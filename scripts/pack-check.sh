@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The packed package, installed into an empty project, reproduces the README's first example with
+# The packed package, installed into an empty project, reproduces the first example of docs/concepts.md with
 # each reader, and its type declarations compile in a TypeScript consumer.
 #   bash scripts/pack-check.sh        (from the repository root, after npm ci)
 set -euo pipefail

@@ -1,6 +1,6 @@
 /**
  * Every error heapwatch throws carries one of these codes; every soft problem it reports through
- * `process.emitWarning` carries one of the warning codes. The README lists both; a test checks
+ * `process.emitWarning` carries one of the warning codes. docs/api.md lists both; a test checks
  * that the list there and this file agree.
  */
 export const ErrorCode = {

@@ -1,9 +1,9 @@
 /**
- * Every default in one place, frozen, with its unit. The README's options table is checked
+ * Every default in one place, frozen, with its unit. The options table of docs/api.md is checked
  * against this object by a test.
  */
 export const defaults = Object.freeze({
-  /** Mean bytes allocated between two samples (bytes). See the README for the measured cost. */
+  /** Mean bytes allocated between two samples (bytes). See docs/detection.md for the measured cost. */
   samplingIntervalBytes: 128 * 1024,
   /** Frames kept per sampled stack (frames). */
   stackDepth: 64,

@@ -23,7 +23,7 @@ function parse(output: string) {
 }
 
 for (const reader of ['native', 'inspector'] as const) {
-  test(`the README's first example finds MyObject's allocations with the ${reader} reader`, async () => {
+  test(`the first example (docs/concepts.md) finds MyObject's allocations with the ${reader} reader`, async () => {
     const result = parse(await runNode(['--expose-gc', 'examples/tracemalloc.mjs', `--reader=${reader}`]));
     assert.equal(result.header, `[ Top 5 differences, ${reader} reader ]`);
     // MyObject's constructor (line 7), or getData (line 12) when V8 inlined the constructor into it.

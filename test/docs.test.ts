@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { test } from 'node:test';
 import { ErrorCode, WarningCode } from '../src/errors.js';
 import { Registry } from 'prom-client';
@@ -9,6 +10,9 @@ import { createHeapMonitor, OtelInstrument, PrometheusMetric, registerPrometheus
 import { repoRoot } from './helpers.js';
 
 const readme = readFileSync(`${repoRoot}/README.md`, 'utf8');
+const doc = (name: string): string => readFileSync(`${repoRoot}/docs/${name}`, 'utf8');
+const api = doc('api.md');
+const metrics = doc('metrics.md');
 
 test('the README opens with the two set-up commands: the demo and the tests', () => {
   const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
@@ -17,13 +21,13 @@ test('the README opens with the two set-up commands: the demo and the tests', ()
   assert.ok(readme.indexOf('```sh') < 20, 'the commands come first');
 });
 
-test('the README documents every error and warning code, and no other', () => {
-  const documented = [...readme.matchAll(/^\| `(HEAPWATCH_[A-Z_]+)` \|/gm)].map((m) => m[1]).sort();
+test('docs/api.md documents every error and warning code, and no other', () => {
+  const documented = [...api.matchAll(/^\| `(HEAPWATCH_[A-Z_]+)` \|/gm)].map((m) => m[1]).sort();
   const defined = [...Object.values(ErrorCode), ...Object.values(WarningCode)].sort();
   assert.deepEqual(documented, defined);
 });
 
-test('the default options are exactly these, and the README states each one', () => {
+test('the default options are exactly these, and docs/api.md states each one', () => {
   assert.deepEqual(
     { ...defaults },
     {
@@ -39,20 +43,21 @@ test('the default options are exactly these, and the README states each one', ()
   );
   assert.ok(Object.isFrozen(defaults));
   for (const [name, value] of Object.entries(defaults)) {
-    const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
+    const row = api.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
     assert.ok(row, `the options table has a row for ${name}`);
     assert.ok(row.includes(typeof value === 'string' ? `'${value}'` : `\`${value}\``), `${name}'s row states ${value}`);
   }
 });
 
-test('the README shows examples/tracemalloc.mjs as it is', () => {
+test('docs/concepts.md shows examples/tracemalloc.mjs as it is', () => {
   const example = readFileSync(`${repoRoot}/examples/tracemalloc.mjs`, 'utf8');
-  assert.ok(readme.includes(example), 'the example in the README is the file, verbatim');
+  assert.ok(doc('concepts.md').includes(example), 'the example in the docs is the file, verbatim');
 });
 
-/** The rows of the first table after `heading` whose header starts with `| first |`: first cells → the rest. */
-function tableAfter(heading: string, first: string): Map<string, string[]> {
-  const after = readme.slice(readme.indexOf(heading));
+/** The rows of the first table after `heading` in `text` whose header starts with `| first |`: first cells → the rest. */
+function tableAfter(text: string, heading: string, first: string): Map<string, string[]> {
+  assert.ok(text.includes(heading), `the document has the heading ${heading}`);
+  const after = text.slice(text.indexOf(heading));
   const lines = after.split('\n');
   const start = lines.findIndex((line) => line.startsWith(`| ${first} |`));
   const rows = new Map<string, string[]>();
@@ -64,27 +69,41 @@ function tableAfter(heading: string, first: string): Map<string, string[]> {
   return rows;
 }
 
-test("the quick start is the one line, then a row for every heapwatch() option with its default, unit and meaning", () => {
+test("the README's quick start is the one line", () => {
   const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## The demo'));
   assert.match(quickStart, /```js\napp\.use\(heapwatch\(\)\);[^\n]*\n```/);
-  const options = tableAfter('## Quick start', 'option');
+});
+
+test('docs/api.md has a row for every heapwatch() option with its default, unit and meaning', () => {
+  const options = tableAfter(api, '## `heapwatch(options?)`', 'option');
   assert.deepEqual([...options.keys()], HEAPWATCH_OPTION_NAMES.map((name) => `\`${name}\``));
   for (const [name, [fallback, unit, meaning]] of options) {
     assert.ok(fallback && unit && meaning && meaning.length > 10, `${name} has a default, a unit and a meaning`);
   }
 });
 
-test('the metric table lists exactly the Prometheus metrics heapwatch registers, with their types', async () => {
+test('the metric table of docs/metrics.md lists exactly the Prometheus metrics heapwatch registers, with their types', async () => {
   const registry = new Registry();
   const unregister = registerPrometheusMetrics(createHeapMonitor({ logger: false }), registry);
   const registered = Object.fromEntries((await registry.getMetricsAsJSON()).map((metric) => [`\`${metric.name}\``, metric.type]));
   unregister();
-  const documented = Object.fromEntries([...tableAfter('## Quick start', 'metric')].map(([name, [type]]) => [name, type]));
+  const documented = Object.fromEntries([...tableAfter(metrics, '## Prometheus', 'metric')].map(([name, [type]]) => [name, type]));
   assert.deepEqual(documented, registered);
   assert.deepEqual(Object.keys(registered).sort(), Object.values(PrometheusMetric).map((name) => `\`${name}\``).sort());
 });
 
 test('the OpenTelemetry table names every instrument', () => {
-  const documented = [...tableAfter('### OpenTelemetry', 'instrument').keys()].flatMap((cell) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]));
+  const documented = [...tableAfter(metrics, '## OpenTelemetry', 'instrument').keys()].flatMap((cell) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]));
   assert.deepEqual(documented.sort(), Object.values(OtelInstrument).sort());
+});
+
+test('every relative link of the README and docs/ points to a file that exists', () => {
+  const files = ['README.md', ...readdirSync(`${repoRoot}/docs`).map((name) => `docs/${name}`)];
+  for (const file of files) {
+    const text = readFileSync(`${repoRoot}/${file}`, 'utf8');
+    for (const [, target = ''] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue;
+      assert.ok(existsSync(resolve(repoRoot, dirname(file), target)), `${file} links to ${target}, which exists`);
+    }
+  }
 });
