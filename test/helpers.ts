@@ -1,5 +1,9 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { SamplingHeapProfile } from '../src/v8/inspector-reader.js';
@@ -78,4 +82,27 @@ export async function nextReadings<T>(monitor: { once(event: 'reading', listener
   } finally {
     clearInterval(keepAlive);
   }
+}
+
+/** `promtool check metrics` on a page: its exit code and what it printed (empty when the page is clean). */
+export function promtoolCheck(page: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = execFile('promtool', ['check', 'metrics'], (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` });
+    });
+    child.stdin?.end(page);
+  });
+}
+
+/** Listens on an ephemeral loopback port; `close()` ends the server and its kept-alive sockets. */
+export async function listen(handler: RequestListener): Promise<{ base: string; close(): void }> {
+  const server = createServer(handler).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close() {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
 }

@@ -1,19 +1,69 @@
-import { collectDefaultMetrics } from 'prom-client';
-import type { Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Metric } from 'prom-client';
 
 /**
  * prom-client's default gauges that `promtool check metrics` rejects ("non-counter metrics should
  * not have _total suffix"). Each is the sum of a labelled gauge that stays:
  * `sum(nodejs_active_handles)` is `nodejs_active_handles_total`.
  */
-const NAMES_PROMTOOL_REJECTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const NAMES_PROMTOOL_REJECTS = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
+
+/** The metric whose presence says the application ran `collectDefaultMetrics()` on the registry. */
+const APPLICATION_HAS_DEFAULTS = 'process_cpu_user_seconds_total';
 
 /**
- * Registers prom-client's standard Node metrics on `registry`, unless the application did already
- * (registering them twice throws), without the three gauges whose names break Prometheus' rules.
+ * Registers prom-client's standard Node metrics on `registry`, beside whatever the application
+ * registers there, in either order:
+ * - registered before heapwatch, the application's set stays and heapwatch adds none (a metric the
+ *   registry lacks is added alone: registering a name twice throws);
+ * - registered after heapwatch, each of the application's metrics replaces heapwatch's metric of
+ *   the same name, instead of prom-client throwing "already registered" at the application's
+ *   start-up. heapwatch's collector stays behind unused: prom-client gives no way to stop its
+ *   event-loop monitor or GC observer, a few microseconds per event-loop turn.
+ * The three gauges whose names break Prometheus' rules are left out. Returns the undo.
  */
-export function registerDefaultMetrics(registry: Registry): void {
-  if (registry.getSingleMetric('process_cpu_user_seconds_total')) return;
-  collectDefaultMetrics({ register: registry });
-  for (const name of NAMES_PROMTOOL_REJECTS) registry.removeSingleMetric(name);
+export function registerDefaultMetrics(registry: Registry): () => void {
+  if (registry.getSingleMetric(APPLICATION_HAS_DEFAULTS)) return () => {};
+  // Built in a registry of their own, then moved one by one: prom-client's collectDefaultMetrics()
+  // stops at the first name the target already holds, leaving the rest unregistered.
+  const scratch = new Registry();
+  collectDefaultMetrics({ register: scratch });
+  const ours = new Map<string, Metric>();
+  for (const { name } of scratch.getMetricsAsArray()) {
+    const metric = scratch.getSingleMetric(name);
+    if (!metric || NAMES_PROMTOOL_REJECTS.has(name) || registry.getSingleMetric(name)) continue;
+    registry.registerMetric(metric);
+    ours.set(name, metric);
+  }
+  const restore = yieldOnCollision(registry, ours);
+  return () => {
+    restore();
+    for (const [name, metric] of ours) if (registry.getSingleMetric(name) === metric) registry.removeSingleMetric(name);
+  };
+}
+
+/**
+ * Makes `registry` drop one of `ours` when another metric of its name is registered, so the
+ * application's `collectDefaultMetrics()` after heapwatch() succeeds. prom-client has no hook for
+ * this: the registry's own `registerMetric` is wrapped, for this registry only, and restored by
+ * the returned function. Every other name keeps prom-client's "already registered" error.
+ */
+function yieldOnCollision(registry: Registry, ours: Map<string, Metric>): () => void {
+  const hadOwn = Object.prototype.hasOwnProperty.call(registry, 'registerMetric');
+  const original = registry.registerMetric;
+  const registerMetric = function (this: Registry, metric: Metric): void {
+    const { name } = metric as unknown as { name: string }; // every metric has it; prom-client's types omit it
+    const mine = ours.get(name);
+    if (mine !== undefined && mine !== metric && this.getSingleMetric(name) === mine) {
+      this.removeSingleMetric(name);
+      ours.delete(name);
+    }
+    original.call(this, metric);
+  };
+  registry.registerMetric = registerMetric;
+  return () => {
+    if (registry.registerMetric !== registerMetric) return; // wrapped again since: leave it
+    if (hadOwn) registry.registerMetric = original;
+    else delete (registry as Partial<Registry>).registerMetric;
+  };
 }

@@ -70,7 +70,6 @@ const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
  *
  * With a cumulative reader (the SDK's default), the SDK keeps exporting the last value of a site
  * that left the labelled set (open-telemetry/opentelemetry-js#4096); a delta reader drops it.
- * The global MeterProvider is read when this is called: register the SDK first.
  */
 export function observeWithOpenTelemetry(monitor: HeapMonitor, meterProvider: MeterProvider): () => void {
   const meter = meterProvider.getMeter('heapwatch');

@@ -1,5 +1,4 @@
 import type { MeterProvider } from '@opentelemetry/api';
-import { metrics } from '@opentelemetry/api';
 import { register as globalRegistry } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from '../monitor/options.js';
@@ -15,7 +14,10 @@ export interface HeapwatchOptions extends HeapMonitorOptions {
   readonly registry?: Registry;
   /** Also register prom-client's `collectDefaultMetrics()` on the registry, unless already there. Default: `true`. */
   readonly defaultMetrics?: boolean;
-  /** OpenTelemetry MeterProvider of heapwatch's instruments. Default: the global one (`metrics.getMeterProvider()`). */
+  /**
+   * OpenTelemetry MeterProvider of heapwatch's instruments. Default: the global one, followed — an
+   * SDK registered after heapwatch() gets the instruments at the monitor's next reading.
+   */
   readonly meterProvider?: MeterProvider;
   /** Serve `/debug/heap` and `/debug/pprof/heap`. Default: `false`. */
   readonly debug?: boolean;
@@ -34,7 +36,8 @@ export interface ResolvedHeapwatchOptions {
   readonly metricsPath: string | false;
   readonly registry: Registry;
   readonly defaultMetrics: boolean;
-  readonly meterProvider: MeterProvider;
+  /** The provider given, or undefined: follow the global one. */
+  readonly meterProvider: MeterProvider | undefined;
   readonly debug: boolean;
   readonly debugToken: string | undefined;
 }
@@ -67,8 +70,8 @@ function registryOption(value: unknown): Registry {
   return value as Registry;
 }
 
-function meterProviderOption(value: unknown): MeterProvider {
-  if (value === undefined) return metrics.getMeterProvider();
+function meterProviderOption(value: unknown): MeterProvider | undefined {
+  if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || typeof (value as Partial<MeterProvider>).getMeter !== 'function') {
     throw invalidOption('meterProvider', 'an OpenTelemetry MeterProvider (an object with getMeter())', value);
   }

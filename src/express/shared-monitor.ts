@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { ErrorCode, HeapwatchError } from '../errors.js';
 import { registerDefaultMetrics } from '../export/default-metrics.js';
 import { observeWithOpenTelemetry } from '../export/otel.js';
+import { followGlobalMeterProvider } from '../export/otel-global.js';
 import { registerPrometheusMetrics } from '../export/prometheus.js';
 import { HeapMonitor } from '../monitor/monitor.js';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from '../monitor/options.js';
@@ -11,7 +12,8 @@ import type { HeapMonitorOptions, ResolvedMonitorOptions } from '../monitor/opti
 export interface ExportTargets {
   readonly registry: Registry;
   readonly defaultMetrics: boolean;
-  readonly meterProvider: MeterProvider;
+  /** undefined: the global MeterProvider, followed as SDKs register. */
+  readonly meterProvider: MeterProvider | undefined;
 }
 
 /** One heapwatch() call's share of the process-wide monitor; `release()` is idempotent. */
@@ -30,7 +32,7 @@ interface Running {
   readonly monitor: HeapMonitor;
   leases: number;
   readonly registries: Map<Registry, Shared>;
-  readonly meterProviders: Map<MeterProvider, Shared>;
+  readonly meterProviders: Map<MeterProvider | undefined, Shared>;
 }
 
 /**
@@ -108,11 +110,18 @@ export function acquireMonitor(given: HeapMonitorOptions, options: ResolvedMonit
   let registryShared = false;
   try {
     share(current.registries, targets.registry, () => {
-      if (targets.defaultMetrics) registerDefaultMetrics(targets.registry);
-      return registerPrometheusMetrics(monitor, targets.registry);
+      const unregister = registerPrometheusMetrics(monitor, targets.registry);
+      const unregisterDefaults = targets.defaultMetrics ? registerDefaultMetrics(targets.registry) : () => {};
+      return () => {
+        unregisterDefaults();
+        unregister();
+      };
     });
     registryShared = true;
-    share(current.meterProviders, targets.meterProvider, () => observeWithOpenTelemetry(monitor, targets.meterProvider));
+    const { meterProvider } = targets;
+    share(current.meterProviders, meterProvider, () =>
+      meterProvider ? observeWithOpenTelemetry(monitor, meterProvider) : followGlobalMeterProvider(monitor),
+    );
   } catch (error) {
     // Undo this lease's part (a share that threw was not counted), then the lease itself.
     if (registryShared) unshare(current.registries, targets.registry);

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import { metrics } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import {
@@ -30,6 +27,8 @@ import { createHeapMonitor } from '../../src/monitor/monitor.js';
 import type { HeapMonitor } from '../../src/monitor/monitor.js';
 import type { ReadingTiming } from '../../src/monitor/monitor.js';
 import { nextReadings, repoRoot } from '../helpers.js';
+import { decodeAttributes, decodeValue, startReceiver } from '../otlp-receiver.js';
+import type { OtlpNumberPoint } from '../otlp-receiver.js';
 
 const fixtureFile = `${repoRoot}/test/fixtures/otel-retainer.mjs`;
 const { retainInvoices, releaseInvoices } = (await import(pathToFileURL(fixtureFile).href)) as {
@@ -198,68 +197,6 @@ test('the figures of the retaining site reach an SDK reader exactly as monitor.s
   assert.equal(duration.sum, timing.durationMs / 1000);
   assert.deepEqual(duration.buckets.boundaries, [...SNAPSHOT_DURATION_BUCKETS_SECONDS]);
 });
-
-/** The parts of an OTLP/JSON metrics request these tests read. */
-interface OtlpAnyValue {
-  stringValue?: string;
-  intValue?: number | string;
-  doubleValue?: number;
-}
-interface OtlpNumberPoint {
-  attributes?: Array<{ key: string; value: OtlpAnyValue }>;
-  asDouble?: number;
-  asInt?: number | string;
-}
-interface OtlpMetric {
-  name: string;
-  unit?: string;
-  gauge?: { dataPoints: OtlpNumberPoint[] };
-  sum?: { dataPoints: OtlpNumberPoint[]; isMonotonic?: boolean };
-}
-interface OtlpRequest {
-  resourceMetrics: Array<{ scopeMetrics: Array<{ scope: { name: string }; metrics: OtlpMetric[] }> }>;
-}
-
-/** OTLP/JSON attributes as a plain object; int64 values may come as strings. */
-function decodeAttributes(attributes: OtlpNumberPoint['attributes'] = []): Record<string, string | number> {
-  return Object.fromEntries(
-    attributes.map(({ key, value }) => [key, value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : (value.doubleValue as number))]),
-  );
-}
-
-function decodeValue(point: OtlpNumberPoint): number {
-  return point.asDouble ?? Number(point.asInt);
-}
-
-/** A plain OTLP/HTTP receiver on loopback: records the JSON bodies POSTed to /v1/metrics. */
-async function startReceiver(): Promise<{ url: string; requests: Array<{ headers: IncomingHttpHeaders; body: OtlpRequest }>; close(): void }> {
-  const requests: Array<{ headers: IncomingHttpHeaders; body: OtlpRequest }> = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      if (req.method !== 'POST' || req.url !== '/v1/metrics') {
-        res.writeHead(404).end();
-        return;
-      }
-      const raw = Buffer.concat(chunks);
-      const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-      requests.push({ headers: req.headers, body: JSON.parse(text) as OtlpRequest });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v1/metrics`,
-    requests,
-    close() {
-      server.closeAllConnections();
-      server.close();
-    },
-  };
-}
 
 test('the same figures and attributes reach an OTLP/HTTP receiver through the OTLP exporter', async (t) => {
   const receiver = await startReceiver();

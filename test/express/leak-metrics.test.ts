@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
@@ -8,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import express from 'express';
 import { Registry } from 'prom-client';
 import { heapwatch } from '../../src/index.js';
-import { repoRoot, toolAvailable } from '../helpers.js';
+import { promtoolCheck, repoRoot, toolAvailable } from '../helpers.js';
 
 const fixture = 'test/fixtures/leaky-orders.mjs';
 const { orderRoute } = (await import(pathToFileURL(`${repoRoot}/${fixture}`).href)) as {
@@ -26,15 +25,6 @@ function suspectedSites(page: string): Array<Record<string, string>> {
     .split('\n')
     .filter((line) => line.startsWith('heapwatch_site_leak_suspected{') && line.endsWith('} 1'))
     .map((line) => Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] as string, m[2] as string])));
-}
-
-function promtoolCheck(page: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = execFile('promtool', ['check', 'metrics'], (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` });
-    });
-    child.stdin?.end(page);
-  });
 }
 
 test('an Express app with app.use(heapwatch()) and a real leak shows the leaking site as suspected on /metrics, on a page promtool accepts', async (t) => {
