@@ -17,9 +17,9 @@ export const ErrorCode = {
   /** `reader: 'native'` was asked for, and `@datadog/pprof` could not be loaded. */
   NATIVE_UNAVAILABLE: 'HEAPWATCH_ERR_NATIVE_UNAVAILABLE',
   /**
-   * Another client of the V8 sampler stopped or restarted it since the last read, so the samples
-   * heapwatch had are gone. Sampling is restarted with heapwatch's interval before this is thrown;
-   * the next snapshot starts from an empty profile.
+   * Another client of the V8 sampler stopped it since the last read, so the samples heapwatch had
+   * are gone. Sampling is started again with heapwatch's interval before this is thrown; the next
+   * snapshot starts from an empty profile.
    */
   SAMPLER_LOST: 'HEAPWATCH_ERR_SAMPLER_LOST',
   /**
@@ -34,8 +34,10 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const WarningCode = {
   /** `@datadog/pprof` could not be loaded: reading through `node:inspector`, which forces a GC per read. */
   NATIVE_UNAVAILABLE: 'HEAPWATCH_W_NATIVE_UNAVAILABLE',
-  /** Another client stopped or restarted the V8 sampler; heapwatch restarted it. */
+  /** Another client stopped the V8 sampler; heapwatch started it again. */
   SAMPLER_LOST: 'HEAPWATCH_W_SAMPLER_LOST',
+  /** V8's sampler runs for another tool too (it started or restarted it): heapwatch reads it at that tool's interval. */
+  SAMPLER_SHARED: 'HEAPWATCH_W_SAMPLER_SHARED',
   /** A source map was found but could not be read or parsed; that file is reported as compiled. */
   SOURCE_MAP_UNREADABLE: 'HEAPWATCH_W_SOURCE_MAP_UNREADABLE',
 } as const;

@@ -101,7 +101,7 @@ export function observeWithOpenTelemetry(monitor: HeapMonitor, meterProvider: Me
     result.observe(instrument.sitesDropped, stats.droppedSites);
     result.observe(instrument.snapshots, stats.readings);
     result.observe(instrument.snapshotErrors, stats.readingErrors);
-    result.observe(instrument.samplingInterval, monitor.options.samplingIntervalBytes);
+    result.observe(instrument.samplingInterval, stats.samplingIntervalBytes);
   };
   meter.addBatchObservableCallback(callback, observables);
 

@@ -128,7 +128,7 @@ export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Regist
   counter(PrometheusMetric.snapshotsTotal, 'Readings of the V8 sampler taken by heapwatch.', () => monitor.stats().readings);
   counter(PrometheusMetric.snapshotErrorsTotal, 'Readings of the V8 sampler that failed.', () => monitor.stats().readingErrors);
   counter(PrometheusMetric.forcedGcsTotal, 'Full GCs heapwatch asked V8 for, to confirm a rising site.', () => monitor.stats().requestedGcs);
-  gauge(PrometheusMetric.samplingIntervalBytes, "Mean bytes between two samples of V8's sampling heap profiler.", () => options.samplingIntervalBytes);
+  gauge(PrometheusMetric.samplingIntervalBytes, "Mean bytes between two samples of V8's sampling heap profiler.", () => monitor.stats().samplingIntervalBytes);
   gauge(PrometheusMetric.growthThresholdBytes, 'Growth over the window that makes a site a leak suspect.', () => options.growthThresholdBytes);
   gauge(PrometheusMetric.windowSeconds, 'Span of readings over which growth is judged.', () => options.windowMs / 1000);
   gauge(PrometheusMetric.heapSizeLimitBytes, "V8's heap size limit.", () => getHeapStatistics().heap_size_limit);

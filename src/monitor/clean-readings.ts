@@ -9,6 +9,8 @@ import type { ResolvedMonitorOptions } from './options.js';
 export interface Reading extends SiteReadings {
   readonly timestamp: number;
   readonly reader: ReaderName;
+  /** The interval V8's sampler ran at (bytes). */
+  readonly samplingIntervalBytes: number;
 }
 
 /** What the clean readings need from the monitor. */

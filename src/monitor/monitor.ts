@@ -40,6 +40,11 @@ export interface MonitorStats {
   readonly suspicionsRaised: number;
   /** Estimated live bytes of all watched sites at the latest reading (0 before the first). */
   readonly sampledLiveBytes: number;
+  /**
+   * The interval V8's sampler ran at for the latest reading (bytes): `samplingIntervalBytes`, or
+   * the interval of another tool that heapwatch shares the sampler with.
+   */
+  readonly samplingIntervalBytes: number;
 }
 
 /** What one reading cost, for the snapshot-duration histogram. */
@@ -69,8 +74,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private readonly aggregator = new SiteAggregator(sharedInterner, sharedResolver);
-  /** The latest tick reading: its sites live in the window, only its total and reader are kept. */
-  private latest: { readonly reader: ReaderName; readonly totalBytes: number } | undefined;
+  /** The latest tick reading: its sites live in the window, only its total, reader and interval are kept. */
+  private latest: { readonly reader: ReaderName; readonly totalBytes: number; readonly samplingIntervalBytes: number } | undefined;
   private assessments = new Map<string, TrendAssessment>();
   /** Suspicions raised per site; bounded like the tracked sites (oldest entries go first). */
   private readonly suspicionCounts = new Map<string, number>();
@@ -163,6 +168,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       cleanReadings: this.clean.taken,
       requestedGcs: this.clean.requestedGcs,
       sampledLiveBytes: this.latest?.totalBytes ?? 0,
+      samplingIntervalBytes: this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes,
     };
   }
 
@@ -174,7 +180,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     let failed = false;
     try {
       const reading = this.read();
-      this.latest = { reader: reading.reader, totalBytes: reading.totalBytes };
+      this.latest = { reader: reading.reader, totalBytes: reading.totalBytes, samplingIntervalBytes: reading.samplingIntervalBytes };
       this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
       // The inspector reader forces a full GC before every read: all its readings are clean.
       if (reading.reader === 'inspector') this.clean.push(reading);
@@ -201,7 +207,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     const timestamp = Date.now();
     const sites = this.aggregator.aggregate(profile.root, this.options.filters);
     this.counters.readings++;
-    return { ...sites, timestamp, reader: profile.reader };
+    return { ...sites, timestamp, reader: profile.reader, samplingIntervalBytes: profile.samplingIntervalBytes };
   }
 
   /**
@@ -221,6 +227,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
 
   private judge(now: number): void {
     const { growthThresholdBytes, windowMs } = this.options;
+    // The noise of an estimate is that of the interval V8 samples at, which may be another tool's.
+    const trendOptions = { growthThresholdBytes, samplingIntervalBytes: this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes };
     // First every assessment (the log's `top` ranks all sites), then the verdicts.
     this.assessments = new Map();
     this.clean.wanted = false;
@@ -236,7 +244,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
         if (bytes.length >= 5 && quarterGrowth(bytes) >= growthThresholdBytes / 2) this.clean.wanted = true;
         continue;
       }
-      const assessment = assessTrend(bytes, totalGrowthBytes, this.options);
+      const assessment = assessTrend(bytes, totalGrowthBytes, trendOptions);
       this.assessments.set(key, assessment);
       if (assessment.growthBytes >= growthThresholdBytes / 2 && !this.tracker.isSuspect(key)) this.clean.wanted = true;
     }

@@ -2,7 +2,7 @@ import { Session } from 'node:inspector';
 import type { HeapProfileReader } from './reader.js';
 import { SamplerStoppedError } from './reader.js';
 import type { ProfileAllocation, ProfileNode } from './profile.js';
-import { scaleSampleCount } from './interval-check.js';
+import { inferIntervalFromSampleSizes, scaleSampleCount } from './interval-check.js';
 
 /** The subset of the DevTools protocol's `HeapProfiler.SamplingHeapProfile` heapwatch reads. */
 interface InspectorNode {
@@ -119,35 +119,39 @@ function restartedSince(previous: ReadonlyMap<number, number>, previousHighest: 
  */
 export function createInspectorReader(): HeapProfileReader {
   let session: Session | undefined;
-  let samplingIntervalBytes = 0;
   // ordinal -> scaled bytes of the samples alive at the previous read
   let ordinals = new Map<number, number>();
   let highestOrdinal = 0;
   const sizeCache = new Map<number, number>();
+  let sizeCacheIntervalBytes = 0;
+  // False while reading a sampler another client started, until its samples tell its interval.
+  let intervalKnown = true;
   return {
     name: 'inspector',
-    start(intervalBytes) {
+    start(intervalBytes, _stackDepth, shared) {
       if (!session) {
         session = new Session();
         session.connect();
       }
-      samplingIntervalBytes = intervalBytes;
       ordinals = new Map();
       highestOrdinal = 0;
-      sizeCache.clear();
-      postSync(session, 'HeapProfiler.startSampling', { samplingInterval: intervalBytes });
+      intervalKnown = !shared;
+      // A session that started sampling stops it when it disconnects: a shared sampler is only read.
+      if (!shared) postSync(session, 'HeapProfiler.startSampling', { samplingInterval: intervalBytes });
     },
-    stop() {
+    stop(shared) {
       if (!session) return;
-      try {
-        postSync(session, 'HeapProfiler.stopSampling');
-      } catch {
-        // Already stopped (by us or another client): nothing left to stop.
+      if (!shared) {
+        try {
+          postSync(session, 'HeapProfiler.stopSampling');
+        } catch {
+          // Already stopped (by us or another client): nothing left to stop.
+        }
       }
       session.disconnect();
       session = undefined;
     },
-    read() {
+    read(expectedIntervalBytes) {
       if (!session) throw new SamplerStoppedError('the inspector reader is not started');
       let profile: SamplingHeapProfile;
       try {
@@ -157,12 +161,20 @@ export function createInspectorReader(): HeapProfileReader {
         if (/not started/i.test(message)) throw new SamplerStoppedError('the V8 sampling heap profiler was stopped');
         throw error;
       }
-      if (restartedSince(ordinals, highestOrdinal, profile.samples)) {
-        throw new SamplerStoppedError('the V8 sampling heap profiler was restarted by another client');
-      }
+      const restarted = restartedSince(ordinals, highestOrdinal, profile.samples);
       ordinals = new Map(profile.samples.map((sample) => [sample.ordinal, sample.size]));
-      highestOrdinal = profile.samples.reduce((highest, sample) => Math.max(highest, sample.ordinal), highestOrdinal);
-      return fromInspectorProfile(profile, samplingIntervalBytes, sizeCache);
+      highestOrdinal = profile.samples.reduce((highest, sample) => Math.max(highest, sample.ordinal), restarted ? 0 : highestOrdinal);
+      let samplingIntervalBytes = expectedIntervalBytes;
+      if (restarted || !intervalKnown) {
+        const inferred = inferIntervalFromSampleSizes(profile.samples.map((sample) => sample.size), expectedIntervalBytes);
+        if (inferred !== undefined) samplingIntervalBytes = inferred;
+        intervalKnown = inferred !== undefined;
+      }
+      if (samplingIntervalBytes !== sizeCacheIntervalBytes) {
+        sizeCache.clear();
+        sizeCacheIntervalBytes = samplingIntervalBytes;
+      }
+      return { root: fromInspectorProfile(profile, samplingIntervalBytes, sizeCache), samplingIntervalBytes, restarted };
     },
   };
 }

@@ -26,6 +26,23 @@ const BUCKETS_TO_CHECK = 64;
 /** Buckets that must disagree before the interval is declared changed. */
 const DISAGREEMENTS_TO_FAIL = 2;
 
+/** How many buckets agree and disagree with an interval, among the first {@link BUCKETS_TO_CHECK} that carry its signature. */
+function evidenceFor(root: ProfileNode, samplingIntervalBytes: number): { checked: number; disagreements: number } {
+  let checked = 0;
+  let disagreements = 0;
+  const pending: ProfileNode[] = [root];
+  while (pending.length > 0 && checked < BUCKETS_TO_CHECK && disagreements < DISAGREEMENTS_TO_FAIL) {
+    const node = pending.pop() as ProfileNode;
+    for (const { sizeBytes, count } of node.allocations) {
+      if (sizeBytes <= 0 || sizeBytes * 4 > samplingIntervalBytes || count <= 0) continue;
+      checked++;
+      if (!countFitsInterval(count, sizeBytes, samplingIntervalBytes)) disagreements++;
+    }
+    for (const child of node.children) pending.push(child);
+  }
+  return { checked, disagreements };
+}
+
 /**
  * Tells whether a profile was sampled at `samplingIntervalBytes`. Another client can stop V8's
  * sampler and start it again at its own interval between two reads; nothing in the profile says
@@ -34,18 +51,47 @@ const DISAGREEMENTS_TO_FAIL = 2;
  * objects larger than the interval carry none and are skipped.
  */
 export function profileMatchesInterval(root: ProfileNode, samplingIntervalBytes: number): boolean {
-  let checked = 0;
-  let disagreements = 0;
-  const pending: ProfileNode[] = [root];
-  while (pending.length > 0 && checked < BUCKETS_TO_CHECK) {
-    const node = pending.pop() as ProfileNode;
-    for (const { sizeBytes, count } of node.allocations) {
-      if (sizeBytes <= 0 || sizeBytes * 4 > samplingIntervalBytes || count <= 0) continue;
-      checked++;
-      if (!countFitsInterval(count, sizeBytes, samplingIntervalBytes)) disagreements++;
-      if (disagreements >= DISAGREEMENTS_TO_FAIL) return false;
-    }
-    for (const child of node.children) pending.push(child);
+  return evidenceFor(root, samplingIntervalBytes).disagreements < DISAGREEMENTS_TO_FAIL;
+}
+
+/** Buckets that must agree before an interval is inferred from a profile. */
+const BUCKETS_TO_INFER = 8;
+
+/**
+ * The intervals another tool is likely to have chosen: powers of two from 1 KiB to 16 MiB, which
+ * hold every peer's default (512 KiB for dd-trace, Pyroscope and `--heap-prof`, 32 KiB for
+ * DevTools, heapwatch's 128 KiB).
+ */
+const CANDIDATE_INTERVALS_BYTES = Array.from({ length: 15 }, (_, i) => 2 ** (24 - i));
+
+/**
+ * The interval a profile was sampled at, when its small objects tell: the largest of the
+ * candidates (and `hint`) that at least {@link BUCKETS_TO_INFER} buckets agree with. The largest,
+ * because counts scaled at R also fit R/2 whenever their sample count is even, never the reverse.
+ * Undefined while the profile holds too few small objects to tell.
+ */
+export function inferSamplingInterval(root: ProfileNode, hint?: number): number | undefined {
+  const candidates = hint === undefined ? CANDIDATE_INTERVALS_BYTES : [...new Set([...CANDIDATE_INTERVALS_BYTES, hint])].sort((a, b) => b - a);
+  for (const candidate of candidates) {
+    const { checked, disagreements } = evidenceFor(root, candidate);
+    if (checked >= BUCKETS_TO_INFER && disagreements < DISAGREEMENTS_TO_FAIL) return candidate;
   }
-  return true;
+  return undefined;
+}
+
+/**
+ * The same for the inspector's samples, whose sizes are the bytes each one stands for: about
+ * `interval + size / 2` for an object of `size` bytes, never less than the interval. The smallest
+ * objects (16 to 64 bytes) put the smallest of them a few bytes above the interval, so the
+ * interval is the largest candidate at or under that smallest sample, if it lies within 1 % of it.
+ */
+export function inferIntervalFromSampleSizes(sampleBytes: readonly number[], hint?: number): number | undefined {
+  if (sampleBytes.length < BUCKETS_TO_INFER) return undefined;
+  let smallest = Infinity;
+  for (const bytes of sampleBytes) if (bytes > 0 && bytes < smallest) smallest = bytes;
+  const candidates = hint === undefined ? CANDIDATE_INTERVALS_BYTES : [...CANDIDATE_INTERVALS_BYTES, hint];
+  const below = candidates.filter((candidate) => candidate <= smallest);
+  if (below.length === 0) return undefined;
+  const interval = Math.max(...below);
+  return smallest <= interval * 1.01 ? interval : undefined;
 }

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { HeapProfileReader } from './reader.js';
 import { SamplerStoppedError } from './reader.js';
 import type { ProfileNode } from './profile.js';
-import { profileMatchesInterval } from './interval-check.js';
+import { inferSamplingInterval, profileMatchesInterval } from './interval-check.js';
 
 /** The part of `@datadog/pprof`'s `heap` namespace heapwatch uses. */
 interface DatadogHeap {
@@ -36,20 +36,27 @@ export function createNativeReader(): HeapProfileReader | Error {
   loaded ??= loadDatadogHeap();
   if (loaded instanceof Error) return loaded;
   const heap = loaded;
-  let samplingIntervalBytes = 0;
   return {
     name: 'native',
-    start(intervalBytes, stackDepth) {
-      samplingIntervalBytes = intervalBytes;
+    start(intervalBytes, stackDepth, shared) {
+      if (shared) {
+        // V8 ignores a second start: this only sets the addon's own "enabled" flag, so that it
+        // reads. (Set already if an earlier heapwatch shared the same sampler: nothing to do.)
+        try {
+          heap.start(intervalBytes, stackDepth);
+        } catch {}
+        return;
+      }
       // @datadog/pprof keeps its own "enabled" flag and throws if it is set; after another client
       // stopped the sampler behind its back the flag is stale, so clear it first.
       heap.stop();
       heap.start(intervalBytes, stackDepth);
     },
-    stop() {
-      heap.stop();
+    stop(shared) {
+      // The addon's stop() stops V8's sampler, whoever started it: a shared one is left alone.
+      if (!shared) heap.stop();
     },
-    read() {
+    read(expectedIntervalBytes) {
       let root: ProfileNode;
       try {
         root = heap.v8Profile();
@@ -59,10 +66,11 @@ export function createNativeReader(): HeapProfileReader | Error {
         if (/not enabled/i.test(message)) throw new SamplerStoppedError('the V8 sampling heap profiler was stopped');
         throw error;
       }
-      if (!profileMatchesInterval(root, samplingIntervalBytes)) {
-        throw new SamplerStoppedError('the V8 sampling heap profiler was restarted with another interval');
-      }
-      return root;
+      if (profileMatchesInterval(root, expectedIntervalBytes)) return { root, samplingIntervalBytes: expectedIntervalBytes, restarted: false };
+      // Restarted at another interval since the last read. Until enough small objects show which,
+      // the profile is read at the expected one.
+      const inferred = inferSamplingInterval(root, expectedIntervalBytes);
+      return { root, samplingIntervalBytes: inferred ?? expectedIntervalBytes, restarted: inferred !== undefined };
     },
   };
 }

@@ -14,14 +14,29 @@ import type { ProfileNode, ReaderName } from './profile.js';
  */
 export interface HeapProfileReader {
   readonly name: ReaderName;
-  /** Starts the sampler; a no-op at V8 level if another client already started it. */
-  start(samplingIntervalBytes: number, stackDepth: number): void;
-  stop(): void;
   /**
-   * Returns the live profile's root. Throws {@link SamplerStoppedError} when the sampler is no
-   * longer running (another client stopped it), or was restarted since the previous read.
+   * Starts V8's sampler. With `shared`, it already runs, started by another tool: only get ready
+   * to read it, at whatever interval that tool chose.
    */
-  read(): ProfileNode;
+  start(samplingIntervalBytes: number, stackDepth: number, shared: boolean): void;
+  /** Stops V8's sampler; with `shared`, leaves it running for the tool that started it. */
+  stop(shared: boolean): void;
+  /**
+   * Returns the live profile's root and the interval it was sampled at: `expectedIntervalBytes`,
+   * unless the profile shows that another client restarted the sampler (at another interval, or —
+   * seen by the inspector reader only — at the same one). Throws {@link SamplerStoppedError} when
+   * the sampler no longer runs.
+   */
+  read(expectedIntervalBytes: number): SamplerRead;
+}
+
+/** One read of V8's sampler, by a reader. */
+export interface SamplerRead {
+  readonly root: ProfileNode;
+  /** The interval the profile was sampled at. */
+  readonly samplingIntervalBytes: number;
+  /** Another client restarted the sampler since the previous read: the samples taken before are gone. */
+  readonly restarted: boolean;
 }
 
 /** Thrown by a reader when the sampler it started is gone; the seam turns this into a coded error. */

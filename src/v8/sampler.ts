@@ -4,7 +4,8 @@ import { integerOption, objectOption, oneOfOption, rejectUnknownKeys } from '../
 import { createInspectorReader } from './inspector-reader.js';
 import { createNativeReader } from './native-reader.js';
 import type { RawProfile } from './profile.js';
-import type { HeapProfileReader } from './reader.js';
+import type { HeapProfileReader, SamplerRead } from './reader.js';
+import { samplerAlreadyRunning } from './sampler-probe.js';
 import { SamplerStoppedError } from './reader.js';
 
 /** Options of {@link startSampling}. */
@@ -27,8 +28,13 @@ export interface SamplingOptions {
 
 interface ActiveSampler {
   readonly reader: HeapProfileReader;
-  readonly samplingIntervalBytes: number;
+  /** The interval asked for, which a second startSampling() must match. */
+  readonly requestedIntervalBytes: number;
+  /** The interval V8 samples at: the one asked for, or the one of the tool heapwatch shares the sampler with. */
+  samplingIntervalBytes: number;
   readonly stackDepth: number;
+  /** Another tool started (or restarted) V8's sampler: heapwatch reads it and never stops or restarts it. */
+  shared: boolean;
 }
 
 /** One sampler per isolate, so one per module instance. */
@@ -78,7 +84,9 @@ function chooseReader(choice: 'auto' | 'native' | 'inspector'): HeapProfileReade
 /**
  * Starts V8's sampling heap profiler, like `tracemalloc.start()`. Calling it again with the same
  * options does nothing; with other options it throws `HEAPWATCH_ERR_ALREADY_SAMPLING`, since V8
- * has one sampler per isolate.
+ * has one sampler per isolate. When another tool (dd-trace, Pyroscope, DevTools) already runs V8's
+ * sampler, heapwatch shares it at the interval that tool chose, and never stops or restarts it
+ * (warning `HEAPWATCH_W_SAMPLER_SHARED`).
  */
 export function startSampling(options?: SamplingOptions): void {
   const resolved = resolveOptions(options);
@@ -86,29 +94,46 @@ export function startSampling(options?: SamplingOptions): void {
     const sameReader = resolved.reader === 'auto' || resolved.reader === active.reader.name;
     if (
       sameReader &&
-      resolved.samplingIntervalBytes === active.samplingIntervalBytes &&
+      resolved.samplingIntervalBytes === active.requestedIntervalBytes &&
       resolved.stackDepth === active.stackDepth
     ) {
       return;
     }
     throw new HeapwatchError(
       ErrorCode.ALREADY_SAMPLING,
-      `Already sampling with samplingIntervalBytes ${active.samplingIntervalBytes}, stackDepth ${active.stackDepth} ` +
+      `Already sampling with samplingIntervalBytes ${active.requestedIntervalBytes}, stackDepth ${active.stackDepth} ` +
         `and reader "${active.reader.name}"; call stopSampling() before starting with ` +
         `samplingIntervalBytes ${resolved.samplingIntervalBytes}, stackDepth ${resolved.stackDepth} and reader "${resolved.reader}"`,
     );
   }
   const reader = chooseReader(resolved.reader);
-  reader.start(resolved.samplingIntervalBytes, resolved.stackDepth);
-  active = { reader, samplingIntervalBytes: resolved.samplingIntervalBytes, stackDepth: resolved.stackDepth };
+  const shared = samplerAlreadyRunning();
+  reader.start(resolved.samplingIntervalBytes, resolved.stackDepth, shared);
+  active = {
+    reader,
+    requestedIntervalBytes: resolved.samplingIntervalBytes,
+    samplingIntervalBytes: resolved.samplingIntervalBytes,
+    stackDepth: resolved.stackDepth,
+    shared,
+  };
+  if (shared) {
+    warnOnce(
+      WarningCode.SAMPLER_SHARED,
+      "V8's sampling heap profiler was already running, started by another tool in this process (dd-trace, Pyroscope, DevTools…); " +
+        'heapwatch shares it at the interval that tool chose, and will not stop or restart it',
+    );
+  }
 }
 
-/** Stops the sampler and forgets its samples, like `tracemalloc.stop()`. Safe to call when not sampling. */
+/**
+ * Stops the sampler and forgets its samples, like `tracemalloc.stop()`. Safe to call when not
+ * sampling. A sampler shared with another tool keeps running for that tool.
+ */
 export function stopSampling(): void {
   if (!active) return;
-  const { reader } = active;
+  const { reader, shared } = active;
   active = undefined;
-  reader.stop();
+  reader.stop(shared);
 }
 
 /** Whether heapwatch started the sampler and has not stopped it, like `tracemalloc.is_tracing()`. */
@@ -117,23 +142,41 @@ export function isSampling(): boolean {
 }
 
 /**
- * Reads the live samples. When another client stopped or restarted the sampler since the last
- * read, the samples are gone: sampling is restarted at heapwatch's interval, a warning is emitted
- * once, and `HEAPWATCH_ERR_SAMPLER_LOST` is thrown for this read.
+ * Reads the live samples. The policy beside other clients of V8's one sampler:
+ * - restarted by another client (at its own interval, say): the sampler is now that client's;
+ *   heapwatch reads it at that interval from now on, warns once (`HEAPWATCH_W_SAMPLER_SHARED`),
+ *   and never restarts it — two tools restarting it in turn would each lose the other's samples;
+ * - stopped by another client: heapwatch starts it again at its own interval, warns once
+ *   (`HEAPWATCH_W_SAMPLER_LOST`) and throws `HEAPWATCH_ERR_SAMPLER_LOST` for this read, whose
+ *   samples are gone.
  */
 export function readProfile(): RawProfile {
   if (!active) {
     throw new HeapwatchError(ErrorCode.NOT_SAMPLING, 'Not sampling: call startSampling() before takeSnapshot()');
   }
-  const { reader, samplingIntervalBytes, stackDepth } = active;
+  const sampler = active;
+  const { reader, requestedIntervalBytes, stackDepth } = sampler;
+  let read: SamplerRead;
   try {
-    return { reader: reader.name, samplingIntervalBytes, root: reader.read() };
+    read = reader.read(sampler.samplingIntervalBytes);
   } catch (error) {
     if (!(error instanceof SamplerStoppedError)) throw error;
-    reader.stop();
-    reader.start(samplingIntervalBytes, stackDepth);
-    const message = `${error.message}; heapwatch restarted it at samplingIntervalBytes ${samplingIntervalBytes}, the samples taken before are lost`;
+    reader.stop(false);
+    reader.start(requestedIntervalBytes, stackDepth, false);
+    sampler.samplingIntervalBytes = requestedIntervalBytes;
+    sampler.shared = false;
+    const message = `${error.message}; heapwatch restarted it at samplingIntervalBytes ${requestedIntervalBytes}, the samples taken before are lost`;
     warnOnce(WarningCode.SAMPLER_LOST, message);
     throw new HeapwatchError(ErrorCode.SAMPLER_LOST, message, { cause: error });
   }
+  if (read.restarted || read.samplingIntervalBytes !== sampler.samplingIntervalBytes) {
+    sampler.shared = true;
+    sampler.samplingIntervalBytes = read.samplingIntervalBytes;
+    warnOnce(
+      WarningCode.SAMPLER_SHARED,
+      `Another client restarted V8's sampling heap profiler, now at samplingIntervalBytes ${read.samplingIntervalBytes}; ` +
+        'heapwatch shares it at that interval, and will not stop or restart it',
+    );
+  }
+  return { reader: reader.name, samplingIntervalBytes: read.samplingIntervalBytes, root: read.root };
 }

@@ -25,12 +25,29 @@ function foreignClient() {
     stop: () => post('HeapProfiler.stopSampling'),
     start: (samplingInterval: number) => post('HeapProfiler.startSampling', { samplingInterval }),
     close: () => session.disconnect(),
+    /** The smallest sample of the profile V8 gives this client: the interval, a few bytes more. Throws when not sampling. */
+    smallestSampleBytes(): number {
+      let smallest = Infinity;
+      session.post('HeapProfiler.getSamplingProfile', {}, (error, result) => {
+        if (error) throw error;
+        const { profile } = result as { profile: { samples: Array<{ size: number }> } };
+        for (const sample of profile.samples) smallest = Math.min(smallest, sample.size);
+      });
+      return smallest;
+    },
   };
 }
 
 const kept: unknown[] = [];
 function allocate(): void {
   for (let i = 0; i < 20000; i++) kept.push({ i, text: `item ${i}` });
+}
+
+/** Small objects of many sizes: the buckets whose counts tell which interval sampled them. */
+function allocateVaried(): void {
+  for (let length = 1; length <= 24; length++) {
+    for (let i = 0; i < 4000; i++) kept.push(new Array(length).fill(i));
+  }
 }
 
 test('samples between startSampling() and stopSampling(), like tracemalloc.start()/stop()', () => {
@@ -90,26 +107,51 @@ for (const reader of ['native', 'inspector'] as const) {
     other.close();
   });
 
-  test(`notices on the next read that another client restarted the sampler at another interval (${reader} reader)`, () => {
+  test(`reads at the new interval, without restarting it, a sampler another client restarted at another interval (${reader} reader)`, () => {
     startSampling({ samplingIntervalBytes: 8192, reader });
     allocate();
     takeSnapshot();
     const other = foreignClient();
     other.stop();
     other.start(131072);
-    allocate();
-    assert.throws(() => takeSnapshot(), hasCode(ErrorCode.SAMPLER_LOST, /restarted/));
-    allocate();
-    assert.ok(takeSnapshot().size > 0);
+    const intervals: number[] = [];
+    for (let i = 0; i < 10 && intervals.at(-1) !== 131072; i++) {
+      allocateVaried();
+      intervals.push(takeSnapshot().samplingIntervalBytes);
+    }
+    assert.equal(intervals.at(-1), 131072, `heapwatch took up the other client's interval (read as ${intervals.join(', ')})`);
+    assert.equal(other.smallestSampleBytes() >= 131072, true, 'the sampler still runs at the other client’s interval: heapwatch did not restart it');
+    stopSampling();
+    assert.ok(other.smallestSampleBytes() > 0, "stopSampling() left the other client's sampler running");
+    other.close();
+  });
+
+  test(`shares a sampler another client started first: reads it at that client's interval and never stops it (${reader} reader)`, () => {
+    const other = foreignClient();
+    other.start(65536);
+    startSampling({ samplingIntervalBytes: 8192, reader });
+    const intervals: number[] = [];
+    for (let i = 0; i < 10 && intervals.at(-1) !== 65536; i++) {
+      allocateVaried();
+      intervals.push(takeSnapshot().samplingIntervalBytes);
+    }
+    assert.equal(intervals.at(-1), 65536, `read at the other client's interval (read as ${intervals.join(', ')})`);
+    startSampling({ samplingIntervalBytes: 8192 }); // the options asked for, not the interval shared: a no-op
+    stopSampling();
+    assert.ok(other.smallestSampleBytes() >= 65536, "the other client's sampler still runs, at its interval");
     other.close();
   });
 }
 
-test('the warning for a lost sampler was emitted once in this process, with its code, for all those losses', async () => {
+test('the warnings for a lost and a shared sampler were each emitted once in this process, with their codes', async () => {
   // process.emitWarning delivers on the next tick.
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(
     warningCodes.filter((code) => code === 'HEAPWATCH_W_SAMPLER_LOST'),
     ['HEAPWATCH_W_SAMPLER_LOST'],
+  );
+  assert.deepEqual(
+    warningCodes.filter((code) => code === 'HEAPWATCH_W_SAMPLER_SHARED'),
+    ['HEAPWATCH_W_SAMPLER_SHARED'],
   );
 });
