@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { countFitsInterval, profileMatchesInterval, scaleSampleCount } from '../../src/v8/interval-check.js';
-import { recordedNative } from '../helpers.js';
+import { countFitsInterval, inferIntervalFromSampleSizes, inferSamplingInterval, profileMatchesInterval, scaleSampleCount } from '../../src/v8/interval-check.js';
+import { recordedInspector, recordedNative } from '../helpers.js';
 
 test('scales a sample count the way V8 does', () => {
   // From a real native read at 4096: 116 samples of 24-byte objects were reported as 19855.
@@ -25,4 +25,27 @@ test('accepts a real profile at the interval it was recorded with and rejects it
   assert.equal(profileMatchesInterval(root, samplingIntervalBytes), true);
   assert.equal(profileMatchesInterval(root, samplingIntervalBytes * 8), false);
   assert.equal(profileMatchesInterval(root, samplingIntervalBytes / 8), false);
+});
+
+test('infers the interval of a real profile from its counts, among every power of two from 1 KiB to 16 MiB', () => {
+  for (const name of ['before', 'after'] as const) {
+    const { root, samplingIntervalBytes } = recordedNative(name);
+    assert.equal(inferSamplingInterval(root), samplingIntervalBytes, name);
+  }
+});
+
+test('infers an interval from counts V8 would give at it, and none from too few buckets', () => {
+  for (const interval of [32768, 131072, 524288, 1048576]) {
+    const allocations = [16, 24, 32, 40, 48, 56, 64, 88, 136, 200].map((sizeBytes, i) => ({ sizeBytes, count: scaleSampleCount(1 + (i % 3), sizeBytes, interval) }));
+    const root = { name: '(root)', scriptName: '', lineNumber: 0, columnNumber: 0, allocations, children: [] };
+    assert.equal(inferSamplingInterval(root), interval, `${interval}`);
+    assert.equal(inferSamplingInterval({ ...root, allocations: allocations.slice(0, 3) }), undefined, 'three buckets are not enough');
+  }
+});
+
+test("infers the interval of a real inspector profile from its samples' sizes", () => {
+  const { profile, samplingIntervalBytes } = recordedInspector('after');
+  assert.equal(inferIntervalFromSampleSizes(profile.samples.map((sample) => sample.size)), samplingIntervalBytes);
+  assert.equal(inferIntervalFromSampleSizes([524300, 524320, 600000, 1048600, 524296, 530000, 700000, 524400]), 524288);
+  assert.equal(inferIntervalFromSampleSizes([524300, 524320]), undefined, 'two samples are not enough');
 });
