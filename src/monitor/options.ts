@@ -14,11 +14,17 @@ import { readerOption, samplingIntervalOption } from '../v8/sampler.js';
 export interface HeapMonitorOptions {
   /** Time between two readings of the sampler (milliseconds). Default: 10000. */
   readonly intervalMs?: number;
-  /** Span of readings over which growth is judged (milliseconds), 4 to 120 intervals. Default: 600000 (10 min). */
+  /**
+   * The longest horizon over which growth is judged (milliseconds), at least 4 intervals; beyond
+   * 120 intervals, older readings are kept thinned out. Default: 3600000 (60 min).
+   */
   readonly windowMs?: number;
-  /** Growth over the window that makes a site a leak suspect (bytes). Default: 2097152 (2 MiB). */
+  /**
+   * Growth over the window that makes a site a leak suspect; twice as much over any shorter
+   * horizon (bytes). Default: 2097152 (2 MiB).
+   */
   readonly growthThresholdBytes?: number;
-  /** Mean bytes between two samples (bytes). Default: 131072 (128 KiB). */
+  /** Mean bytes between two samples (bytes). Default: 524288 (512 KiB). */
   readonly samplingIntervalBytes?: number;
   /** Sites listed in a leak record's `top` (and labelled in metrics). Default: 10. */
   readonly topSites?: number;
@@ -47,8 +53,8 @@ export interface ResolvedMonitorOptions {
   readonly logger: Logger | false | undefined;
   readonly filters: readonly Filter[];
   readonly reader: 'auto' | 'native' | 'inspector';
-  /** Readings per window. */
-  readonly windowReadings: number;
+  /** Readings kept per site and window: every reading of the window, or thinned out with age beyond {@link WINDOW_SLOTS}. */
+  readonly windowSlots: number;
 }
 
 export const MONITOR_OPTION_NAMES = [
@@ -64,7 +70,11 @@ export const MONITOR_OPTION_NAMES = [
   'reader',
 ] as const;
 
-const MAX_WINDOW_READINGS = 120;
+/**
+ * Readings kept per site and window at most: beyond, older readings are thinned out (see
+ * `growth/timeline.ts`). 121 slots hold every reading of a 20-minute window read every 10 s.
+ */
+export const WINDOW_SLOTS = 121;
 
 function loggerOption(value: unknown): Logger | false | undefined {
   if (value === undefined || value === false) return value;
@@ -82,19 +92,13 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
   const intervalMs = integerOption('intervalMs', given.intervalMs ?? defaults.intervalMs, 10, 3_600_000);
   const windowMs = integerOption('windowMs', given.windowMs ?? defaults.windowMs, 1, 86_400_000);
   const windowReadings = Math.floor(windowMs / intervalMs) + 1;
-  if (windowReadings < 5 || windowReadings > MAX_WINDOW_READINGS + 1) {
-    throw invalidOption(
-      'windowMs',
-      `between 4 and ${MAX_WINDOW_READINGS} times intervalMs (${4 * intervalMs} to ${MAX_WINDOW_READINGS * intervalMs})`,
-      windowMs,
-    );
-  }
+  if (windowReadings < 5) throw invalidOption('windowMs', `at least 4 times intervalMs (${4 * intervalMs})`, windowMs);
   const include = given.include === undefined ? [] : stringArrayOption('include', given.include);
   const exclude = given.exclude === undefined ? [] : stringArrayOption('exclude', given.exclude);
   return {
     intervalMs,
     windowMs,
-    windowReadings,
+    windowSlots: Math.min(windowReadings, WINDOW_SLOTS),
     growthThresholdBytes: integerOption('growthThresholdBytes', given.growthThresholdBytes ?? defaults.growthThresholdBytes, 1),
     samplingIntervalBytes: samplingIntervalOption(given.samplingIntervalBytes),
     topSites: integerOption('topSites', given.topSites ?? defaults.topSites, 1, 1000),

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cleanReadingsConfirm } from '../../src/growth/confirmation.js';
+import type { ConfirmationOptions } from '../../src/growth/confirmation.js';
 import type { SiteSeries } from '../../src/growth/window.js';
 import { Traceback } from '../../src/snapshot/traceback.js';
 
 const MiB = 1024 * 1024;
-const windowMs = 60_000;
-const threshold = 4 * MiB;
+const horizon: ConfirmationOptions = { horizonMs: 60_000, thresholdBytes: 4 * MiB, samplingIntervalBytes: 32 * 1024, turnoverPerMs: 0 };
 
 function clean(points: Array<[number, number]>, totalExtra = 0): SiteSeries {
   return {
@@ -19,35 +19,44 @@ function clean(points: Array<[number, number]>, totalExtra = 0): SiteSeries {
   };
 }
 
-test('clean readings that rise over half the window confirm', () => {
+test('clean readings that rise over half the horizon confirm', () => {
   const rising = clean([[0, 10 * MiB], [10_000, 12 * MiB], [20_000, 13 * MiB], [35_000, 15 * MiB]]);
-  assert.equal(cleanReadingsConfirm(rising, 36_000, windowMs, threshold), true);
+  assert.equal(cleanReadingsConfirm(rising, 36_000, horizon), true);
+  assert.equal(cleanReadingsConfirm(clean([[0, 10 * MiB], [15_000, 12.5 * MiB], [35_000, 15 * MiB]]), 36_000, horizon), true, 'three are enough');
 });
 
 test('too few, too close together, or too old readings do not', () => {
-  assert.equal(cleanReadingsConfirm(clean([[0, 10 * MiB], [20_000, 12 * MiB], [35_000, 15 * MiB]]), 36_000, windowMs, threshold), false);
-  assert.equal(
-    cleanReadingsConfirm(clean([[0, 10 * MiB], [5_000, 12 * MiB], [10_000, 13 * MiB], [20_000, 15 * MiB]]), 21_000, windowMs, threshold),
-    false,
-  );
+  assert.equal(cleanReadingsConfirm(clean([[0, 10 * MiB], [35_000, 15 * MiB]]), 36_000, horizon), false);
+  assert.equal(cleanReadingsConfirm(clean([[0, 10 * MiB], [5_000, 12 * MiB], [10_000, 13 * MiB], [20_000, 15 * MiB]]), 21_000, horizon), false);
   const rising = clean([[0, 10 * MiB], [10_000, 12 * MiB], [20_000, 13 * MiB], [35_000, 15 * MiB]]);
-  assert.equal(cleanReadingsConfirm(rising, 35_000 + windowMs / 4 + 1, windowMs, threshold), false);
-  assert.equal(cleanReadingsConfirm(undefined, 0, windowMs, threshold), false);
+  assert.equal(cleanReadingsConfirm(rising, 35_000 + 60_000 / 4 + 1, horizon), false);
+  assert.equal(cleanReadingsConfirm(undefined, 0, horizon), false);
 });
 
-test('a batch caught live at the end of the window, or a rise that is not monotone, does not', () => {
+test('a batch caught live at the end of the horizon, or a rise that is not monotone, does not', () => {
   const sawtooth = clean([[0, 0], [10_000, 30 * MiB], [20_000, 0], [35_000, 30 * MiB]]);
-  assert.equal(cleanReadingsConfirm(sawtooth, 36_000, windowMs, threshold), false);
+  assert.equal(cleanReadingsConfirm(sawtooth, 36_000, horizon), false);
 });
 
 test('a one-time step does not, even with readings that happen to increase', () => {
   const step = clean([[0, 10 * MiB], [10_000, 10.01 * MiB], [20_000, 10.02 * MiB], [35_000, 18 * MiB]]);
-  assert.equal(cleanReadingsConfirm(step, 36_000, windowMs, threshold), false);
+  assert.equal(cleanReadingsConfirm(step, 36_000, horizon), false);
 });
 
 test('growth too small for the span, or not matched by the whole, does not', () => {
   const small = clean([[0, 10 * MiB], [10_000, 10.5 * MiB], [20_000, 11 * MiB], [35_000, 11.5 * MiB]]);
-  assert.equal(cleanReadingsConfirm(small, 36_000, windowMs, threshold), false);
+  assert.equal(cleanReadingsConfirm(small, 36_000, horizon), false);
   const moving: SiteSeries = { ...clean([[0, 10 * MiB], [10_000, 12 * MiB], [20_000, 13 * MiB], [35_000, 15 * MiB]]), totals: [200 * MiB, 200 * MiB, 200 * MiB, 200 * MiB] };
-  assert.equal(cleanReadingsConfirm(moving, 36_000, windowMs, threshold), false);
+  assert.equal(cleanReadingsConfirm(moving, 36_000, horizon), false);
+});
+
+test('a rise within the noise of its few samples, or of the site\'s turnover, does not', () => {
+  const rising = clean([[0, 10 * MiB], [10_000, 12 * MiB], [20_000, 13 * MiB], [35_000, 15 * MiB]]);
+  // 5 MiB sampled every 1 MiB is five samples: three deviations need nine.
+  assert.equal(cleanReadingsConfirm(rising, 36_000, { ...horizon, samplingIntervalBytes: MiB }), false);
+  // At 512 KiB it is ten samples, enough for a site whose other objects do not change; not for
+  // one whose objects turn over, which wanders by more than that in 35 s.
+  const coarse = { ...horizon, samplingIntervalBytes: 512 * 1024 };
+  assert.equal(cleanReadingsConfirm(rising, 36_000, coarse), true);
+  assert.equal(cleanReadingsConfirm(rising, 36_000, { ...coarse, turnoverPerMs: (2 * MiB) ** 2 / 1000 }), false);
 });
