@@ -1,4 +1,3 @@
-import { growthNoiseBytes, NOISE_DEVIATIONS } from './noise.js';
 import { mannKendallIncreasingP } from './robust.js';
 import type { SiteSeries } from './window.js';
 
@@ -13,25 +12,21 @@ export interface ConfirmationOptions {
   readonly horizonMs: number;
   /** Growth over the horizon that makes a site a suspect (bytes). */
   readonly thresholdBytes: number;
-  /** The interval V8's sampler runs at (bytes). */
-  readonly samplingIntervalBytes: number;
-  /** How fast the site's estimate wanders as its objects turn over (bytes² per ms). */
-  readonly turnoverPerMs: number;
 }
 
 /**
  * Whether readings taken right after a full GC — with no garbage in them — confirm a site's rise
  * over a horizon. Between two major GCs, the native reader counts dead objects in old space as
  * live: a batch that is built and dropped, or request data promoted before it died, piles up like
- * a leak until the next major GC. Readings right after one settle it. Those of the horizon must:
+ * a leak until the next major GC. Readings right after one settle it: they confirm the direction
+ * and the shape of a rise whose size and noise the tick readings already judged (`assessTrend`).
+ * Those of the horizon must:
  * - be at least {@link MIN_CLEAN_READINGS}, spread over at least half the horizon, the latest no
  *   older than a quarter of it;
  * - rise by at least the threshold scaled to the span they cover, and rise in both their first
  *   and their second half (by a quarter of that pro rata each): a one-time step — a cache filled
  *   in one go — rises in one half only;
- * - rise by more than {@link NOISE_DEVIATIONS} deviations of the noise of that rise (the samples
- *   it brought, the turnover of the site's objects: `growthNoiseBytes`), and from four readings
- *   on, rise by the Mann–Kendall test (p < 0.05);
+ * - from four readings on, rise by the Mann–Kendall test (p < 0.05);
  * - come with growth of all sites together of at least half as much (see `assessTrend`).
  */
 export function cleanReadingsConfirm(clean: SiteSeries | undefined, now: number, options: ConfirmationOptions): boolean {
@@ -49,12 +44,10 @@ export function cleanReadingsConfirm(clean: SiteSeries | undefined, now: number,
     const elapsed = (clean.timestamps[to] as number) - (clean.timestamps[from] as number);
     return rise >= (thresholdBytes * elapsed) / horizonMs / 4;
   };
-  const noise = growthNoiseBytes(growth, clean.bytes.at(-1) as number, span, options.samplingIntervalBytes, options.turnoverPerMs);
   return (
     growth >= (thresholdBytes * span) / horizonMs &&
     riseOver(0, middle) &&
     riseOver(middle, clean.bytes.length - 1) &&
-    growth >= NOISE_DEVIATIONS * noise &&
     totalGrowth >= growth / 2 &&
     (clean.bytes.length < 4 || mannKendallIncreasingP(clean.bytes) < CLEAN_P_VALUE)
   );

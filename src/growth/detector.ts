@@ -5,7 +5,7 @@ import type { Horizon } from './horizons.js';
 import { turnoverVariancePerMs } from './noise.js';
 import type { SuspicionTracker } from './suspicion.js';
 import { assessTrend, quarterGrowth } from './trend.js';
-import type { GrowthWindow, SiteSeries } from './window.js';
+import type { BytesSeries, GrowthWindow, SiteSeries } from './window.js';
 
 /** The options the judgement reads. */
 export interface DetectorOptions {
@@ -105,16 +105,18 @@ export class Detector {
         if (bytes.length >= 2 && (bytes.at(-1) as number) - (bytes[0] as number) >= shortest.thresholdBytes / 2) want(shortest.ms);
         continue;
       }
+      // The whole window's readings once; each horizon takes its latest part.
+      const series = this.window.bytesOf(key, this.startOf(this.options.windowMs, now)) as BytesSeries;
+      const clean = this.cleanSeriesOf(key, this.startOf(this.options.windowMs, now));
       for (const [i, horizon] of this.horizons.entries()) {
         if (!this.coversHorizon(key, horizon.ms, now)) break;
         const start = this.startOf(horizon.ms, now);
-        const series = this.window.bytesOf(key, start);
-        const clean = this.cleanSeriesOf(key, start);
-        const turnoverPerMs = turnoverVariancePerMs(clean);
+        const cleanInHorizon = clean && since(clean, start);
+        const turnoverPerMs = turnoverVariancePerMs(cleanInHorizon);
         const options = { thresholdBytes: horizon.thresholdBytes, samplingIntervalBytes, turnoverPerMs };
-        const assessment = series && assessTrend(series, totalGrowth[i] as number, options);
+        const assessment = assessTrend(since(series, start), totalGrowth[i] as number, options);
         if (!assessment) continue;
-        if (assessment.rising && cleanReadingsConfirm(clean, now, { ...options, horizonMs: horizon.ms })) {
+        if (assessment.rising && cleanReadingsConfirm(cleanInHorizon, now, { horizonMs: horizon.ms, thresholdBytes: horizon.thresholdBytes })) {
           raise.push([key, horizon]);
           break;
         }
@@ -136,4 +138,14 @@ export class Detector {
       return !series || quarterGrowth(series) < horizon.thresholdBytes / 2;
     });
   }
+}
+
+/** The part of a series (oldest first) taken at or after `start`: every array of it sliced alike. */
+function since<S extends BytesSeries>(series: S, start: number): S {
+  let first = 0;
+  while (first < series.timestamps.length && (series.timestamps[first] as number) < start) first++;
+  if (first === 0) return series;
+  const part = { ...series } as Record<string, unknown>;
+  for (const [name, values] of Object.entries(series)) if (Array.isArray(values)) part[name] = values.slice(first);
+  return part as unknown as S;
 }

@@ -10,9 +10,10 @@ export interface Horizon {
 }
 
 /**
- * The horizons a site is judged over, shortest first: four reading intervals, doubling up to the
- * window, and the window itself. A fast leak shows over the short ones, a slow one needs the long
- * ones. Over the window the threshold is `growthThresholdBytes`; over every shorter horizon it is
+ * The horizons a site is judged over, shortest first: four reading intervals, then each ∛2 times
+ * the one before (in whole intervals: every doubling in three steps) up to the window, and the
+ * window itself. A fast leak shows over the short ones, a slow one needs the long ones; the steps
+ * are fine enough that a leak is judged soon after it has grown enough, whatever its rate. Over the window the threshold is `growthThresholdBytes`; over every shorter horizon it is
  * twice that, so that a rise must have gone on for a while before it is believed: a cache that
  * warms up steadily and then levels off is never suspected unless it grows by more than twice the
  * threshold while it warms up (at that size, while it lasts, a warm-up and a leak are the same
@@ -20,8 +21,10 @@ export interface Horizon {
  */
 export function horizonsOf(intervalMs: number, windowMs: number, growthThresholdBytes: number): Horizon[] {
   const horizons: Horizon[] = [];
-  for (let ms = SHORTEST_HORIZON_INTERVALS * intervalMs; ms < windowMs; ms *= 2) {
-    horizons.push({ ms, thresholdBytes: 2 * growthThresholdBytes });
+  for (let k = 0; ; k++) {
+    const ms = Math.round(SHORTEST_HORIZON_INTERVALS * 2 ** (k / 3)) * intervalMs;
+    if (ms >= windowMs) break;
+    if (ms !== horizons.at(-1)?.ms) horizons.push({ ms, thresholdBytes: 2 * growthThresholdBytes });
   }
   horizons.push({ ms: windowMs, thresholdBytes: growthThresholdBytes });
   return horizons;

@@ -6,7 +6,7 @@ import type { SiteSeries } from '../../src/growth/window.js';
 import { Traceback } from '../../src/snapshot/traceback.js';
 
 const MiB = 1024 * 1024;
-const horizon: ConfirmationOptions = { horizonMs: 60_000, thresholdBytes: 4 * MiB, samplingIntervalBytes: 32 * 1024, turnoverPerMs: 0 };
+const horizon: ConfirmationOptions = { horizonMs: 60_000, thresholdBytes: 4 * MiB };
 
 function clean(points: Array<[number, number]>, totalExtra = 0): SiteSeries {
   return {
@@ -48,15 +48,4 @@ test('growth too small for the span, or not matched by the whole, does not', () 
   assert.equal(cleanReadingsConfirm(small, 36_000, horizon), false);
   const moving: SiteSeries = { ...clean([[0, 10 * MiB], [10_000, 12 * MiB], [20_000, 13 * MiB], [35_000, 15 * MiB]]), totals: [200 * MiB, 200 * MiB, 200 * MiB, 200 * MiB] };
   assert.equal(cleanReadingsConfirm(moving, 36_000, horizon), false);
-});
-
-test('a rise within the noise of its few samples, or of the site\'s turnover, does not', () => {
-  const rising = clean([[0, 10 * MiB], [10_000, 12 * MiB], [20_000, 13 * MiB], [35_000, 15 * MiB]]);
-  // 5 MiB sampled every 1 MiB is five samples: three deviations need nine.
-  assert.equal(cleanReadingsConfirm(rising, 36_000, { ...horizon, samplingIntervalBytes: MiB }), false);
-  // At 512 KiB it is ten samples, enough for a site whose other objects do not change; not for
-  // one whose objects turn over, which wanders by more than that in 35 s.
-  const coarse = { ...horizon, samplingIntervalBytes: 512 * 1024 };
-  assert.equal(cleanReadingsConfirm(rising, 36_000, coarse), true);
-  assert.equal(cleanReadingsConfirm(rising, 36_000, { ...coarse, turnoverPerMs: (2 * MiB) ** 2 / 1000 }), false);
 });
