@@ -108,11 +108,14 @@ export class Detector {
       // The whole window's readings once; each horizon takes its latest part.
       const series = this.window.bytesOf(key, this.startOf(this.options.windowMs, now)) as BytesSeries;
       const clean = this.cleanSeriesOf(key, this.startOf(this.options.windowMs, now));
+      // The site's wander, measured over the whole window: a short horizon holds too few clean
+      // readings to tell. Before there are three, the tick readings tell, garbage and all (more
+      // than the wander: the safe side).
+      const turnoverPerMs = turnoverVariancePerMs(clean && clean.bytes.length >= 3 ? clean : series);
       for (const [i, horizon] of this.horizons.entries()) {
         if (!this.coversHorizon(key, horizon.ms, now)) break;
         const start = this.startOf(horizon.ms, now);
         const cleanInHorizon = clean && since(clean, start);
-        const turnoverPerMs = turnoverVariancePerMs(cleanInHorizon);
         const options = { thresholdBytes: horizon.thresholdBytes, samplingIntervalBytes, turnoverPerMs };
         const assessment = assessTrend(since(series, start), totalGrowth[i] as number, options);
         if (!assessment) continue;
