@@ -44,9 +44,17 @@ function holdStatic() {
 function turnSlow(ring, i) { ring[i % ring.length] = { i, items: new Array(118).fill(i) }; }
 function turnMedium(ring, i) { ring[i % ring.length] = { i, items: new Array(118).fill(i) }; }
 function turnFast(ring, i) { ring[i % ring.length] = { i, items: new Array(118).fill(i) }; }
+// Every ring is filled and turned over through this one call site, which also calls two other
+// functions: five targets make it megamorphic, and TurboFan does not inline a megamorphic call.
+// Inlined, a ring's allocations would be charged to its caller, a site of another size.
+const noopA = () => {};
+const noopB = () => {};
+function turnOver(turn, ring, i) {
+  turn(ring, i);
+}
 function fillRing(turn) {
   const ring = new Array(entries);
-  for (let i = 0; i < entries; i++) turn(ring, i);
+  for (let i = 0; i < entries; i++) turnOver(turn, ring, i);
   return ring;
 }
 function churn(i) {
@@ -61,6 +69,7 @@ const rings = [
   { name: 'turnFast', turn: turnFast, rate: 2_000_000 },
 ];
 
+for (const target of [noopA, noopB, turnSlow, turnMedium, turnFast]) turnOver(target, [0], 0);
 startSampling({ samplingIntervalBytes: R, reader: 'native' });
 kept.static = holdStatic();
 for (const ring of rings) {
@@ -77,7 +86,7 @@ const driver = setInterval(() => {
   const elapsed = (Date.now() - started) / 1000;
   for (const ring of rings) {
     const owed = entries + Math.floor((ring.rate * elapsed) / ENTRY_BYTES);
-    while (ring.next < owed) ring.turn(ring.entries, ring.next++);
+    while (ring.next < owed) turnOver(ring.turn, ring.entries, ring.next++);
   }
 }, 10);
 
