@@ -1,3 +1,4 @@
+import { STEP_DEVIATIONS, wanderBytes } from './noise.js';
 import { mannKendallIncreasingP } from './robust.js';
 import type { SiteSeries } from './window.js';
 
@@ -12,6 +13,10 @@ export interface ConfirmationOptions {
   readonly horizonMs: number;
   /** Growth over the horizon that makes a site a suspect (bytes). */
   readonly thresholdBytes: number;
+  /** The interval V8's sampler runs at (bytes). */
+  readonly samplingIntervalBytes: number;
+  /** How fast the site's estimate wanders as its objects turn over (bytes² per ms; see `noise.ts`). */
+  readonly turnoverPerMs: number;
 }
 
 /**
@@ -24,8 +29,9 @@ export interface ConfirmationOptions {
  * - be at least {@link MIN_CLEAN_READINGS}, spread over at least half the horizon, the latest no
  *   older than a quarter of it;
  * - rise by at least the threshold scaled to the span they cover, and rise in both their first
- *   and their second half (by a quarter of that pro rata each): a one-time step — a cache filled
- *   in one go — rises in one half only;
+ *   and their second half (by a quarter of that pro rata each, and by {@link STEP_DEVIATIONS}
+ *   deviations of the site's wander over the half): a one-time step — a cache filled in one go —
+ *   rises in one half only, and a cache that filled and now turns over wanders in its second;
  * - from four readings on, rise by the Mann–Kendall test (p < 0.05);
  * - come with growth of all sites together of at least half as much (see `assessTrend`).
  */
@@ -42,7 +48,8 @@ export function cleanReadingsConfirm(clean: SiteSeries | undefined, now: number,
   const riseOver = (from: number, to: number) => {
     const rise = (clean.bytes[to] as number) - (clean.bytes[from] as number);
     const elapsed = (clean.timestamps[to] as number) - (clean.timestamps[from] as number);
-    return rise >= (thresholdBytes * elapsed) / horizonMs / 4;
+    const wander = wanderBytes(clean.bytes[to] as number, elapsed, options.samplingIntervalBytes, options.turnoverPerMs);
+    return rise >= Math.max((thresholdBytes * elapsed) / horizonMs / 4, STEP_DEVIATIONS * wander);
   };
   return (
     growth >= (thresholdBytes * span) / horizonMs &&

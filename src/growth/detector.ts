@@ -110,7 +110,7 @@ export class Detector {
       const clean = this.cleanSeriesOf(key, this.startOf(this.options.windowMs, now));
       // The site's wander, measured over the whole window: a short horizon holds too few clean
       // readings to tell. Before there are three, the tick readings tell, garbage and all (more
-      // than the wander: the safe side).
+      // than the wander: the safe side; see `turnoverVariancePerMs`).
       const turnoverPerMs = turnoverVariancePerMs(clean && clean.bytes.length >= 3 ? clean : series);
       for (const [i, horizon] of this.horizons.entries()) {
         if (!this.coversHorizon(key, horizon.ms, now)) break;
@@ -119,7 +119,7 @@ export class Detector {
         const options = { thresholdBytes: horizon.thresholdBytes, samplingIntervalBytes, turnoverPerMs };
         const assessment = assessTrend(since(series, start), totalGrowth[i] as number, options);
         if (!assessment) continue;
-        if (assessment.rising && cleanReadingsConfirm(cleanInHorizon, now, { horizonMs: horizon.ms, thresholdBytes: horizon.thresholdBytes })) {
+        if (assessment.rising && cleanReadingsConfirm(cleanInHorizon, now, { ...options, horizonMs: horizon.ms })) {
           raise.push([key, horizon]);
           break;
         }

@@ -1,4 +1,4 @@
-import { growthNoiseBytes, NOISE_DEVIATIONS } from './noise.js';
+import { growthNoiseBytes, NOISE_DEVIATIONS, STEP_DEVIATIONS, wanderBytes } from './noise.js';
 import { mannKendallIncreasingP, medianOfSorted } from './robust.js';
 import type { BytesSeries } from './window.js';
 
@@ -110,8 +110,10 @@ export function quarterGrowth(series: BytesSeries): number {
  * 2. that growth stands {@link NOISE_DEVIATIONS} deviations above its noise: the samples it
  *    brought, and the wander of the site's turnover over the horizon (`growthNoiseBytes`);
  * 3. it still grows in the later part of the horizon: the steps from the second to the third and
- *    from the third to the fourth quarter are both at least 1/8 of the threshold. A cache that
- *    warmed up and levelled off, a one-time step, a queue that filled and stopped fail this;
+ *    from the third to the fourth quarter are both at least 1/8 of the threshold, and at least
+ *    {@link STEP_DEVIATIONS} deviations of the site's wander over a quarter. A cache that warmed up
+ *    and levelled off (and now turns over), a one-time step, a queue that filled and stopped fail
+ *    this;
  * 4. all sites together grew by at least half as much (`totalGrowthBytes`: the {@link quarterGrowth}
  *    of the totals over the same horizon, the same for every site of a tick): when a cache warms up, its entries move from the function that filled
  *    it to the handler that replaces them — the handler's site grows while the total does not;
@@ -124,7 +126,10 @@ export function assessTrend(series: BytesSeries, totalGrowthBytes: number, optio
   const [, q2, q3, q4] = fit.medians;
   const growthBytes = fit.growth;
   const noiseBytes = growthNoiseBytes(growthBytes, q4, fit.spanMs, options.samplingIntervalBytes, options.turnoverPerMs);
-  const minStep = options.thresholdBytes * MIN_STEP_SHARE;
+  // A step between two quarters must also stand out of the site's wander over a quarter: after a
+  // cache has warmed up, its turnover moves the late quarters by chance.
+  const quarterWander = wanderBytes(q4, fit.spanMs / 4, options.samplingIntervalBytes, options.turnoverPerMs);
+  const minStep = Math.max(options.thresholdBytes * MIN_STEP_SHARE, STEP_DEVIATIONS * quarterWander);
   const candidate =
     growthBytes >= options.thresholdBytes &&
     growthBytes >= NOISE_DEVIATIONS * noiseBytes &&

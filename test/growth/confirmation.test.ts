@@ -6,7 +6,7 @@ import type { SiteSeries } from '../../src/growth/window.js';
 import { Traceback } from '../../src/snapshot/traceback.js';
 
 const MiB = 1024 * 1024;
-const horizon: ConfirmationOptions = { horizonMs: 60_000, thresholdBytes: 4 * MiB };
+const horizon: ConfirmationOptions = { horizonMs: 60_000, thresholdBytes: 4 * MiB, samplingIntervalBytes: 32 * 1024, turnoverPerMs: 0 };
 
 function clean(points: Array<[number, number]>, totalExtra = 0): SiteSeries {
   return {
@@ -48,4 +48,13 @@ test('growth too small for the span, or not matched by the whole, does not', () 
   assert.equal(cleanReadingsConfirm(small, 36_000, horizon), false);
   const moving: SiteSeries = { ...clean([[0, 10 * MiB], [10_000, 12 * MiB], [20_000, 13 * MiB], [35_000, 15 * MiB]]), totals: [200 * MiB, 200 * MiB, 200 * MiB, 200 * MiB] };
   assert.equal(cleanReadingsConfirm(moving, 36_000, horizon), false);
+});
+
+test('a cache that filled and now turns over does not: its second half only wanders', () => {
+  // Filled over the first half, then replaced at 1 MB/s: sampled every 32 KiB, it wanders by
+  // about 0.8 MB in 20 s, and its last readings happen to rise by 0.5 MB.
+  const warmed = clean([[0, 1 * MiB], [10_000, 6 * MiB], [30_000, 11.2 * MiB], [35_000, 11.5 * MiB], [50_000, 11.7 * MiB]]);
+  assert.equal(cleanReadingsConfirm(warmed, 51_000, { ...horizon, thresholdBytes: 2 * MiB }), true, 'without its wander it looks like a rise');
+  const turnoverPerMs = (2 * 1e6 * 32 * 1024) / 1000;
+  assert.equal(cleanReadingsConfirm(warmed, 51_000, { ...horizon, thresholdBytes: 2 * MiB, turnoverPerMs }), false);
 });

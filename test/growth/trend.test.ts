@@ -82,6 +82,14 @@ test('growth within the wander of a site whose objects turn over is not', () => 
   assert.equal(assessTrend(s, alongside(s), { ...turnover, turnoverPerMs: 0 })?.rising, true, 'without the turnover it is');
 });
 
+test('a cache that warmed up and now turns over is not, however its late quarters happen to move', () => {
+  // Filled over the first 60 % of the horizon, then replaced at 1 MB/s, sampled every 32 KiB: its
+  // quarters wander by ~0.6 MB; here the last one happens to sit 0.4 MB higher.
+  const s = series((x) => (x < 0.6 ? x * 10 * MiB : 6 * MiB) + (x > 0.75 ? 0.4 * MiB : 0));
+  assert.equal(assessTrend(s, alongside(s), options)?.rising, true, 'without its wander it looks like a rise');
+  assert.equal(assessTrend(s, alongside(s), { ...options, turnoverPerMs: (2 * 1e6 * 32 * 1024) / 1000 })?.rising, false);
+});
+
 test('too few samples are not evidence, however few bytes the threshold asks for', () => {
   // 3 MiB at 1 MiB sampling is three samples: under the nine that three deviations need.
   const sparse = { ...options, thresholdBytes: 1 * MiB, samplingIntervalBytes: 1024 * 1024 };
