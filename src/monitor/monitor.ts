@@ -32,7 +32,7 @@ export interface MonitorStats {
   readonly droppedSites: number;
   /** Readings taken right after a full GC, which hold no garbage. */
   readonly cleanReadings: number;
-  /** Full GCs heapwatch asked V8 for, to confirm a rising site (at most six per window). */
+  /** Full GCs heapwatch asked V8 for, to confirm a rising site (36 per window on average at most). */
   readonly requestedGcs: number;
   /** Suspicions raised since the start. */
   readonly suspicionsRaised: number;
@@ -250,8 +250,9 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
 /**
  * Creates a monitor that reads V8's sampler every `intervalMs`, keeps a window of `windowMs` of
  * readings per allocation site, and raises a suspicion (an event and a pino record with the
- * traceback) when a site's live bytes grow past `growthThresholdBytes` in a sustained way.
- * Call `start()` to begin.
+ * traceback) when a site's live bytes grow in a sustained way past `growthThresholdBytes` over
+ * the window, or twice that over a shorter horizon, beyond the noise of sampling and garbage
+ * collection (see docs/detection.md). Call `start()` to begin.
  */
 export function createHeapMonitor(options?: HeapMonitorOptions): HeapMonitor {
   return new HeapMonitor(options);
