@@ -61,8 +61,8 @@ export interface QuarterFit {
 /**
  * Splits a series into four quarters of its time span (readings may be unevenly spaced: older
  * ones are thinned out) and takes each quarter's median, value and time; the growth over the
- * span is the rate between the first and the last quarter's medians times the span, within the
- * range the series moved. Medians: one spike moves nothing. Undefined for fewer than four readings or no span of time.
+ * span is the rate between the first and the last quarter's medians times the span, no more than
+ * the series rose (or fell) to its latest value. Medians: one spike moves nothing. Undefined for fewer than four readings or no span of time.
  */
 export function quarterFit(series: BytesSeries): QuarterFit | undefined {
   const { bytes, timestamps } = series;
@@ -86,14 +86,16 @@ export function quarterFit(series: BytesSeries): QuarterFit | undefined {
   }
   const elapsed = (times[3] as number) - (times[0] as number);
   const extrapolated = elapsed > 0 ? ((medians[3] - medians[0]) * spanMs) / elapsed : 0;
-  // No more than the series moved: the line through two medians can overshoot an uneven series.
+  // No more than the series moved to its latest value: the line through two medians can overshoot
+  // an uneven series, and a site cannot have grown by more than it holds. Whole bytes.
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   for (const value of bytes) {
     if (value < min) min = value;
     if (value > max) max = value;
   }
-  const growth = Math.max(Math.min(extrapolated, max - min), min - max);
+  const last = bytes[n - 1] as number;
+  const growth = Math.round(Math.max(Math.min(extrapolated, last - min), last - max));
   return { medians, growth, spanMs };
 }
 
