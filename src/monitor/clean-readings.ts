@@ -27,7 +27,8 @@ export interface CleanReadingSource {
 /**
  * Full GCs heapwatch may ask for per window, on average: each is a stop-the-world pause (55 ms at
  * a 76 MB heap, 740 ms at 1.2 GB), so a process whose garbage keeps looking like growth must not
- * pay for one at every interval. 36 is the six per ten minutes of a window judged as a whole.
+ * pay for one at every interval. At the defaults (a 60 min window) 36 is six per ten minutes, what
+ * the former rule allowed (one per sixth of a 10-minute window).
  */
 const GC_BUDGET = 36;
 /** Full GCs that may be asked for in a row: a fast leak needs three or four within a minute. */
@@ -40,8 +41,8 @@ const GC_BURST = 6;
  * readings taken right after major GCs: V8's own (at most two per interval), or, when those have
  * not come lately and a site is rising, one heapwatch asks for — at most once per sixth of the
  * shortest horizon over which a site rises (and once per interval), never when nothing rises, and
- * within a budget of {@link GC_BUDGET} per window. The inspector reader forces a full GC before every read:
- * its tick readings are all clean, and go here too.
+ * within a budget of {@link GC_BUDGET} per window. The inspector reader forces a full GC before
+ * every read: its tick readings are all clean, and go here too.
  */
 export class CleanReadings {
   private readonly window: GrowthWindow;
@@ -51,7 +52,7 @@ export class CleanReadings {
    */
   wantedHorizonMs: number | undefined;
   private lastRequestedGc = Number.NEGATIVE_INFINITY;
-  /** Full GCs heapwatch may still ask for now: a bucket refilled at one per {@link GC_BUDGET} part of the window. */
+  /** Full GCs heapwatch may still ask for now: a bucket refilled {@link GC_BUDGET} times per window. */
   private gcTokens = GC_BURST;
   private tokensAt: number | undefined;
   private gcInFlight = false;
