@@ -39,11 +39,13 @@ interface HarnessReport {
   sites: Site[];
   warnings: string[];
   kept: number;
+  /** The Prometheus page of a monitor, with --metrics. */
+  page?: string;
 }
 
 /** Runs the harness under `nodeArgs` on `module`; started now, awaited by a test. */
-function sample(nodeArgs: string[], module: string, env: NodeJS.ProcessEnv = {}): Promise<HarnessReport> {
-  const run = runNode([...nodeArgs, harness, module], env).then((output) => JSON.parse(output) as HarnessReport);
+function sample(nodeArgs: string[], module: string, harnessArgs: string[] = []): Promise<HarnessReport> {
+  const run = runNode([...nodeArgs, harness, module, ...harnessArgs]).then((output) => JSON.parse(output) as HarnessReport);
   run.catch(() => {}); // the test that awaits it reports the failure
   return run;
 }
@@ -58,7 +60,7 @@ async function bundleVisits(): Promise<string> {
 const runs = {
   tsx: sample(['--import', 'tsx'], visitsFile),
   tsNode: sample(['--enable-source-maps', '--loader', 'ts-node/esm'], visitsFile),
-  tsNodeWithoutMaps: sample(['--loader', 'ts-node/esm'], visitsFile),
+  tsNodeWithoutMaps: sample(['--loader', 'ts-node/esm'], visitsFile, ['--metrics']),
   stripFlag: stripFlagSupported ? sample(['--experimental-strip-types'], visitsFile) : undefined,
   plain: stripsByDefault ? sample([], visitsFile) : undefined,
   bundle: bundleVisits().then((bundle) => sample([], bundle)),
@@ -66,6 +68,14 @@ const runs = {
 };
 runs.bundle.catch(() => {});
 runs.express.catch(() => {});
+
+/** The label sets of one metric on a Prometheus page. */
+function seriesOf(page: string, metric: string): Array<Record<string, string>> {
+  return page
+    .split('\n')
+    .filter((line) => line.startsWith(`${metric}{`))
+    .map((line) => Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] as string, m[2] as string])));
+}
 
 /** The sites of visits.ts are its functions at their declaration lines, and the largest is the leak. */
 function assertAtDeclarations(report: HarnessReport): void {
@@ -106,6 +116,15 @@ test('ts-node without --enable-source-maps: sites at their compiled positions, m
     assert.match(site.text, /^test\/fixtures\/typescript\/visits\.ts \[compiled\]:\d+:\d+: size=/);
   }
   assert.deepEqual(report.warnings, ['HEAPWATCH_W_TYPESCRIPT_UNMAPPED']);
+
+  // On /metrics, `line` carries the column too: functions on one compiled line stay apart.
+  const series = seriesOf(report.page ?? '', 'heapwatch_site_live_bytes').filter((labels) => labels['file']?.includes('visits.ts'));
+  assert.ok(series.length > 0, report.page);
+  for (const labels of series) {
+    assert.equal(labels['file'], 'test/fixtures/typescript/visits.ts [compiled]');
+    const [line, column] = (labels['line'] ?? '').split(':').map(Number);
+    assert.ok(column !== undefined && isDeclared({ functionName: labels['function'] ?? '', line: line ?? 0 }, emittedDeclarations), JSON.stringify(labels));
+  }
 });
 
 test("Node's type stripping behind its flag (node --experimental-strip-types): sites at their .ts lines, no map needed", { skip: !stripFlagSupported && `Node ${process.version} cannot strip types; Node 22.6 and later can` }, async () => {
@@ -134,10 +153,7 @@ test('npx tsx server.ts with Express 5 and app.use(heapwatch()): /metrics and th
     'test/fixtures/typescript/visits.ts': visitsDeclarations,
     'test/fixtures/typescript/express-server.ts': serverDeclarations,
   };
-  const series = report.page
-    .split('\n')
-    .filter((line) => line.startsWith('heapwatch_site_live_bytes{'))
-    .map((line) => Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] as string, m[2] as string])));
+  const series = seriesOf(report.page, 'heapwatch_site_live_bytes');
   const ours = series.filter((labels) => (labels['file'] ?? '').startsWith('test/fixtures/typescript/'));
   assert.ok(ours.length > 0, report.page);
   for (const labels of ours) {
