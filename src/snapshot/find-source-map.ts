@@ -52,9 +52,10 @@ export function findSourceMap(file: string): FoundSourceMap | null {
 }
 
 /**
- * Node's map, read through trace-mapping like the others: Node's own `findEntry()` answers a
- * line past the end of the code with the last mapping of the file instead of nothing (measured on
- * Node 20, 22 and 24), and one reader gives the same answers whichever way a map was found.
+ * Node's map, read through trace-mapping like the others: Node's own `findEntry()` answers a line
+ * past the end of the code with the file's last mapping, and `findOrigin()` with a line made from
+ * it, instead of nothing (measured on Node 20, 22 and 24); one reader gives the same answers
+ * whichever way a map was found.
  * Node hands the payload with absolute `sources` and an empty `sourceRoot`.
  */
 function fromNode(file: string): TraceMap | null {
