@@ -10,6 +10,8 @@ import { TypeScriptPositions, isTypeScriptFile } from './typescript-position.js'
 /** Caches are cleared past these sizes; a service has far fewer scripts and allocating functions. */
 const MAX_CACHED_SCRIPTS = 2_000;
 const MAX_CACHED_FRAMES = 50_000;
+/** A TypeScript script with no map: its positions are checked (see TypeScriptPositions). */
+const WITHOUT_MAP = Symbol('without map');
 
 function sourceToFile(source: string): string {
   return source.startsWith('file://') ? fileURLToPath(source) : source;
@@ -25,7 +27,8 @@ function sourceToFile(source: string): string {
  * and each script's map is looked for once.
  */
 export class SourceMapResolver {
-  private readonly maps = new Map<string, TraceMap | null>();
+  /** Per script: its map, `WITHOUT_MAP` for TypeScript without one, null when there is nothing to do. */
+  private readonly maps = new Map<string, TraceMap | typeof WITHOUT_MAP | null>();
   /** Mapped frames by the compiled frame's key: equal frames map to one object. */
   private readonly byPosition = new Map<string, Frame>();
   // Frames of a file resolved before it was found compiled may have been taken at face value.
@@ -35,22 +38,22 @@ export class SourceMapResolver {
     if (frame.line === 0 || !isAbsolute(frame.file)) return frame;
     // Most scripts have no map and are not TypeScript: one lookup by file, and the frame is its own answer.
     const map = this.mapOf(frame.file);
-    if (!map && !isTypeScriptFile(frame.file)) return frame;
+    if (map === null) return frame;
     const key = frameKey(frame);
     let mapped = this.byPosition.get(key);
     if (!mapped) {
-      mapped = map ? this.mapFrame(frame, map) : this.typescript.withoutMap(frame);
+      mapped = map === WITHOUT_MAP ? this.typescript.withoutMap(frame) : this.mapFrame(frame, map);
       if (this.byPosition.size >= MAX_CACHED_FRAMES) this.byPosition.clear();
       this.byPosition.set(key, mapped);
     }
     return mapped;
   }
 
-  private mapOf(file: string): TraceMap | null {
+  private mapOf(file: string): TraceMap | typeof WITHOUT_MAP | null {
     let map = this.maps.get(file);
     if (map === undefined) {
       if (this.maps.size >= MAX_CACHED_SCRIPTS) this.maps.clear();
-      map = findSourceMap(file)?.map ?? null;
+      map = findSourceMap(file)?.map ?? (isTypeScriptFile(file) ? WITHOUT_MAP : null);
       this.maps.set(file, map);
     }
     return map;
