@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { ErrorCode, HeapwatchError } from '../errors.js';
 import { displayPath } from '../format/path.js';
+import { sitePosition } from '../snapshot/frame.js';
 import type { HeapMonitor } from '../monitor/monitor.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
 import { labelledSites } from './labelled-sites.js';
@@ -36,7 +37,7 @@ const SITE_LABELS = ['function', 'file', 'line'] as const;
 type SiteLabel = (typeof SITE_LABELS)[number];
 type SiteLabels = Record<SiteLabel, string>;
 
-/** One label set's figures: sites that share function, file and line (not column) are summed. */
+/** One label set's figures: sites that share function, file and line (not column) are summed; a compiled position's `line` carries its column (see sitePosition). */
 interface SeriesValues {
   readonly labels: SiteLabels;
   liveBytes: number;
@@ -49,7 +50,7 @@ interface SeriesValues {
 function seriesOf(sites: readonly LabelledSite[]): SeriesValues[] {
   const series = new Map<string, SeriesValues>();
   for (const site of sites) {
-    const labels = { function: site.site.functionName, file: displayPath(site.site.file), line: String(site.site.line) };
+    const labels = { function: site.site.functionName, file: displayPath(site.site.file), line: sitePosition(site.site) };
     const id = `${labels.function}\0${labels.file}\0${labels.line}`;
     const existing = series.get(id);
     if (!existing) {
