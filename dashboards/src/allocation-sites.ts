@@ -1,6 +1,6 @@
-import { AnnotationQueryBuilder, DashboardBuilder, DashboardCursorSync, DashboardLinkBuilder, DashboardLinkType, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { AnnotationQueryBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { datasource, select, series, table, variables } from './common.js';
+import { datasource, select, series, table, heapwatchDashboard } from './common.js';
 import { heapwatch, nodejs, recorded } from './metrics.js';
 import { joinedTable, stat, timeseries } from './panels.js';
 
@@ -17,16 +17,7 @@ const site = '{{function}} ({{file}}:{{line}})';
 export function allocationSitesDashboard(): Dashboard {
   const suspectedNow = `${select(heapwatch.siteLeakSuspected)} == 1`;
   const heapAvg = select(recorded.heapUsedAvg10mBytes);
-  return new DashboardBuilder('heapwatch — allocation sites')
-    .uid(ALLOCATION_SITES_UID)
-    .description("Live bytes and growth per allocation site from V8's sampling heap profiler, heapwatch's leak verdicts, and the V8 heap against its limit.")
-    .tags(['heapwatch', 'nodejs'])
-    .editable()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .refresh('30s')
-    .time({ from: 'now-1h', to: 'now' })
-    .link(new DashboardLinkBuilder('heapwatch').type(DashboardLinkType.Dashboards).tags(['heapwatch']).asDropdown(false).includeVars(true).keepTime(true))
-    .variables(variables(heapwatch.snapshotsTotal))
+  return heapwatchDashboard('heapwatch — allocation sites', ALLOCATION_SITES_UID, "Live bytes and growth per allocation site from V8's sampling heap profiler, heapwatch's leak verdicts, and the V8 heap against its limit.", 'now-1h', heapwatch.snapshotsTotal)
     .annotation(
       new AnnotationQueryBuilder()
         .name('Leak suspicions')

@@ -1,4 +1,4 @@
-import { DatasourceVariableBuilder, QueryVariableBuilder, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
+import { DashboardBuilder, DashboardCursorSync, DashboardLinkBuilder, DashboardLinkType, DatasourceVariableBuilder, QueryVariableBuilder, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 
@@ -43,3 +43,20 @@ export const series = (expr: string, legend: string): DataqueryBuilder => new Da
 /** An instant query read as a table (one row per series, its labels as columns). */
 export const table = (expr: string, refId: string): DataqueryBuilder =>
   new DataqueryBuilder().datasource(datasource).expr(expr).instant().format(PromQueryFormat.Table).refId(refId);
+
+/**
+ * What both dashboards share: their uid and title, the tag `heapwatch` that links them to each
+ * other, a shared crosshair, a 30 s refresh, and the variables from `variablesMetric`.
+ */
+export function heapwatchDashboard(title: string, uid: string, description: string, from: string, variablesMetric: string): DashboardBuilder {
+  return new DashboardBuilder(title)
+    .uid(uid)
+    .description(description)
+    .tags(['heapwatch', 'nodejs'])
+    .editable()
+    .tooltip(DashboardCursorSync.Crosshair)
+    .refresh('30s')
+    .time({ from, to: 'now' })
+    .link(new DashboardLinkBuilder('heapwatch').type(DashboardLinkType.Dashboards).tags(['heapwatch']).asDropdown(false).includeVars(true).keepTime(true))
+    .variables(variables(variablesMetric));
+}

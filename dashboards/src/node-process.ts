@@ -1,6 +1,6 @@
-import { AnnotationQueryBuilder, DashboardBuilder, DashboardCursorSync, DashboardLinkBuilder, DashboardLinkType, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { AnnotationQueryBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { datasource, select, series, variables } from './common.js';
+import { datasource, select, series, heapwatchDashboard } from './common.js';
 import { heapwatch, nodejs } from './metrics.js';
 import { stat, timeseries } from './panels.js';
 
@@ -12,16 +12,7 @@ export const NODE_PROCESS_UID = 'heapwatch-nodejs-process';
  */
 export function nodeProcessDashboard(): Dashboard {
   const gc = (suffix: 'sum' | 'count'): string => `sum by (instance, kind) (rate(${select(`${nodejs.gcDurationSeconds}_${suffix}`)}[$__rate_interval]))`;
-  return new DashboardBuilder('Node.js process memory')
-    .uid(NODE_PROCESS_UID)
-    .description("The V8 heap, its spaces and limit, memory outside it, RSS, garbage collection and event-loop delay, from prom-client's standard Node metrics (which heapwatch() registers).")
-    .tags(['heapwatch', 'nodejs'])
-    .editable()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .refresh('30s')
-    .time({ from: 'now-3h', to: 'now' })
-    .link(new DashboardLinkBuilder('heapwatch').type(DashboardLinkType.Dashboards).tags(['heapwatch']).asDropdown(false).includeVars(true).keepTime(true))
-    .variables(variables(nodejs.heapUsedBytes))
+  return heapwatchDashboard('Node.js process memory', NODE_PROCESS_UID, "The V8 heap, its spaces and limit, memory outside it, RSS, garbage collection and event-loop delay, from prom-client's standard Node metrics (which heapwatch() registers).", 'now-3h', nodejs.heapUsedBytes)
     .annotation(
       new AnnotationQueryBuilder()
         .name('Restarts')

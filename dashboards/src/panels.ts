@@ -5,6 +5,7 @@ import type { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheu
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
 import { datasource } from './common.js';
 
 /** Grafana's query ids: A, B, C… (the tables' merged columns are named after them). */
@@ -17,15 +18,23 @@ interface Size {
   readonly height: number;
 }
 
+/** What every panel of the dashboards sets, whatever its kind: the builders share these methods. */
+interface PanelBasics {
+  title(title: string): this;
+  description(description: string): this;
+  datasource(datasource: DataSourceRef): this;
+  unit(unit: string): this;
+  span(width: number): this;
+  height(height: number): this;
+}
+
+function basics<P extends PanelBasics>(panel: P, title: string, description: string, unit: string, size: Size): P {
+  return panel.title(title).description(description).datasource(datasource).unit(unit).span(size.width).height(size.height);
+}
+
 /** A time series panel of `queries`, in `unit` (a Grafana unit id: bytes, s, percentunit…). */
 export function timeseries(title: string, description: string, unit: string, size: Size, queries: DataqueryBuilder[], stacked = false): TimeseriesBuilder {
-  const panel = new TimeseriesBuilder()
-    .title(title)
-    .description(description)
-    .datasource(datasource)
-    .unit(unit)
-    .span(size.width)
-    .height(size.height)
+  const panel = basics(new TimeseriesBuilder(), title, description, unit, size)
     .fillOpacity(stacked ? 40 : 5)
     .lineWidth(1);
   if (stacked) panel.stacking(new StackingConfigBuilder().mode(StackingMode.Normal));
@@ -36,13 +45,7 @@ export function timeseries(title: string, description: string, unit: string, siz
 /** A single figure: the last value of `query`; `red` (when set) turns it red from that value up. */
 export function stat(title: string, description: string, unit: string, size: Size, query: DataqueryBuilder, red?: number): StatBuilder {
   const steps = [{ value: null, color: 'green' }, ...(red === undefined ? [] : [{ value: red, color: 'red' }])];
-  return new StatBuilder()
-    .title(title)
-    .description(description)
-    .datasource(datasource)
-    .unit(unit)
-    .span(size.width)
-    .height(size.height)
+  return basics(new StatBuilder(), title, description, unit, size)
     .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
     .thresholds(new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(steps))
     .withTarget(query.refId('A'));
