@@ -8,6 +8,7 @@ import { codeAttributes, observeWithOpenTelemetry, OtelInstrument } from '../../
 import { PrometheusMetric } from '../../src/export/prometheus.js';
 import { createHeapMonitor } from '../../src/monitor/monitor.js';
 import { repoRoot } from '../helpers.js';
+import { collectorLabel, collectorName } from './collector-names.js';
 import { ruleFile } from './exported-names.js';
 
 /** A YAML file of deploy/ that holds one document. */
@@ -91,20 +92,6 @@ function createdInstruments(): Array<{ name: string; unit: string; kind: string 
   return created;
 }
 
-/**
- * The name the Collector's prometheus exporter gives an instrument, by its default translation:
- * characters other than letters, digits and colons become underscores, the unit becomes a suffix
- * (By → bytes, s → seconds; annotations in braces are dropped), counters end in _total.
- */
-function collectorName(instrument: { name: string; unit: string; kind: string }): string {
-  const units: Record<string, string> = { By: 'bytes', s: 'seconds' };
-  let name = instrument.name.replace(/[^a-zA-Z0-9:]/g, '_');
-  const unit = units[instrument.unit.replace(/\{[^}]*\}/g, '')] ?? '';
-  if (unit && !name.endsWith(`_${unit}`)) name += `_${unit}`;
-  if (instrument.kind === 'createObservableCounter' || instrument.kind === 'createCounter') name += '_total';
-  return name;
-}
-
 test("OpenTelemetry Collector: OTLP in, a Prometheus page out, scraped with labels renamed to heapwatch's own; its table of names is the instruments'", () => {
   const collector = yamlOf('otel-collector/collector.yaml');
   assert.deepEqual(Object.keys(collector['receivers']['otlp'].protocols).sort(), ['grpc', 'http']);
@@ -120,13 +107,13 @@ test("OpenTelemetry Collector: OTLP in, a Prometheus page out, scraped with labe
   assert.deepEqual(instruments.map((instrument) => instrument.name).sort(), Object.values(OtelInstrument).sort());
   const prometheusNames = new Set<string>(Object.values(PrometheusMetric));
   for (const instrument of instruments) {
-    const name = collectorName(instrument);
+    const name = collectorName(instrument.name, instrument.unit, instrument.kind === 'createObservableCounter' || instrument.kind === 'createCounter');
     assert.ok(prometheusNames.has(name), `${instrument.name} arrives as ${name}, which heapwatch's /metrics does not have`);
     assert.match(text, new RegExp(`^#   ${instrument.name.replaceAll('.', '\\.')} +${instrument.unit.replace(/[{}]/g, '\\$&')} +→ ${name}\\b`, 'm'));
   }
 
   // A site's attributes, as the exporter writes them, become function, file and line; the rest is dropped.
-  const attributes = Object.keys(codeAttributes({ functionName: 'f', file: '/srv/app.js', line: 1, column: 1 } as Parameters<typeof codeAttributes>[0])).map((key) => key.replaceAll('.', '_'));
+  const attributes = Object.keys(codeAttributes({ functionName: 'f', file: '/srv/app.js', line: 1, column: 1 } as Parameters<typeof codeAttributes>[0])).map(collectorLabel);
   const relabels = scrape.metric_relabel_configs as Array<{ source_labels?: string[]; target_label?: string; action?: string; regex: string }>;
   const renamed = Object.fromEntries(relabels.filter((rule) => rule.target_label).map((rule) => [rule.source_labels?.[0], rule.target_label]));
   assert.deepEqual(renamed, { code_function_name: 'function', code_file_path: 'file', code_line_number: 'line' });
