@@ -31,6 +31,7 @@ export const PrometheusMetric = {
   growthThresholdBytes: 'heapwatch_growth_threshold_bytes',
   windowSeconds: 'heapwatch_window_seconds',
   heapSizeLimitBytes: 'heapwatch_heap_size_limit_bytes',
+  arrayBuffersBytes: 'heapwatch_array_buffers_bytes',
 } as const;
 
 const SITE_LABELS = ['function', 'file', 'line'] as const;
@@ -133,6 +134,13 @@ export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Regist
   gauge(PrometheusMetric.growthThresholdBytes, 'Growth over the window that makes a site a leak suspect.', () => options.growthThresholdBytes);
   gauge(PrometheusMetric.windowSeconds, 'Span of readings over which growth is judged.', () => options.windowMs / 1000);
   gauge(PrometheusMetric.heapSizeLimitBytes, "V8's heap size limit.", () => getHeapStatistics().heap_size_limit);
+  // prom-client exports external memory (nodejs_external_memory_bytes) but not this part of it,
+  // the Buffer and ArrayBuffer contents whose wrappers alone the sampler sees.
+  gauge(
+    PrometheusMetric.arrayBuffersBytes,
+    'Memory of ArrayBuffers and Buffers outside the V8 heap (part of the external memory): the sampler sees only their wrapper objects.',
+    () => process.memoryUsage().arrayBuffers,
+  );
 
   const duration = new Histogram({
     name: PrometheusMetric.snapshotDurationSeconds,
