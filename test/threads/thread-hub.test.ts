@@ -107,7 +107,7 @@ test(`past ${MAX_WATCHED_THREADS} threads at once, the others are left out with 
   assert.ok(labels.includes('resize'), 'the label the leaving thread freed went to the next one');
 });
 
-test("a thread's records go through the main thread's logger at their level, naming the thread; stop() leaves no listener behind", async () => {
+test("a thread's records go through the main thread's logger at their level, naming the thread; stop() leaves no listener behind, on the process or on a live Worker", async (t) => {
   const lines: string[] = [];
   const logger = pino(new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(String(chunk)), done()) }));
   const listeners = process.listenerCount('worker');
@@ -119,7 +119,14 @@ test("a thread's records go through the main thread's logger at their level, nam
     { heapwatch: PROTOCOL_VERSION, type: 'log', threadId: 970, name: 'ocr', intervalMs: 1000, line },
     { heapwatch: PROTOCOL_VERSION, type: 'log', threadId: 970, name: 'ocr', intervalMs: 1000, line: 'not json' },
   );
+  // A live thread started after the hub carries the hub's exit listener until the hub stops.
+  const live = new Worker('setInterval(() => {}, 1000)', { eval: true });
+  t.after(() => void live.terminate());
+  await once(live, 'online'); // the process's 'worker' event comes just before
+  assert.equal(live.listenerCount('exit'), 1);
   hub.stop();
+  assert.equal(live.listenerCount('exit'), 0);
+  await live.terminate();
   assert.equal(process.listenerCount('worker'), listeners);
   assert.equal(lines.length, 1);
   const record = JSON.parse(lines[0] as string) as Record<string, unknown>;
