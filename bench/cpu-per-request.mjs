@@ -1,4 +1,4 @@
-// CPU time per request, resolved to about 1 %: requests are injected in-process (light-my-request:
+// CPU time per request, resolved to about 1 %: requests are injected in-process (bench/lib/inject.mjs:
 // no sockets, no load generator competing for the cores), every configuration is switched on and
 // off in the same process (same JIT state, same heap), in many short rounds with the order rotated,
 // and the CPU time of the process (process.cpuUsage(): user + system, every thread, so V8's GC and
@@ -15,7 +15,7 @@
 // request, measured at start, that the method must see). Prints a Markdown table.
 import { PerformanceObserver } from 'node:perf_hooks';
 import express from 'express';
-import inject from 'light-my-request';
+import { inject } from './lib/inject.mjs';
 import { createHeapMonitor, heapwatch, startSampling, stopSampling } from 'heapwatch';
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')));
@@ -112,24 +112,28 @@ function mountHeapwatch(options) {
 for (const name of configNames) if (!(name in configs)) throw new Error(`Unknown configuration "${name}" - expected one of ${Object.keys(configs).join(', ')}`);
 
 async function cpuPerRequestMicros(count) {
+  // Every measurement starts from a collected heap (node --expose-gc), so that a major GC left
+  // over from the previous configuration is not charged to this one.
+  globalThis.gc?.();
   const before = process.cpuUsage();
   for (let i = 0; i < count; i++) {
-    const response = await inject(app, { method: 'GET', url: `${route}?i=${i}` });
-    if (response.statusCode !== 200) throw new Error(`${route} answered ${response.statusCode}`);
+    const status = await inject(app, `${route}?i=${i}`);
+    if (status !== 200) throw new Error(`${route} answered ${status}`);
   }
   const used = process.cpuUsage(before);
   return (used.user + used.system) / count;
 }
 
-// Warm-up, then the calibration: the busy loop's iterations that cost 1 % of a bare request.
+// Warm-up, then the calibration, measured where the loop runs (in its middleware, optimised as it
+// will be): the CPU time a large number of iterations adds per request gives the cost of one, and
+// so the iterations that cost 1 % of a bare request.
 await cpuPerRequestMicros(requests);
 const bare = await cpuPerRequestMicros(requests);
-const probeIterations = 1_000_000;
-const probeStart = process.cpuUsage();
-for (let i = 0; i < probeIterations; i++) sink = (sink * 31 + i) | 0;
-const probeUsed = process.cpuUsage(probeStart);
-const probeMicros = probeUsed.user + probeUsed.system;
-const calibratedIterations = Math.round((0.01 * bare * probeIterations) / Math.max(probeMicros, 1));
+const probeIterations = 200_000;
+busyIterations = probeIterations;
+const probed = await cpuPerRequestMicros(Math.ceil(requests / 10));
+busyIterations = 0;
+const calibratedIterations = Math.max(1, Math.round((0.01 * bare * probeIterations) / Math.max(probed - bare, 1e-3)));
 
 const ratios = Object.fromEntries(configNames.map((name) => [name, []]));
 const micros = Object.fromEntries(configNames.map((name) => [name, []]));
