@@ -35,15 +35,17 @@ const faultyLoggers: Record<string, () => Logger> = {
 for (const [fault, makeLogger] of Object.entries(faultyLoggers)) {
   test(`with ${fault}, the leak is still suspected, requests are served throughout, and the lost records are counted`, async (t) => {
     const registry = new Registry();
-    const watch = heapwatch({ logger: makeLogger(), intervalMs: 100, windowMs: 1000, growthThresholdBytes: 256 * 1024, samplingIntervalBytes: 4096, registry });
+    // A 4 s window: long enough for the clean readings after major GCs that confirm a rise, which
+    // come further apart as the leaking heap grows.
+    const watch = heapwatch({ logger: makeLogger(), intervalMs: 200, windowMs: 4000, growthThresholdBytes: 512 * 1024, samplingIntervalBytes: 16 * 1024, registry });
     const suspected: SiteReport[] = [];
     watch.monitor.on('leak-suspected', (report) => suspected.push(report));
     const leak: string[] = [];
     const app = express();
     app.use(watch);
     app.get('/leak', (_req, res) => {
-      // ~400 KB a request: far above the threshold even when a loaded machine slows the requests down.
-      for (let k = 0; k < 2000; k++) leak.push(`${leak.length}-${k}`.padEnd(200, "x"));
+      // ~100 KB a request: above the threshold even when a loaded machine slows the requests down to a few a second.
+      for (let k = 0; k < 500; k++) leak.push(`${leak.length}-${k}`.padEnd(200, 'x'));
       res.send('ok');
     });
     const server = await listen(app);
