@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { GrowthWindow } from '../growth/window.js';
+import type { SiteSeries } from '../growth/window.js';
 import { SuspicionTracker } from '../growth/suspicion.js';
 import { cleanReadingsConfirm } from '../growth/confirmation.js';
 import { assessTrend, quarterGrowth } from '../growth/trend.js';
@@ -153,6 +154,19 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       if (report) reports.push(report);
     }
     return reports;
+  }
+
+  /** What the monitor knows of one tracked site now, or undefined when the site is not tracked. */
+  reportOf(key: string): SiteReport | undefined {
+    return this.report(key);
+  }
+
+  /**
+   * The readings of one tracked site over the window (live bytes, objects and when each reading
+   * was taken), oldest first — the heap page's sparklines; undefined when the site is not tracked.
+   */
+  seriesOf(key: string): SiteSeries | undefined {
+    return this.window.series(key);
   }
 
   /** Suspicions raised at this site since the start (while the site is remembered). */
