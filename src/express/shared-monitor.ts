@@ -44,7 +44,7 @@ let running: Running | undefined;
 
 /** The first monitor option whose value differs, or undefined. The logger compares by identity. */
 function differingOption(a: ResolvedMonitorOptions, b: ResolvedMonitorOptions): string | undefined {
-  const scalar = ['intervalMs', 'windowMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'reader', 'logger'] as const;
+  const scalar = ['intervalMs', 'windowMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
   for (const name of scalar) if (a[name] !== b[name]) return name;
   const globs = (options: ResolvedMonitorOptions, inclusive: boolean): string =>
     JSON.stringify(options.filters.filter((filter) => filter.inclusive === inclusive).map((filter) => filter.filePattern));

@@ -1,4 +1,4 @@
-import { pino } from 'pino';
+import { pino, symbols } from 'pino';
 import type { Logger } from 'pino';
 import { displayPath } from '../format/path.js';
 import { formatSize } from '../format/size.js';
@@ -24,6 +24,24 @@ export interface SiteReport {
   readonly suspected: boolean;
   /** When the suspicion was raised (ms since the epoch), while suspected. */
   readonly suspectedSince: number | undefined;
+}
+
+/** What heapwatch knows when V8's heap nears its limit; see {@link LeakLog.nearHeapLimit}. */
+export interface NearLimitReport {
+  /** V8's used heap, and its limit before V8 raised it to make room (bytes). */
+  readonly heapUsedBytes: number;
+  readonly heapLimitBytes: number;
+  readonly externalBytes: number;
+  readonly arrayBuffersBytes: number;
+  readonly rssBytes: number;
+  readonly samplingIntervalBytes: number;
+  /** The time the monitor's readings span, up to the last one (taken at the limit when it could be). */
+  readonly spanMs: number;
+  /** The sites that grew most over that span, largest growth first. */
+  readonly growing: readonly StatisticDiff[];
+  readonly suspects: readonly SiteReport[];
+  /** Where the pprof profile is being written, when `outOfMemoryProfileDir` is set. */
+  readonly profilePath: string | undefined;
 }
 
 /** The site as log records carry it: greppable, relative path when under the working directory. */
@@ -85,6 +103,47 @@ export class LeakLog {
       `heapwatch: leak suspicion cleared at ${describeSite(report.site)}: ` +
         `${formatSize(report.growthBytes, true)} in ${Math.round(windowMs / 1000)} s, ${formatSize(report.liveBytes)} live`,
     );
+  }
+
+  /**
+   * One record at level fatal: the process may abort right after it, so it is flushed to its
+   * destination synchronously (pino's `flushSync`; `pino.final` is gone since pino 7). A transport
+   * runs in a worker thread that may not write it in time: log to stdout or a `pino.destination()`.
+   */
+  nearHeapLimit(report: NearLimitReport): void {
+    if (!this.logger) return;
+    const [first] = report.growing;
+    const seconds = Math.round(report.spanMs / 1000);
+    this.logger.fatal(
+      {
+        heapwatch: {
+          event: 'heap-near-limit',
+          heapUsedBytes: report.heapUsedBytes,
+          heapLimitBytes: report.heapLimitBytes,
+          externalBytes: report.externalBytes,
+          arrayBuffersBytes: report.arrayBuffersBytes,
+          rssBytes: report.rssBytes,
+          samplingIntervalBytes: report.samplingIntervalBytes,
+          spanMs: report.spanMs,
+          growing: report.growing.map((diff) => ({ statistic: String(diff), traceback: diff.traceback.format() })),
+          suspects: report.suspects.map((suspect) => ({ ...siteFields(suspect.site), liveBytes: suspect.liveBytes, growthBytes: suspect.growthBytes })),
+          profile: report.profilePath,
+        },
+      },
+      `heapwatch: heap near its limit, ${formatSize(report.heapUsedBytes)} used of ${formatSize(report.heapLimitBytes)}; ` +
+        (first ? `growing most: ${describeSite(first.site)} ${formatSize(first.sizeDiff, true)} in ${seconds} s` : 'no site grew'),
+    );
+    const stream = (this.logger as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[symbols.streamSym];
+    try {
+      stream?.flushSync?.();
+    } catch {
+      // A destination still opening, or one that cannot flush: the record was handed over as it is.
+    }
+  }
+
+  /** Logs that the near-limit profile could not be written (the record before it stands). */
+  profileFailed(error: unknown, path: string): void {
+    this.failedOnce('heap-near-limit-profile-failed', error, `writing ${path} failed`, 'the heap-near-limit record stands');
   }
 
   /** Logs a failed reading once per cause (error code, else message): the next tick tries again. */
