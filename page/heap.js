@@ -213,9 +213,12 @@
     svg.setAttribute('preserveAspectRatio', 'none');
     svg.setAttribute('role', 'img');
     const line = document.createElementNS(ns, 'polyline');
-    const max = Math.max(...values, 1);
+    // From the series' own lowest to its highest value, as sparklines go: the trend is the point,
+    // and the table beside it gives the sizes.
+    const min = Math.min(...values);
+    const range = Math.max(...values) - min;
     const step = values.length > 1 ? 140 / (values.length - 1) : 0;
-    line.setAttribute('points', values.map((value, i) => `${(i * step).toFixed(1)},${(23 - (value / max) * 22).toFixed(1)}`).join(' '));
+    line.setAttribute('points', values.map((value, i) => `${(i * step).toFixed(1)},${(range === 0 ? 12 : 23 - ((value - min) / range) * 22).toFixed(1)}`).join(' '));
     const title = document.createElementNS(ns, 'title');
     title.textContent = values.length === 0 ? 'not tracked by the monitor' : `${values.length} readings, from ${formatSize(values[0] ?? 0)} to ${formatSize(values.at(-1) ?? 0)}`;
     svg.append(title, line);
