@@ -139,7 +139,6 @@
       box.dataset['function'] = node.label;
       // The frame where a suspect allocates is marked like the suspect's row.
       if (node.suspect) box.classList.add('suspect');
-      if (state.picked && state.picked.path === node.path) box.classList.add('picked');
       box.style.left = `${x * 100}%`;
       box.style.width = `${share * 100}%`;
       box.style.top = `${level * ROW_PX}px`;
@@ -156,6 +155,7 @@
     container.style.height = `${depth * ROW_PX}px`;
     // Keep the pick across refreshes when the same path still exists.
     if (state.picked) state.picked = findNode(root, state.picked.path);
+    markPicked();
   }
 
   /**
@@ -173,14 +173,29 @@
     return node;
   }
 
-  /** @param {FlameNode | undefined} node */
-  function pick(node) {
-    state.picked = node;
+  /**
+   * Whether the frame at `path` is the frame at `ancestor` or under it (paths are `/i/j/k`).
+   * @param {string} path
+   * @param {string} ancestor
+   */
+  function within(path, ancestor) {
+    return path === ancestor || path.startsWith(`${ancestor}/`);
+  }
+
+  /** Outlines the picked frame and dims the frames that are neither above nor under it. */
+  function markPicked() {
+    const node = state.picked;
     for (const box of byId('flame').querySelectorAll('.frame')) {
       const path = /** @type {HTMLElement} */ (box).dataset['path'] ?? '';
       box.classList.toggle('picked', node !== undefined && path === node.path);
-      box.classList.toggle('dim', node !== undefined && !path.startsWith(node.path) && !node.path.startsWith(path));
+      box.classList.toggle('dim', node !== undefined && !within(path, node.path) && !within(node.path, path));
     }
+  }
+
+  /** @param {FlameNode | undefined} node */
+  function pick(node) {
+    state.picked = node;
+    markPicked();
     renderTable();
   }
 
