@@ -11,6 +11,14 @@ mkdir "$work/app" && cd "$work/app"
 printf '{ "name": "consumer", "private": true, "type": "module" }\n' > package.json
 npm install --no-audit --no-fund "$work/$tarball" >/dev/null
 mkdir examples && cp "$root/examples/tracemalloc.mjs" examples/
+# The dashboards, rules and deploy files ship with the package: docs/dashboards-and-alerts.md
+# copies them from node_modules/heapwatch/.
+for file in dashboards/heapwatch-allocation-sites.json dashboards/nodejs-process-memory.json \
+  deploy/prometheus/rules/heapwatch.rules.yml deploy/alertmanager/alertmanager.yml deploy/runbook.md \
+  deploy/kubernetes/prometheusrule.yaml deploy/otel-collector/collector.yaml deploy/otel-collector/prometheus-scrape.yml \
+  deploy/grafana/provisioning/dashboards/heapwatch.yml; do
+  [[ -f node_modules/heapwatch/$file ]] || { echo "the package lacks $file"; exit 1; }
+done
 
 for reader in native inspector; do
   out=$(node --expose-gc examples/tracemalloc.mjs --reader=$reader)

@@ -40,6 +40,11 @@ export const WarningCode = {
   SAMPLER_SHARED: 'HEAPWATCH_W_SAMPLER_SHARED',
   /** A source map was found but could not be read or parsed; that file is reported as compiled. */
   SOURCE_MAP_UNREADABLE: 'HEAPWATCH_W_SOURCE_MAP_UNREADABLE',
+  /**
+   * A TypeScript file runs as compiled code that no source map maps back (ts-node without
+   * `--enable-source-maps`, say): its sites are reported at compiled positions, marked `[compiled]`.
+   */
+  TYPESCRIPT_UNMAPPED: 'HEAPWATCH_W_TYPESCRIPT_UNMAPPED',
 } as const;
 
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { ErrorCode, HeapwatchError } from '../errors.js';
 import { displayPath } from '../format/path.js';
+import { sitePosition } from '../snapshot/frame.js';
 import type { HeapMonitor } from '../monitor/monitor.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
 import { labelledSites } from './labelled-sites.js';
@@ -30,13 +31,14 @@ export const PrometheusMetric = {
   growthThresholdBytes: 'heapwatch_growth_threshold_bytes',
   windowSeconds: 'heapwatch_window_seconds',
   heapSizeLimitBytes: 'heapwatch_heap_size_limit_bytes',
+  arrayBuffersBytes: 'heapwatch_array_buffers_bytes',
 } as const;
 
 const SITE_LABELS = ['function', 'file', 'line'] as const;
 type SiteLabel = (typeof SITE_LABELS)[number];
 type SiteLabels = Record<SiteLabel, string>;
 
-/** One label set's figures: sites that share function, file and line (not column) are summed. */
+/** One label set's figures: sites that share function, file and line (not column) are summed; a compiled position's `line` carries its column (see sitePosition). */
 interface SeriesValues {
   readonly labels: SiteLabels;
   liveBytes: number;
@@ -49,7 +51,7 @@ interface SeriesValues {
 function seriesOf(sites: readonly LabelledSite[]): SeriesValues[] {
   const series = new Map<string, SeriesValues>();
   for (const site of sites) {
-    const labels = { function: site.site.functionName, file: displayPath(site.site.file), line: String(site.site.line) };
+    const labels = { function: site.site.functionName, file: displayPath(site.site.file), line: sitePosition(site.site) };
     const id = `${labels.function}\0${labels.file}\0${labels.line}`;
     const existing = series.get(id);
     if (!existing) {
@@ -132,6 +134,13 @@ export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Regist
   gauge(PrometheusMetric.growthThresholdBytes, 'Growth over the window that makes a site a leak suspect.', () => options.growthThresholdBytes);
   gauge(PrometheusMetric.windowSeconds, 'Span of readings over which growth is judged.', () => options.windowMs / 1000);
   gauge(PrometheusMetric.heapSizeLimitBytes, "V8's heap size limit.", () => getHeapStatistics().heap_size_limit);
+  // prom-client exports external memory (nodejs_external_memory_bytes) but not this part of it,
+  // the Buffer and ArrayBuffer contents whose wrappers alone the sampler sees.
+  gauge(
+    PrometheusMetric.arrayBuffersBytes,
+    'Memory of ArrayBuffers and Buffers outside the V8 heap (part of the external memory): the sampler sees only their wrapper objects.',
+    () => process.memoryUsage().arrayBuffers,
+  );
 
   const duration = new Histogram({
     name: PrometheusMetric.snapshotDurationSeconds,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { displayPath } from '../format/path.js';
 import { formatSize } from '../format/size.js';
 import type { Frame } from '../snapshot/frame.js';
+import { sitePosition } from '../snapshot/frame.js';
 import type { StatisticDiff } from '../snapshot/statistic.js';
 import type { Traceback } from '../snapshot/traceback.js';
 
@@ -51,7 +52,7 @@ function siteFields(site: Frame) {
 
 /** `getData (src/store.ts:12)`: how a site reads in a message. */
 export function describeSite(site: Frame): string {
-  return `${site.functionName} (${displayPath(site.file)}:${site.line})`;
+  return `${site.functionName} (${displayPath(site.file)}:${sitePosition(site)})`;
 }
 
 /**
