@@ -51,6 +51,8 @@ export class NearLimitWatch {
   private armed = false;
   /** The callback ran since the hook was armed. */
   private fired = false;
+  /** V8 raised the limit since the hook was armed (the hook fired, whether its callback came or not). */
+  private reachedLimit = false;
   /** Why the hook is not armed, when it is not (the inspector reader, a shared sampler…). */
   unavailable: string | undefined;
 
@@ -63,8 +65,10 @@ export class NearLimitWatch {
   arm(): void {
     this.heapLimitBytes = getHeapStatistics().heap_size_limit;
     this.fired = false;
+    this.reachedLimit = false;
     const armed = armNearHeapLimit((profile) => {
       this.fired = true;
+      this.reachedLimit = true;
       this.atLimit(profile);
     });
     this.armed = armed === true;
@@ -79,7 +83,10 @@ export class NearLimitWatch {
   holdReadings(): boolean {
     if (!this.armed) return false;
     const raised = heapLimitRaised(this.heapLimitBytes);
-    if (this.fired && !raised) this.arm();
+    // Back under the original limit after a stay at it, the hook is spent: armed for the next one.
+    // Also when the callback never came (another reader of the sampler dropped its profile).
+    if (raised) this.reachedLimit = true;
+    else if (this.reachedLimit) this.arm();
     return raised && !this.fired;
   }
 

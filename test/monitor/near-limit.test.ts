@@ -102,6 +102,19 @@ test('with outOfMemoryProfileDir, the pprof profile of that moment is written th
   }
 });
 
+test('a process that reaches the limit twice and survives both gets one record each time: the hook is armed again once V8 restored the limit', async () => {
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(process.execPath, ['--expose-gc', '--max-old-space-size=64', 'test/fixtures/heap-spikes.mjs'], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 }, (_error, out, err) => resolve({ code: child.exitCode, stdout: out, stderr: err }));
+  });
+  assert.equal(code, 0, stderr.slice(0, 2000));
+  assert.match(stderr, /round 2 done/);
+  const events = stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => (JSON.parse(line) as { heapwatch: { event: string } }).heapwatch.event);
+  assert.equal(events.filter((event) => event === 'heap-near-limit').length, 2, events.join('\n'));
+});
+
 test('the hook is armed with the native reader only, and only when there is something to write', () => {
   const cases: Array<[Parameters<typeof createHeapMonitor>[0], RegExp | undefined]> = [
     [{ reader: 'native', logger: false, outOfMemoryProfileDir: tmpdir() }, undefined],
