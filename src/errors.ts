@@ -38,6 +38,8 @@ export const WarningCode = {
   SAMPLER_LOST: 'HEAPWATCH_W_SAMPLER_LOST',
   /** V8's sampler runs for another tool too (it started or restarted it): heapwatch reads it at that tool's interval. */
   SAMPLER_SHARED: 'HEAPWATCH_W_SAMPLER_SHARED',
+  /** The logger threw when heapwatch wrote a record: records are lost (counted), heapwatch goes on. */
+  LOG_FAILED: 'HEAPWATCH_W_LOG_FAILED',
   /** A source map was found but could not be read or parsed; that file is reported as compiled. */
   SOURCE_MAP_UNREADABLE: 'HEAPWATCH_W_SOURCE_MAP_UNREADABLE',
   /**

@@ -23,6 +23,7 @@ export const OtelInstrument = {
   sitesDropped: 'heapwatch.sites.dropped',
   snapshots: 'heapwatch.snapshots',
   snapshotErrors: 'heapwatch.snapshot.errors',
+  logErrors: 'heapwatch.log.errors',
   snapshotDuration: 'heapwatch.snapshot.duration',
   samplingInterval: 'heapwatch.sampling_interval',
 } as const;
@@ -59,6 +60,7 @@ const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
   sitesDropped: { kind: 'gauge', unit: '{site}', integer: true, description: 'Sites of the latest reading left untracked because of maxTrackedSites.' },
   snapshots: { kind: 'counter', unit: '{reading}', integer: true, description: 'Readings of the V8 sampler taken by heapwatch.' },
   snapshotErrors: { kind: 'counter', unit: '{error}', integer: true, description: 'Readings of the V8 sampler that failed.' },
+  logErrors: { kind: 'counter', unit: '{record}', integer: true, description: "Records heapwatch's logger refused (it threw)." },
   samplingInterval: { kind: 'gauge', unit: 'By', integer: true, description: "Mean bytes between two samples of V8's sampling heap profiler." },
 };
 
@@ -101,6 +103,7 @@ export function observeWithOpenTelemetry(monitor: HeapMonitor, meterProvider: Me
     result.observe(instrument.sitesDropped, stats.droppedSites);
     result.observe(instrument.snapshots, stats.readings);
     result.observe(instrument.snapshotErrors, stats.readingErrors);
+    result.observe(instrument.logErrors, stats.logErrors);
     result.observe(instrument.samplingInterval, stats.samplingIntervalBytes);
   };
   meter.addBatchObservableCallback(callback, observables);

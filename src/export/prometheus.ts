@@ -27,6 +27,7 @@ export const PrometheusMetric = {
   snapshotsTotal: 'heapwatch_snapshots_total',
   snapshotErrorsTotal: 'heapwatch_snapshot_errors_total',
   forcedGcsTotal: 'heapwatch_forced_gcs_total',
+  logErrorsTotal: 'heapwatch_log_errors_total',
   samplingIntervalBytes: 'heapwatch_sampling_interval_bytes',
   growthThresholdBytes: 'heapwatch_growth_threshold_bytes',
   windowSeconds: 'heapwatch_window_seconds',
@@ -129,6 +130,7 @@ export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Regist
   gauge(PrometheusMetric.sitesDropped, 'Sites of the latest reading left untracked because of maxTrackedSites.', () => monitor.stats().droppedSites);
   counter(PrometheusMetric.snapshotsTotal, 'Readings of the V8 sampler taken by heapwatch.', () => monitor.stats().readings);
   counter(PrometheusMetric.snapshotErrorsTotal, 'Readings of the V8 sampler that failed.', () => monitor.stats().readingErrors);
+  counter(PrometheusMetric.logErrorsTotal, "Records heapwatch's logger refused (it threw).", () => monitor.stats().logErrors);
   counter(PrometheusMetric.forcedGcsTotal, 'Full GCs heapwatch asked V8 for, to confirm a rising site.', () => monitor.stats().requestedGcs);
   gauge(PrometheusMetric.samplingIntervalBytes, "Mean bytes between two samples of V8's sampling heap profiler.", () => monitor.stats().samplingIntervalBytes);
   gauge(PrometheusMetric.growthThresholdBytes, 'Growth over the window that makes a site a leak suspect.', () => options.growthThresholdBytes);

@@ -1,4 +1,4 @@
-import { pino, symbols } from 'pino';
+import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { displayPath } from '../format/path.js';
 import { formatSize } from '../format/size.js';
@@ -6,6 +6,7 @@ import type { Frame } from '../snapshot/frame.js';
 import { sitePosition } from '../snapshot/frame.js';
 import type { StatisticDiff } from '../snapshot/statistic.js';
 import type { Traceback } from '../snapshot/traceback.js';
+import { WarningCode, warnOnce } from '../errors.js';
 
 /** What the monitor knows of one site at one reading. */
 export interface SiteReport {
@@ -45,6 +46,14 @@ export interface NearLimitReport {
   readonly profilePath: string | undefined;
 }
 
+/** Whether the stream a pino logger writes to has ended or been destroyed. */
+function destinationClosed(logger: Logger): boolean {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    | { writableEnded?: boolean; destroyed?: boolean; closed?: boolean }
+    | undefined;
+  return stream?.writableEnded === true || stream?.destroyed === true || stream?.closed === true;
+}
+
 /** The site as log records carry it: greppable, relative path when under the working directory. */
 function siteFields(site: Frame) {
   return { function: site.functionName, file: displayPath(site.file), line: site.line, column: site.column };
@@ -63,14 +72,39 @@ export function describeSite(site: Frame): string {
 export class LeakLog {
   private readonly logger: Logger | undefined;
   private readonly failuresLogged = new Set<string>();
+  /** Records the logger refused (it threw): counted, never thrown into the monitor or the host. */
+  failedWrites = 0;
 
   constructor(logger: Logger | false | undefined) {
     if (logger === false) return;
     this.logger = (logger ?? pino()).child({ module: 'heapwatch' });
   }
 
+  /**
+   * Writes one record. A logger that throws — a broken custom serializer or hook, a destination
+   * that throws on write — loses the record, which is counted and said once as a process warning
+   * (the logger itself cannot say it): the verdict, the listeners and the host carry on.
+   */
+  private write(level: 'info' | 'warn' | 'error' | 'fatal', fields: object, message: string): void {
+    if (!this.logger) return;
+    // A write to an ended stream throws nothing here but emits 'error' on the stream later, which
+    // crashes a process that does not listen for it: a closed destination is not written to.
+    if (destinationClosed(this.logger)) return this.lost('its destination is closed');
+    try {
+      this.logger[level](fields, message);
+    } catch (error) {
+      this.lost(`it threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private lost(reason: string): void {
+    this.failedWrites++;
+    warnOnce(WarningCode.LOG_FAILED, `heapwatch's logger cannot write (${reason}); its records are lost, counted in heapwatch_log_errors_total`);
+  }
+
   suspected(report: SiteReport, top: readonly StatisticDiff[], windowMs: number): void {
-    this.logger?.warn(
+    this.write(
+      'warn',
       {
         heapwatch: {
           event: 'leak-suspected',
@@ -89,7 +123,8 @@ export class LeakLog {
   }
 
   cleared(report: SiteReport, windowMs: number, now: number): void {
-    this.logger?.info(
+    this.write(
+      'info',
       {
         heapwatch: {
           event: 'leak-cleared',
@@ -115,7 +150,8 @@ export class LeakLog {
     if (!this.logger) return;
     const [first] = report.growing;
     const seconds = Math.round(report.spanMs / 1000);
-    this.logger.fatal(
+    this.write(
+      'fatal',
       {
         heapwatch: {
           event: 'heap-near-limit',
@@ -134,7 +170,7 @@ export class LeakLog {
       `heapwatch: heap near its limit, ${formatSize(report.heapUsedBytes)} used of ${formatSize(report.heapLimitBytes)}; ` +
         (first ? `growing most: ${describeSite(first.site)} ${formatSize(first.sizeDiff, true)} in ${seconds} s` : 'no site grew'),
     );
-    const stream = (this.logger as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[symbols.streamSym];
+    const stream = (this.logger as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
     try {
       stream?.flushSync?.();
     } catch {
@@ -163,7 +199,8 @@ export class LeakLog {
     const cause = `${event}\0${typeof code === 'string' ? code : message}`;
     if (this.failuresLogged.has(cause) || this.failuresLogged.size >= 100) return;
     this.failuresLogged.add(cause);
-    this.logger?.error(
+    this.write(
+      'error',
       { heapwatch: { event, code: typeof code === 'string' ? code : undefined, error: message } },
       `heapwatch: ${what} (${message}); ${next}`,
     );

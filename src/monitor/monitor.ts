@@ -48,6 +48,8 @@ export interface MonitorStats {
    * the interval of another tool that heapwatch shares the sampler with.
    */
   readonly samplingIntervalBytes: number;
+  /** Records heapwatch's logger refused (it threw); each cause is also a process warning, once. */
+  readonly logErrors: number;
 }
 
 /** What one reading cost, for the snapshot-duration histogram. */
@@ -219,6 +221,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       requestedGcs: this.clean.requestedGcs,
       sampledLiveBytes: this.latest?.totalBytes ?? 0,
       samplingIntervalBytes: this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes,
+      logErrors: this.log.failedWrites,
     };
   }
 
