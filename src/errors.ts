@@ -27,6 +27,8 @@ export const ErrorCode = {
    * running in this process. Calls with the same options share that monitor.
    */
   MONITOR_CONFLICT: 'HEAPWATCH_ERR_MONITOR_CONFLICT',
+  /** `watchThread()` was called in the main thread: it is for worker threads; `heapwatch()` watches the main thread. */
+  NOT_WORKER_THREAD: 'HEAPWATCH_ERR_NOT_WORKER_THREAD',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -47,6 +49,8 @@ export const WarningCode = {
    * `--enable-source-maps`, say): its sites are reported at compiled positions, marked `[compiled]`.
    */
   TYPESCRIPT_UNMAPPED: 'HEAPWATCH_W_TYPESCRIPT_UNMAPPED',
+  /** More worker threads watch themselves than the main thread labels (32 at once): the others are left out until some exit. */
+  THREAD_LIMIT: 'HEAPWATCH_W_THREAD_LIMIT',
 } as const;
 
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];

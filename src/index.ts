@@ -22,6 +22,8 @@ export type { HeapwatchMiddleware } from './express/middleware.js';
 export type { HeapwatchOptions } from './express/options.js';
 export { registerPrometheusMetrics, PrometheusMetric } from './export/prometheus.js';
 export { observeWithOpenTelemetry, OtelInstrument } from './export/otel.js';
+export { watchThread } from './threads/watch-thread.js';
+export type { ThreadWatch, WatchThreadOptions } from './threads/watch-thread.js';
 export type { ReadingTiming } from './monitor/monitor.js';
 export { HeapwatchError, ErrorCode, WarningCode } from './errors.js';
 export { formatSize } from './format/size.js';

@@ -119,3 +119,14 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
     outOfMemoryProfileDir: outOfMemoryProfileDirOption(given.outOfMemoryProfileDir),
   };
 }
+
+/** The first monitor option whose value differs, or undefined. The logger compares by identity. */
+export function differingMonitorOption(a: ResolvedMonitorOptions, b: ResolvedMonitorOptions): string | undefined {
+  const scalar = ['intervalMs', 'windowMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
+  for (const name of scalar) if (a[name] !== b[name]) return name;
+  const globs = (options: ResolvedMonitorOptions, inclusive: boolean): string =>
+    JSON.stringify(options.filters.filter((filter) => filter.inclusive === inclusive).map((filter) => filter.filePattern));
+  if (globs(a, true) !== globs(b, true)) return 'include';
+  if (globs(a, false) !== globs(b, false)) return 'exclude';
+  return undefined;
+}

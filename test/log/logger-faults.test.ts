@@ -42,7 +42,8 @@ for (const [fault, makeLogger] of Object.entries(faultyLoggers)) {
     const app = express();
     app.use(watch);
     app.get('/leak', (_req, res) => {
-      for (let k = 0; k < 500; k++) leak.push(`${leak.length}-${k}`.padEnd(200, 'x'));
+      // ~400 KB a request: far above the threshold even when a loaded machine slows the requests down.
+      for (let k = 0; k < 2000; k++) leak.push(`${leak.length}-${k}`.padEnd(200, "x"));
       res.send('ok');
     });
     const server = await listen(app);
