@@ -68,6 +68,31 @@ const server = app.listen(0, '127.0.0.1', async () => {
 JS
 node quick-start.mjs
 
+# The heap page is a static asset of the package (page/), found from dist/ in the installed copy:
+# a browser's Accept gets it whole, with its script inline and allowed by hash, and its data.
+cat > heap-page.mjs <<'JS'
+import express from 'express';
+import { heapwatch } from 'heapwatch';
+const app = express();
+const watch = heapwatch({ logger: false, debug: true });
+app.use(watch);
+const server = app.listen(0, '127.0.0.1', async () => {
+  const base = `http://127.0.0.1:${server.address().port}/debug/heap`;
+  const response = await fetch(base, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+  const html = await response.text();
+  const data = await (await fetch(`${base}?format=json`)).json();
+  watch.stop();
+  server.close();
+  const policy = response.headers.get('content-security-policy') ?? '';
+  if (response.status !== 200 || !html.includes('<script>') || !html.includes('<style>') || !/script-src 'sha256-/.test(policy) || !Array.isArray(data.sites) || !data.process) {
+    console.error(response.status, policy, html.slice(0, 300));
+    process.exit(1);
+  }
+  console.log(`heap page: ${Buffer.byteLength(html)} bytes, served from the installed package`);
+});
+JS
+node heap-page.mjs
+
 cat > consumer.ts <<'TS'
 import { Filter, startSampling, takeSnapshot, type StatisticDiff } from 'heapwatch';
 startSampling({ samplingIntervalBytes: 65536, reader: 'auto' });

@@ -16,6 +16,7 @@ export { createHeapMonitor, HeapMonitor } from './monitor/monitor.js';
 export type { MonitorStats, HeapMonitorEvents } from './monitor/monitor.js';
 export type { HeapMonitorOptions } from './monitor/options.js';
 export type { SiteReport } from './log/leak-log.js';
+export type { SiteSeries } from './growth/window.js';
 export { heapwatch } from './express/middleware.js';
 export type { HeapwatchMiddleware } from './express/middleware.js';
 export type { HeapwatchOptions } from './express/options.js';

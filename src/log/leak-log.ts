@@ -28,6 +28,24 @@ export interface SiteReport {
   readonly suspectedSince: number | undefined;
 }
 
+/** What heapwatch knows when V8's heap nears its limit; see {@link LeakLog.nearHeapLimit}. */
+export interface NearLimitReport {
+  /** V8's used heap, and its limit before V8 raised it to make room (bytes). */
+  readonly heapUsedBytes: number;
+  readonly heapLimitBytes: number;
+  readonly externalBytes: number;
+  readonly arrayBuffersBytes: number;
+  readonly rssBytes: number;
+  readonly samplingIntervalBytes: number;
+  /** The time the monitor's readings span, up to the last one (taken at the limit when it could be). */
+  readonly spanMs: number;
+  /** The sites that grew most over that span, largest growth first. */
+  readonly growing: readonly StatisticDiff[];
+  readonly suspects: readonly SiteReport[];
+  /** Where the pprof profile is being written, when `outOfMemoryProfileDir` is set. */
+  readonly profilePath: string | undefined;
+}
+
 /** Whether the stream a pino logger writes to has ended or been destroyed. */
 function destinationClosed(logger: Logger): boolean {
   const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
@@ -67,7 +85,7 @@ export class LeakLog {
    * that throws on write — loses the record, which is counted and said once as a process warning
    * (the logger itself cannot say it): the verdict, the listeners and the host carry on.
    */
-  private write(level: 'info' | 'warn' | 'error', fields: object, message: string): void {
+  private write(level: 'info' | 'warn' | 'error' | 'fatal', fields: object, message: string): void {
     if (!this.logger) return;
     // A write to an ended stream throws nothing here but emits 'error' on the stream later, which
     // crashes a process that does not listen for it: a closed destination is not written to.
@@ -121,6 +139,48 @@ export class LeakLog {
       `heapwatch: leak suspicion cleared at ${describeSite(report.site)}: ` +
         `${formatSize(report.growthBytes, true)} in ${Math.round(windowMs / 1000)} s, ${formatSize(report.liveBytes)} live`,
     );
+  }
+
+  /**
+   * One record at level fatal: the process may abort right after it, so it is flushed to its
+   * destination synchronously (pino's `flushSync`; `pino.final` is gone since pino 7). A transport
+   * runs in a worker thread that may not write it in time: log to stdout or a `pino.destination()`.
+   */
+  nearHeapLimit(report: NearLimitReport): void {
+    if (!this.logger) return;
+    const [first] = report.growing;
+    const seconds = Math.round(report.spanMs / 1000);
+    this.write(
+      'fatal',
+      {
+        heapwatch: {
+          event: 'heap-near-limit',
+          heapUsedBytes: report.heapUsedBytes,
+          heapLimitBytes: report.heapLimitBytes,
+          externalBytes: report.externalBytes,
+          arrayBuffersBytes: report.arrayBuffersBytes,
+          rssBytes: report.rssBytes,
+          samplingIntervalBytes: report.samplingIntervalBytes,
+          spanMs: report.spanMs,
+          growing: report.growing.map((diff) => ({ statistic: String(diff), traceback: diff.traceback.format() })),
+          suspects: report.suspects.map((suspect) => ({ ...siteFields(suspect.site), liveBytes: suspect.liveBytes, growthBytes: suspect.growthBytes })),
+          profile: report.profilePath,
+        },
+      },
+      `heapwatch: heap near its limit, ${formatSize(report.heapUsedBytes)} used of ${formatSize(report.heapLimitBytes)}; ` +
+        (first ? `growing most: ${describeSite(first.site)} ${formatSize(first.sizeDiff, true)} in ${seconds} s` : 'no site grew'),
+    );
+    const stream = (this.logger as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
+    try {
+      stream?.flushSync?.();
+    } catch {
+      // A destination still opening, or one that cannot flush: the record was handed over as it is.
+    }
+  }
+
+  /** Logs that the near-limit profile could not be written (the record before it stands). */
+  profileFailed(error: unknown, path: string): void {
+    this.failedOnce('heap-near-limit-profile-failed', error, `writing ${path} failed`, 'the heap-near-limit record stands');
   }
 
   /** Logs a failed reading once per cause (error code, else message): the next tick tries again. */
