@@ -108,3 +108,11 @@ test('every relative link of the README and docs/ points to a file that exists',
     }
   }
 });
+
+test("the README's demo output names recordOrderView at the line the demo declares it", () => {
+  const demo = readFileSync(`${repoRoot}/examples/express-demo.mjs`, 'utf8').split('\n');
+  const declared = demo.findIndex((line) => /^function recordOrderView\(/.test(line)) + 1;
+  const shown = [...readme.matchAll(/recordOrderView[^\n]*?(?:"line":|express-demo\.mjs:|\(line )(\d+)/g)].map((m) => Number(m[1]));
+  assert.ok(shown.length >= 3, 'the README shows the demo’s record, page and summary');
+  assert.deepEqual([...new Set(shown)], [declared]);
+});
