@@ -7,6 +7,9 @@ import express from 'express';
 import { heapwatch } from 'heapwatch';
 
 const MAX_SECONDS = Number(process.env.DEMO_SECONDS ?? 120);
+// DEMO_KEEP_SERVING=1 keeps the app (and its leak) running after the verdict, until DEMO_SECONDS:
+// time to look at the heap page in a browser.
+const KEEP_SERVING = process.env.DEMO_KEEP_SERVING === '1';
 const REQUESTS_PER_SECOND = 200;
 
 // ---- the application ---------------------------------------------------------------------------
@@ -44,6 +47,7 @@ const server = app.listen(0, '127.0.0.1', () => {
   const base = `http://127.0.0.1:${port}`;
   const started = Date.now();
   console.error(`demo: serving on ${base}, sending ${REQUESTS_PER_SECOND} requests/s to /orders/:id for up to ${MAX_SECONDS} s`);
+  console.error(`demo: the heap page, in a browser on this machine: ${base}/debug/heap`);
 
   let sent = 0;
   const load = setInterval(() => {
@@ -65,6 +69,7 @@ const server = app.listen(0, '127.0.0.1', () => {
     const heap = await (await fetch(`${base}/debug/heap?top=3`)).text();
     console.error(`demo: GET /metrics →\n${metrics.split('\n').filter((line) => /^heapwatch_site_(leak_suspected|growth_bytes)\{.*\} [1-9]/.test(line)).join('\n')}`);
     console.error(`demo: GET /debug/heap?top=3 →\n${heap}`);
+    if (KEEP_SERVING) return console.error(`demo: heapwatch suspected ${report.site.functionName} (line ${report.site.line}) after ${seconds} s; still serving`);
     finish(`demo: heapwatch suspected ${report.site.functionName} (line ${report.site.line}) after ${seconds} s and ${sent} requests; ${viewedOrders.size} views kept in memory`);
   });
   setTimeout(() => finish(`demo: no leak suspected within ${MAX_SECONDS} s`), MAX_SECONDS * 1000).unref();

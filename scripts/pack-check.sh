@@ -11,6 +11,14 @@ mkdir "$work/app" && cd "$work/app"
 printf '{ "name": "consumer", "private": true, "type": "module" }\n' > package.json
 npm install --no-audit --no-fund "$work/$tarball" >/dev/null
 mkdir examples && cp "$root/examples/tracemalloc.mjs" examples/
+# The dashboards, rules and deploy files ship with the package: docs/dashboards-and-alerts.md
+# copies them from node_modules/heapwatch/.
+for file in dashboards/heapwatch-allocation-sites.json dashboards/nodejs-process-memory.json \
+  deploy/prometheus/rules/heapwatch.rules.yml deploy/alertmanager/alertmanager.yml deploy/runbook.md \
+  deploy/kubernetes/prometheusrule.yaml deploy/otel-collector/collector.yaml deploy/otel-collector/prometheus-scrape.yml \
+  deploy/grafana/provisioning/dashboards/heapwatch.yml; do
+  [[ -f node_modules/heapwatch/$file ]] || { echo "the package lacks $file"; exit 1; }
+done
 
 for reader in native inspector; do
   out=$(node --expose-gc examples/tracemalloc.mjs --reader=$reader)
@@ -59,6 +67,31 @@ const server = app.listen(0, '127.0.0.1', async () => {
 });
 JS
 node quick-start.mjs
+
+# The heap page is a static asset of the package (page/), found from dist/ in the installed copy:
+# a browser's Accept gets it whole, with its script inline and allowed by hash, and its data.
+cat > heap-page.mjs <<'JS'
+import express from 'express';
+import { heapwatch } from 'heapwatch';
+const app = express();
+const watch = heapwatch({ logger: false, debug: true });
+app.use(watch);
+const server = app.listen(0, '127.0.0.1', async () => {
+  const base = `http://127.0.0.1:${server.address().port}/debug/heap`;
+  const response = await fetch(base, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+  const html = await response.text();
+  const data = await (await fetch(`${base}?format=json`)).json();
+  watch.stop();
+  server.close();
+  const policy = response.headers.get('content-security-policy') ?? '';
+  if (response.status !== 200 || !html.includes('<script>') || !html.includes('<style>') || !/script-src 'sha256-/.test(policy) || !Array.isArray(data.sites) || !data.process) {
+    console.error(response.status, policy, html.slice(0, 300));
+    process.exit(1);
+  }
+  console.log(`heap page: ${Buffer.byteLength(html)} bytes, served from the installed package`);
+});
+JS
+node heap-page.mjs
 
 cat > consumer.ts <<'TS'
 import { Filter, startSampling, takeSnapshot, type StatisticDiff } from 'heapwatch';

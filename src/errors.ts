@@ -27,6 +27,8 @@ export const ErrorCode = {
    * running in this process. Calls with the same options share that monitor.
    */
   MONITOR_CONFLICT: 'HEAPWATCH_ERR_MONITOR_CONFLICT',
+  /** `watchThread()` was called in the main thread: it is for worker threads; `heapwatch()` watches the main thread. */
+  NOT_WORKER_THREAD: 'HEAPWATCH_ERR_NOT_WORKER_THREAD',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -38,8 +40,17 @@ export const WarningCode = {
   SAMPLER_LOST: 'HEAPWATCH_W_SAMPLER_LOST',
   /** V8's sampler runs for another tool too (it started or restarted it): heapwatch reads it at that tool's interval. */
   SAMPLER_SHARED: 'HEAPWATCH_W_SAMPLER_SHARED',
+  /** The logger threw when heapwatch wrote a record: records are lost (counted), heapwatch goes on. */
+  LOG_FAILED: 'HEAPWATCH_W_LOG_FAILED',
   /** A source map was found but could not be read or parsed; that file is reported as compiled. */
   SOURCE_MAP_UNREADABLE: 'HEAPWATCH_W_SOURCE_MAP_UNREADABLE',
+  /**
+   * A TypeScript file runs as compiled code that no source map maps back (ts-node without
+   * `--enable-source-maps`, say): its sites are reported at compiled positions, marked `[compiled]`.
+   */
+  TYPESCRIPT_UNMAPPED: 'HEAPWATCH_W_TYPESCRIPT_UNMAPPED',
+  /** More worker threads watch themselves than the main thread labels (32 at once): the others are left out until some exit. */
+  THREAD_LIMIT: 'HEAPWATCH_W_THREAD_LIMIT',
 } as const;
 
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];

@@ -98,7 +98,8 @@ test('the OpenTelemetry table names every instrument', () => {
 });
 
 test('every relative link of the README and docs/ points to a file that exists', () => {
-  const files = ['README.md', ...readdirSync(`${repoRoot}/docs`).map((name) => `docs/${name}`)];
+  // The Markdown files: docs/ also holds the README's screenshot.
+  const files = ['README.md', ...readdirSync(`${repoRoot}/docs`).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
   for (const file of files) {
     const text = readFileSync(`${repoRoot}/${file}`, 'utf8');
     for (const [, target = ''] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
@@ -106,4 +107,12 @@ test('every relative link of the README and docs/ points to a file that exists',
       assert.ok(existsSync(resolve(repoRoot, dirname(file), target)), `${file} links to ${target}, which exists`);
     }
   }
+});
+
+test("the README's demo output names recordOrderView at the line the demo declares it", () => {
+  const demo = readFileSync(`${repoRoot}/examples/express-demo.mjs`, 'utf8').split('\n');
+  const declared = demo.findIndex((line) => /^function recordOrderView\(/.test(line)) + 1;
+  const shown = [...readme.matchAll(/recordOrderView[^\n]*?(?:"line":|express-demo\.mjs:|\(line )(\d+)/g)].map((m) => Number(m[1]));
+  assert.ok(shown.length >= 3, 'the README shows the demo’s record, page and summary');
+  assert.deepEqual([...new Set(shown)], [declared]);
 });

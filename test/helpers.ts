@@ -106,3 +106,14 @@ export async function listen(handler: RequestListener): Promise<{ base: string; 
     },
   };
 }
+
+/** The series of `metric` on a Prometheus page, each as its label map and value. */
+export function pageSeries(page: string, metric: string): Array<{ labels: Record<string, string>; value: number }> {
+  return page
+    .split('\n')
+    .filter((line) => line.startsWith(`${metric}{`) || line.startsWith(`${metric} `))
+    .map((line) => ({
+      labels: Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] as string, m[2] as string])),
+      value: Number(line.slice(line.lastIndexOf(' ') + 1)),
+    }));
+}

@@ -24,10 +24,7 @@ const APPLICATION_HAS_DEFAULTS = 'process_cpu_user_seconds_total';
  */
 export function registerDefaultMetrics(registry: Registry): () => void {
   if (registry.getSingleMetric(APPLICATION_HAS_DEFAULTS)) return () => {};
-  // Built in a registry of their own, then moved one by one: prom-client's collectDefaultMetrics()
-  // stops at the first name the target already holds, leaving the rest unregistered.
-  const scratch = new Registry();
-  collectDefaultMetrics({ register: scratch });
+  const scratch = defaultCollectors();
   const ours = new Map<string, Metric>();
   for (const { name } of scratch.getMetricsAsArray()) {
     const metric = scratch.getSingleMetric(name);
@@ -40,6 +37,22 @@ export function registerDefaultMetrics(registry: Registry): () => void {
     restore();
     for (const [name, metric] of ours) if (registry.getSingleMetric(name) === metric) registry.removeSingleMetric(name);
   };
+}
+
+/**
+ * prom-client's standard metrics, built once per process in a registry of their own and moved into
+ * the application's registries one by one (its collectDefaultMetrics() stops at the first name the
+ * target already holds, leaving the rest unregistered). Once: each set starts an event-loop monitor
+ * and a GC observer that prom-client cannot stop, so a second heapwatch(), or a heapwatch() started
+ * again after stop(), reuses the same collectors.
+ */
+let collectors: Registry | undefined;
+function defaultCollectors(): Registry {
+  if (!collectors) {
+    collectors = new Registry();
+    collectDefaultMetrics({ register: collectors });
+  }
+  return collectors;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createNoopMeter, metrics } from '@opentelemetry/api';
 import type { MeterProvider } from '@opentelemetry/api';
 import type { HeapMonitor } from '../monitor/monitor.js';
+import type { ThreadFiguresSource } from './isolates.js';
 import { observeWithOpenTelemetry } from './otel.js';
 
 const NoopMeter = createNoopMeter().constructor;
@@ -17,7 +18,7 @@ function isNoop(provider: MeterProvider): boolean {
  * that is disabled or replaced loses them. Until an SDK registers, nothing is attached: the API's
  * no-op provider would swallow every observation. Returns the function that stops following.
  */
-export function followGlobalMeterProvider(monitor: HeapMonitor): () => void {
+export function followGlobalMeterProvider(monitor: HeapMonitor, threads?: ThreadFiguresSource): () => void {
   let seen: MeterProvider | undefined;
   let detach: (() => void) | undefined;
   const follow = (): void => {
@@ -26,7 +27,7 @@ export function followGlobalMeterProvider(monitor: HeapMonitor): () => void {
     seen = current;
     detach?.();
     detach = undefined;
-    if (!isNoop(current)) detach = observeWithOpenTelemetry(monitor, current);
+    if (!isNoop(current)) detach = observeWithOpenTelemetry(monitor, current, threads);
   };
   follow();
   monitor.on('reading', follow);

@@ -3,7 +3,8 @@ import type { Attributes, BatchObservableCallback, MeterProvider, Observable } f
 import type { HeapMonitor } from '../monitor/monitor.js';
 import type { Frame } from '../snapshot/frame.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
-import { labelledSites } from './labelled-sites.js';
+import { isolatesOf } from './isolates.js';
+import type { ThreadFiguresSource } from './isolates.js';
 
 /**
  * heapwatch's OpenTelemetry instrument names. Units follow UCUM. Exported to Prometheus by the
@@ -23,6 +24,7 @@ export const OtelInstrument = {
   sitesDropped: 'heapwatch.sites.dropped',
   snapshots: 'heapwatch.snapshots',
   snapshotErrors: 'heapwatch.snapshot.errors',
+  logErrors: 'heapwatch.log.errors',
   snapshotDuration: 'heapwatch.snapshot.duration',
   samplingInterval: 'heapwatch.sampling_interval',
 } as const;
@@ -59,6 +61,7 @@ const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
   sitesDropped: { kind: 'gauge', unit: '{site}', integer: true, description: 'Sites of the latest reading left untracked because of maxTrackedSites.' },
   snapshots: { kind: 'counter', unit: '{reading}', integer: true, description: 'Readings of the V8 sampler taken by heapwatch.' },
   snapshotErrors: { kind: 'counter', unit: '{error}', integer: true, description: 'Readings of the V8 sampler that failed.' },
+  logErrors: { kind: 'counter', unit: '{record}', integer: true, description: "Records heapwatch's logger refused (it threw)." },
   samplingInterval: { kind: 'gauge', unit: 'By', integer: true, description: "Mean bytes between two samples of V8's sampling heap profiler." },
 };
 
@@ -70,8 +73,11 @@ const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
  *
  * With a cumulative reader (the SDK's default), the SDK keeps exporting the last value of a site
  * that left the labelled set (open-telemetry/opentelemetry-js#4096); a delta reader drops it.
+ *
+ * With `threads` (given by `heapwatch()` in the main thread), each watched worker thread's
+ * figures are points of their own, with the semantic-convention attribute `thread.name`.
  */
-export function observeWithOpenTelemetry(monitor: HeapMonitor, meterProvider: MeterProvider): () => void {
+export function observeWithOpenTelemetry(monitor: HeapMonitor, meterProvider: MeterProvider, threads?: ThreadFiguresSource): () => void {
   const meter = meterProvider.getMeter('heapwatch');
   const instrument = {} as Record<ObservedName, Observable>;
   for (const [name, spec] of Object.entries(OBSERVED) as Array<[ObservedName, ObservableSpec]>) {
@@ -82,26 +88,31 @@ export function observeWithOpenTelemetry(monitor: HeapMonitor, meterProvider: Me
         : meter.createObservableCounter(OtelInstrument[name], options);
   }
   const observables = Object.values(instrument);
+  const isolates = isolatesOf(monitor, threads);
 
   const callback: BatchObservableCallback = (result) => {
-    let suspects = 0;
-    for (const site of labelledSites(monitor)) {
-      const attributes = codeAttributes(site.site);
-      result.observe(instrument.siteLive, site.liveBytes, attributes);
-      result.observe(instrument.siteLiveObjects, site.count, attributes);
-      result.observe(instrument.siteGrowth, site.growthBytes, attributes);
-      result.observe(instrument.siteLeakSuspected, site.suspected ? 1 : 0, attributes);
-      result.observe(instrument.leakSuspicions, site.suspicions, attributes);
-      if (site.suspected) suspects++;
+    for (const isolate of isolates()) {
+      const thread: Attributes = isolate.thread === undefined ? {} : { 'thread.name': isolate.thread };
+      let suspects = 0;
+      for (const site of isolate.sites()) {
+        const attributes = { ...codeAttributes(site.site), ...thread };
+        result.observe(instrument.siteLive, site.liveBytes, attributes);
+        result.observe(instrument.siteLiveObjects, site.count, attributes);
+        result.observe(instrument.siteGrowth, site.growthBytes, attributes);
+        result.observe(instrument.siteLeakSuspected, site.suspected ? 1 : 0, attributes);
+        result.observe(instrument.leakSuspicions, site.suspicions, attributes);
+        if (site.suspected) suspects++;
+      }
+      const stats = isolate.stats();
+      result.observe(instrument.leakSuspects, suspects, thread);
+      result.observe(instrument.sampledLive, stats.sampledLiveBytes, thread);
+      result.observe(instrument.sitesTracked, stats.trackedSites, thread);
+      result.observe(instrument.sitesDropped, stats.droppedSites, thread);
+      result.observe(instrument.snapshots, stats.readings, thread);
+      result.observe(instrument.snapshotErrors, stats.readingErrors, thread);
+      result.observe(instrument.logErrors, stats.logErrors, thread);
+      result.observe(instrument.samplingInterval, stats.samplingIntervalBytes, thread);
     }
-    const stats = monitor.stats();
-    result.observe(instrument.leakSuspects, suspects);
-    result.observe(instrument.sampledLive, stats.sampledLiveBytes);
-    result.observe(instrument.sitesTracked, stats.trackedSites);
-    result.observe(instrument.sitesDropped, stats.droppedSites);
-    result.observe(instrument.snapshots, stats.readings);
-    result.observe(instrument.snapshotErrors, stats.readingErrors);
-    result.observe(instrument.samplingInterval, stats.samplingIntervalBytes);
   };
   meter.addBatchObservableCallback(callback, observables);
 

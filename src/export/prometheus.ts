@@ -1,12 +1,13 @@
-import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { Registry } from 'prom-client';
+import type { Aggregator, Registry } from 'prom-client';
 import { ErrorCode, HeapwatchError } from '../errors.js';
 import { displayPath } from '../format/path.js';
+import { sitePosition } from '../snapshot/frame.js';
 import type { HeapMonitor } from '../monitor/monitor.js';
+import { answerClusterPrimary, clusterWorkerLabel } from './cluster-worker.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
-import { labelledSites } from './labelled-sites.js';
-import type { LabelledSite } from './labelled-sites.js';
+import { isolatesOf } from './isolates.js';
+import type { ExportedSite, IsolateFigures, ThreadFiguresSource } from './isolates.js';
 
 /**
  * heapwatch's metric names: dashboards and alert rules are written against them, so they are a
@@ -26,19 +27,31 @@ export const PrometheusMetric = {
   snapshotsTotal: 'heapwatch_snapshots_total',
   snapshotErrorsTotal: 'heapwatch_snapshot_errors_total',
   forcedGcsTotal: 'heapwatch_forced_gcs_total',
+  logErrorsTotal: 'heapwatch_log_errors_total',
   samplingIntervalBytes: 'heapwatch_sampling_interval_bytes',
   growthThresholdBytes: 'heapwatch_growth_threshold_bytes',
   windowSeconds: 'heapwatch_window_seconds',
   heapSizeLimitBytes: 'heapwatch_heap_size_limit_bytes',
+  arrayBuffersBytes: 'heapwatch_array_buffers_bytes',
 } as const;
 
 const SITE_LABELS = ['function', 'file', 'line'] as const;
 type SiteLabel = (typeof SITE_LABELS)[number];
 type SiteLabels = Record<SiteLabel, string>;
 
-/** One label set's figures: sites that share function, file and line (not column) are summed. */
+/**
+ * Labels beside the site's. `worker`, in a cluster worker, on the series the primary's aggregated
+ * page must keep apart per worker: per-site series (which worker leaks) and counters (a sum of
+ * counters falls when one worker restarts, which Prometheus reads as a reset of the whole sum).
+ * `thread` on every series of a watched worker thread: each isolate has its own heap and sampler.
+ */
+const ISOLATE_LABELS = ['worker', 'thread'] as const;
+type IsolateLabel = (typeof ISOLATE_LABELS)[number];
+type IsolateLabels = Partial<Record<IsolateLabel, string>>;
+
+/** One label set's figures: sites that share function, file and line (not column) are summed; a compiled position's `line` carries its column (see sitePosition). */
 interface SeriesValues {
-  readonly labels: SiteLabels;
+  readonly labels: SiteLabels & IsolateLabels;
   liveBytes: number;
   count: number;
   growthBytes: number;
@@ -46,10 +59,10 @@ interface SeriesValues {
   suspicions: number;
 }
 
-function seriesOf(sites: readonly LabelledSite[]): SeriesValues[] {
+function seriesOf(sites: readonly ExportedSite[]): SeriesValues[] {
   const series = new Map<string, SeriesValues>();
   for (const site of sites) {
-    const labels = { function: site.site.functionName, file: displayPath(site.site.file), line: String(site.site.line) };
+    const labels = { function: site.site.functionName, file: displayPath(site.site.file), line: sitePosition(site.site) };
     const id = `${labels.function}\0${labels.file}\0${labels.line}`;
     const existing = series.get(id);
     if (!existing) {
@@ -70,8 +83,14 @@ function seriesOf(sites: readonly LabelledSite[]): SeriesValues[] {
  * from the monitor's latest reading; per-site series exist only for the labelled sites (the
  * `topSites` largest plus every suspect). The snapshot-duration histogram is the one metric fed as
  * readings happen. Returns a function that removes them all again.
+ *
+ * In a cluster worker, per-site series carry a `worker` label and each metric names how
+ * prom-client's `AggregatorRegistry` combines the workers' values on the primary's page; the
+ * worker answers the primary's `clusterMetrics()` with no further code. With `threads` (given by
+ * `heapwatch()` in the main thread), each watched worker thread's figures are series of their
+ * own, labelled `thread`.
  */
-export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Registry): () => void {
+export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Registry, threads?: ThreadFiguresSource): () => void {
   // All or nothing: a registry that already holds one of the names would make prom-client throw
   // halfway through, leaving half the metrics registered.
   const taken = Object.values(PrometheusMetric).find((name) => registry.getSingleMetric(name) !== undefined);
@@ -82,64 +101,106 @@ export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Regist
         `register heapwatch's metrics once per registry`,
     );
   }
+  answerClusterPrimary();
   const registers = [registry];
-  // One computation per reading, shared by the five per-site metrics of a scrape.
-  let cached: { readings: number; series: SeriesValues[] } | undefined;
-  const currentSeries = (): SeriesValues[] => {
-    const { readings } = monitor.stats();
-    if (cached?.readings !== readings) cached = { readings, series: seriesOf(labelledSites(monitor)) };
-    return cached.series;
-  };
-  const siteGauge = (name: string, help: string, value: (series: SeriesValues) => number): Gauge<SiteLabel> =>
+  const isolates = isolatesOf(monitor, threads);
+  const worker = clusterWorkerLabel();
+  const workerLabels: IsolateLabels = worker === undefined ? {} : { worker };
+  const labelsOf = (isolate: IsolateFigures): IsolateLabels => (isolate.thread === undefined ? {} : { thread: isolate.thread });
+  const siteLabelsOf = (isolate: IsolateFigures): IsolateLabels => ({ ...workerLabels, ...labelsOf(isolate) });
+  const currentSeries = (): SeriesValues[] =>
+    isolates().flatMap((isolate) => {
+      const extra = siteLabelsOf(isolate);
+      return seriesOf(isolate.sites()).map((series) => ({ ...series, labels: { ...series.labels, ...extra } }));
+    });
+  // Every per-site series comes from one worker (its `worker` label), so the primary's sum keeps
+  // each as it is; `max` keeps the suspicion flag at 1 should two workers ever share a label.
+  const siteGauge = (name: string, help: string, value: (series: SeriesValues) => number, aggregator: Aggregator = 'sum'): Gauge<SiteLabel | IsolateLabel> =>
     new Gauge({
       name,
       help,
-      labelNames: SITE_LABELS,
+      labelNames: [...SITE_LABELS, ...ISOLATE_LABELS],
       registers,
+      aggregator,
       collect() {
         this.reset();
         for (const series of currentSeries()) this.set(series.labels, value(series));
       },
     });
-  const gauge = (name: string, help: string, value: () => number): Gauge =>
-    new Gauge({ name, help, registers, collect() { this.set(value()); } });
-  const counter = (name: string, help: string, value: () => number): Counter =>
-    new Counter({ name, help, registers, collect() { this.reset(); this.inc(value()); } });
-  const { options } = monitor;
+  // One series per isolate: this thread's has no label, a worker thread's has `thread`.
+  const gauge = (name: string, help: string, aggregator: Aggregator, value: (isolate: IsolateFigures) => number): Gauge<IsolateLabel> =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['thread'],
+      registers,
+      aggregator,
+      collect() {
+        this.reset();
+        for (const isolate of isolates()) this.set(labelsOf(isolate), value(isolate));
+      },
+    });
+  const counter = (name: string, help: string, value: (isolate: IsolateFigures) => number): Counter<IsolateLabel> =>
+    new Counter({
+      name,
+      help,
+      labelNames: ISOLATE_LABELS,
+      registers,
+      collect() {
+        this.reset();
+        for (const isolate of isolates()) this.inc(siteLabelsOf(isolate), value(isolate));
+      },
+    });
 
   siteGauge(PrometheusMetric.siteLiveBytes, 'Estimated live bytes allocated by the site (sampled), at the latest reading.', (s) => s.liveBytes);
   siteGauge(PrometheusMetric.siteLiveObjects, 'Estimated live objects allocated by the site (sampled), at the latest reading.', (s) => s.count);
   siteGauge(PrometheusMetric.siteGrowthBytes, "Growth of the site's live bytes over the horizon that raised its suspicion, else over the detection window.", (s) => s.growthBytes);
-  siteGauge(PrometheusMetric.siteLeakSuspected, '1 while the detector suspects the site of leaking, else 0.', (s) => (s.suspected ? 1 : 0));
+  siteGauge(PrometheusMetric.siteLeakSuspected, '1 while the detector suspects the site of leaking, else 0.', (s) => (s.suspected ? 1 : 0), 'max');
   new Counter({
     name: PrometheusMetric.leakSuspicionsTotal,
     help: 'Leak suspicions raised at the site since the process started.',
-    labelNames: SITE_LABELS,
+    labelNames: [...SITE_LABELS, ...ISOLATE_LABELS],
     registers,
     collect() {
       this.reset();
       for (const series of currentSeries()) this.inc(series.labels, series.suspicions);
     },
   });
-  gauge(PrometheusMetric.leakSuspects, 'Sites suspected of leaking now.', () => monitor.suspects().length);
-  gauge(PrometheusMetric.sampledLiveBytes, 'Estimated live bytes of all watched sites at the latest reading.', () => monitor.stats().sampledLiveBytes);
-  gauge(PrometheusMetric.sitesTracked, 'Sites whose series heapwatch keeps (at most maxTrackedSites).', () => monitor.stats().trackedSites);
-  gauge(PrometheusMetric.sitesDropped, 'Sites of the latest reading left untracked because of maxTrackedSites.', () => monitor.stats().droppedSites);
-  counter(PrometheusMetric.snapshotsTotal, 'Readings of the V8 sampler taken by heapwatch.', () => monitor.stats().readings);
-  counter(PrometheusMetric.snapshotErrorsTotal, 'Readings of the V8 sampler that failed.', () => monitor.stats().readingErrors);
-  counter(PrometheusMetric.forcedGcsTotal, 'Full GCs heapwatch asked V8 for, to confirm a rising site.', () => monitor.stats().requestedGcs);
-  gauge(PrometheusMetric.samplingIntervalBytes, "Mean bytes between two samples of V8's sampling heap profiler.", () => monitor.stats().samplingIntervalBytes);
-  gauge(PrometheusMetric.growthThresholdBytes, 'Growth over the window that makes a site a leak suspect (twice that over a shorter horizon).', () => options.growthThresholdBytes);
-  gauge(PrometheusMetric.windowSeconds, 'The longest horizon over which growth is judged.', () => options.windowMs / 1000);
-  gauge(PrometheusMetric.heapSizeLimitBytes, "V8's heap size limit.", () => getHeapStatistics().heap_size_limit);
+  // Gauges across a cluster's workers: counts and bytes add up; each worker's limits and settings
+  // are its own, so the primary shows the largest (equal in every worker that runs the same code).
+  gauge(PrometheusMetric.leakSuspects, 'Sites suspected of leaking now.', 'sum', (i) => i.suspects());
+  gauge(PrometheusMetric.sampledLiveBytes, 'Estimated live bytes of all watched sites at the latest reading.', 'sum', (i) => i.stats().sampledLiveBytes);
+  gauge(PrometheusMetric.sitesTracked, 'Sites whose series heapwatch keeps (at most maxTrackedSites).', 'sum', (i) => i.stats().trackedSites);
+  gauge(PrometheusMetric.sitesDropped, 'Sites of the latest reading left untracked because of maxTrackedSites.', 'sum', (i) => i.stats().droppedSites);
+  counter(PrometheusMetric.snapshotsTotal, 'Readings of the V8 sampler taken by heapwatch.', (i) => i.stats().readings);
+  counter(PrometheusMetric.snapshotErrorsTotal, 'Readings of the V8 sampler that failed.', (i) => i.stats().readingErrors);
+  counter(PrometheusMetric.logErrorsTotal, "Records heapwatch's logger refused (it threw).", (i) => i.stats().logErrors);
+  counter(PrometheusMetric.forcedGcsTotal, 'Full GCs heapwatch asked V8 for, to confirm a rising site.', (i) => i.stats().requestedGcs);
+  gauge(PrometheusMetric.samplingIntervalBytes, "Mean bytes between two samples of V8's sampling heap profiler.", 'max', (i) => i.stats().samplingIntervalBytes);
+  gauge(PrometheusMetric.growthThresholdBytes, 'Growth over the window that makes a site a leak suspect (twice that over a shorter horizon).', 'max', (i) => i.growthThresholdBytes);
+  gauge(PrometheusMetric.windowSeconds, 'The longest horizon over which growth is judged.', 'max', (i) => i.windowMs / 1000);
+  gauge(PrometheusMetric.heapSizeLimitBytes, "V8's heap size limit.", 'max', (i) => i.heapSizeLimitBytes());
+  // prom-client exports external memory (nodejs_external_memory_bytes) but not this part of it,
+  // the Buffer and ArrayBuffer contents whose wrappers alone the sampler sees. This thread's only:
+  // the process's figure, which per-thread series would repeat under every thread label.
+  new Gauge({
+    name: PrometheusMetric.arrayBuffersBytes,
+    help: 'Memory of ArrayBuffers and Buffers outside the V8 heap (part of the external memory): the sampler sees only their wrapper objects.',
+    registers,
+    collect() {
+      this.set(process.memoryUsage().arrayBuffers);
+    },
+  });
 
   const duration = new Histogram({
     name: PrometheusMetric.snapshotDurationSeconds,
     help: 'Main-thread time of one reading: read the sampler, aggregate per site, judge growth.',
     buckets: [...SNAPSHOT_DURATION_BUCKETS_SECONDS],
+    // Declared only in a cluster worker: a histogram with label names has no series before its first observation.
+    labelNames: worker === undefined ? [] : ['worker'],
     registers,
   });
-  const observe = ({ durationMs }: { durationMs: number }): void => duration.observe(durationMs / 1000);
+  const observe = ({ durationMs }: { durationMs: number }): void => duration.observe(workerLabels, durationMs / 1000);
   monitor.on('reading', observe);
 
   return () => {

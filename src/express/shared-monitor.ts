@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import type { MeterProvider } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { ErrorCode, HeapwatchError } from '../errors.js';
@@ -6,7 +7,9 @@ import { observeWithOpenTelemetry } from '../export/otel.js';
 import { followGlobalMeterProvider } from '../export/otel-global.js';
 import { registerPrometheusMetrics } from '../export/prometheus.js';
 import { HeapMonitor } from '../monitor/monitor.js';
+import { ThreadHub } from '../threads/thread-hub.js';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from '../monitor/options.js';
+import { differingMonitorOption } from '../monitor/options.js';
 
 /** Where the figures of one heapwatch() call go. */
 export interface ExportTargets {
@@ -30,6 +33,8 @@ interface Shared {
 
 interface Running {
   readonly monitor: HeapMonitor;
+  /** In the main thread: the figures of worker threads that watch themselves (`watchThread()`). */
+  readonly threads: ThreadHub | undefined;
   leases: number;
   readonly registries: Map<Registry, Shared>;
   readonly meterProviders: Map<MeterProvider | undefined, Shared>;
@@ -41,17 +46,6 @@ interface Running {
  * or one app per test), and it stops when the last of them is stopped.
  */
 let running: Running | undefined;
-
-/** The first monitor option whose value differs, or undefined. The logger compares by identity. */
-function differingOption(a: ResolvedMonitorOptions, b: ResolvedMonitorOptions): string | undefined {
-  const scalar = ['intervalMs', 'windowMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'reader', 'logger'] as const;
-  for (const name of scalar) if (a[name] !== b[name]) return name;
-  const globs = (options: ResolvedMonitorOptions, inclusive: boolean): string =>
-    JSON.stringify(options.filters.filter((filter) => filter.inclusive === inclusive).map((filter) => filter.filePattern));
-  if (globs(a, true) !== globs(b, true)) return 'include';
-  if (globs(a, false) !== globs(b, false)) return 'exclude';
-  return undefined;
-}
 
 function share<K>(map: Map<K, Shared>, key: K, register: () => () => void): void {
   const existing = map.get(key);
@@ -71,7 +65,7 @@ function unshare<K>(map: Map<K, Shared>, key: K): void {
 
 function startMonitor(given: HeapMonitorOptions, options: ResolvedMonitorOptions): Running {
   if (running) {
-    const differing = differingOption(running.monitor.options, options);
+    const differing = differingMonitorOption(running.monitor.options, options);
     if (differing) {
       throw new HeapwatchError(
         ErrorCode.MONITOR_CONFLICT,
@@ -82,7 +76,10 @@ function startMonitor(given: HeapMonitorOptions, options: ResolvedMonitorOptions
     return running;
   }
   const monitor = new HeapMonitor(given).start();
-  return (running = { monitor, leases: 0, registries: new Map(), meterProviders: new Map() });
+  // Only the main thread gathers the threads' figures: a worker thread that serves its own
+  // heapwatch() (Express in a worker) shows its own heap only.
+  const threads = isMainThread ? new ThreadHub(monitor.options.logger).start() : undefined;
+  return (running = { monitor, threads, leases: 0, registries: new Map(), meterProviders: new Map() });
 }
 
 /**
@@ -92,11 +89,12 @@ function startMonitor(given: HeapMonitorOptions, options: ResolvedMonitorOptions
  */
 export function acquireMonitor(given: HeapMonitorOptions, options: ResolvedMonitorOptions, targets: ExportTargets): MonitorLease {
   const current = startMonitor(given, options);
-  const { monitor } = current;
+  const { monitor, threads } = current;
   current.leases++;
   const dropLease = (): void => {
     if (--current.leases > 0) return;
     monitor.stop();
+    threads?.stop();
     if (running === current) running = undefined;
   };
   let released = false;
@@ -110,7 +108,7 @@ export function acquireMonitor(given: HeapMonitorOptions, options: ResolvedMonit
   let registryShared = false;
   try {
     share(current.registries, targets.registry, () => {
-      const unregister = registerPrometheusMetrics(monitor, targets.registry);
+      const unregister = registerPrometheusMetrics(monitor, targets.registry, threads);
       const unregisterDefaults = targets.defaultMetrics ? registerDefaultMetrics(targets.registry) : () => {};
       return () => {
         unregisterDefaults();
@@ -120,7 +118,7 @@ export function acquireMonitor(given: HeapMonitorOptions, options: ResolvedMonit
     registryShared = true;
     const { meterProvider } = targets;
     share(current.meterProviders, meterProvider, () =>
-      meterProvider ? observeWithOpenTelemetry(monitor, meterProvider) : followGlobalMeterProvider(monitor),
+      meterProvider ? observeWithOpenTelemetry(monitor, meterProvider, threads) : followGlobalMeterProvider(monitor, threads),
     );
   } catch (error) {
     // Undo this lease's part (a share that threw was not counted), then the lease itself.

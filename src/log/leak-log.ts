@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import { displayPath } from '../format/path.js';
 import { formatSize } from '../format/size.js';
 import type { Frame } from '../snapshot/frame.js';
+import { sitePosition } from '../snapshot/frame.js';
 import type { StatisticDiff } from '../snapshot/statistic.js';
 import type { Traceback } from '../snapshot/traceback.js';
+import { WarningCode, warnOnce } from '../errors.js';
 
 /** What the monitor knows of one site at one reading. */
 export interface SiteReport {
@@ -34,6 +36,32 @@ export interface SiteReport {
   readonly suspectedSince: number | undefined;
 }
 
+/** What heapwatch knows when V8's heap nears its limit; see {@link LeakLog.nearHeapLimit}. */
+export interface NearLimitReport {
+  /** V8's used heap, and its limit before V8 raised it to make room (bytes). */
+  readonly heapUsedBytes: number;
+  readonly heapLimitBytes: number;
+  readonly externalBytes: number;
+  readonly arrayBuffersBytes: number;
+  readonly rssBytes: number;
+  readonly samplingIntervalBytes: number;
+  /** The time the monitor's readings span, up to the last one (taken at the limit when it could be). */
+  readonly spanMs: number;
+  /** The sites that grew most over that span, largest growth first. */
+  readonly growing: readonly StatisticDiff[];
+  readonly suspects: readonly SiteReport[];
+  /** Where the pprof profile is being written, when `outOfMemoryProfileDir` is set. */
+  readonly profilePath: string | undefined;
+}
+
+/** Whether the stream a pino logger writes to has ended or been destroyed. */
+function destinationClosed(logger: Logger): boolean {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    | { writableEnded?: boolean; destroyed?: boolean; closed?: boolean }
+    | undefined;
+  return stream?.writableEnded === true || stream?.destroyed === true || stream?.closed === true;
+}
+
 /** The site as log records carry it: greppable, relative path when under the working directory. */
 function siteFields(site: Frame) {
   return { function: site.functionName, file: displayPath(site.file), line: site.line, column: site.column };
@@ -47,7 +75,7 @@ function formatSeconds(ms: number): string {
 
 /** `getData (src/store.ts:12)`: how a site reads in a message. */
 export function describeSite(site: Frame): string {
-  return `${site.functionName} (${displayPath(site.file)}:${site.line})`;
+  return `${site.functionName} (${displayPath(site.file)}:${sitePosition(site)})`;
 }
 
 /**
@@ -58,14 +86,39 @@ export function describeSite(site: Frame): string {
 export class LeakLog {
   private readonly logger: Logger | undefined;
   private readonly failuresLogged = new Set<string>();
+  /** Records the logger refused (it threw): counted, never thrown into the monitor or the host. */
+  failedWrites = 0;
 
   constructor(logger: Logger | false | undefined) {
     if (logger === false) return;
     this.logger = (logger ?? pino()).child({ module: 'heapwatch' });
   }
 
+  /**
+   * Writes one record. A logger that throws — a broken custom serializer or hook, a destination
+   * that throws on write — loses the record, which is counted and said once as a process warning
+   * (the logger itself cannot say it): the verdict, the listeners and the host carry on.
+   */
+  private write(level: 'info' | 'warn' | 'error' | 'fatal', fields: object, message: string): void {
+    if (!this.logger) return;
+    // A write to an ended stream throws nothing here but emits 'error' on the stream later, which
+    // crashes a process that does not listen for it: a closed destination is not written to.
+    if (destinationClosed(this.logger)) return this.lost('its destination is closed');
+    try {
+      this.logger[level](fields, message);
+    } catch (error) {
+      this.lost(`it threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private lost(reason: string): void {
+    this.failedWrites++;
+    warnOnce(WarningCode.LOG_FAILED, `heapwatch's logger cannot write (${reason}); its records are lost, counted in heapwatch_log_errors_total`);
+  }
+
   suspected(report: SiteReport, top: readonly StatisticDiff[], windowMs: number): void {
-    this.logger?.warn(
+    this.write(
+      'warn',
       {
         heapwatch: {
           event: 'leak-suspected',
@@ -85,7 +138,8 @@ export class LeakLog {
   }
 
   cleared(report: SiteReport, windowMs: number, now: number): void {
-    this.logger?.info(
+    this.write(
+      'info',
       {
         heapwatch: {
           event: 'leak-cleared',
@@ -101,6 +155,48 @@ export class LeakLog {
       `heapwatch: leak suspicion cleared at ${describeSite(report.site)}: ` +
         `${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)}, ${formatSize(report.liveBytes)} live`,
     );
+  }
+
+  /**
+   * One record at level fatal: the process may abort right after it, so it is flushed to its
+   * destination synchronously (pino's `flushSync`; `pino.final` is gone since pino 7). A transport
+   * runs in a worker thread that may not write it in time: log to stdout or a `pino.destination()`.
+   */
+  nearHeapLimit(report: NearLimitReport): void {
+    if (!this.logger) return;
+    const [first] = report.growing;
+    const seconds = Math.round(report.spanMs / 1000);
+    this.write(
+      'fatal',
+      {
+        heapwatch: {
+          event: 'heap-near-limit',
+          heapUsedBytes: report.heapUsedBytes,
+          heapLimitBytes: report.heapLimitBytes,
+          externalBytes: report.externalBytes,
+          arrayBuffersBytes: report.arrayBuffersBytes,
+          rssBytes: report.rssBytes,
+          samplingIntervalBytes: report.samplingIntervalBytes,
+          spanMs: report.spanMs,
+          growing: report.growing.map((diff) => ({ statistic: String(diff), traceback: diff.traceback.format() })),
+          suspects: report.suspects.map((suspect) => ({ ...siteFields(suspect.site), liveBytes: suspect.liveBytes, growthBytes: suspect.growthBytes })),
+          profile: report.profilePath,
+        },
+      },
+      `heapwatch: heap near its limit, ${formatSize(report.heapUsedBytes)} used of ${formatSize(report.heapLimitBytes)}; ` +
+        (first ? `growing most: ${describeSite(first.site)} ${formatSize(first.sizeDiff, true)} in ${seconds} s` : 'no site grew'),
+    );
+    const stream = (this.logger as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
+    try {
+      stream?.flushSync?.();
+    } catch {
+      // A destination still opening, or one that cannot flush: the record was handed over as it is.
+    }
+  }
+
+  /** Logs that the near-limit profile could not be written (the record before it stands). */
+  profileFailed(error: unknown, path: string): void {
+    this.failedOnce('heap-near-limit-profile-failed', error, `writing ${path} failed`, 'the heap-near-limit record stands');
   }
 
   /** Logs a failed reading once per cause (error code, else message): the next tick tries again. */
@@ -119,7 +215,8 @@ export class LeakLog {
     const cause = `${event}\0${typeof code === 'string' ? code : message}`;
     if (this.failuresLogged.has(cause) || this.failuresLogged.size >= 100) return;
     this.failuresLogged.add(cause);
-    this.logger?.error(
+    this.write(
+      'error',
       { heapwatch: { event, code: typeof code === 'string' ? code : undefined, error: message } },
       `heapwatch: ${what} (${message}); ${next}`,
     );

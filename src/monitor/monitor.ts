@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Detector } from '../growth/detector.js';
 import { GrowthWindow } from '../growth/window.js';
+import type { SiteSeries } from '../growth/window.js';
 import { SuspicionTracker } from '../growth/suspicion.js';
 import { LeakLog } from '../log/leak-log.js';
 import type { SiteReport } from '../log/leak-log.js';
@@ -9,11 +10,13 @@ import { sharedInterner } from '../snapshot/frame-interner.js';
 import { SiteAggregator } from '../snapshot/site-aggregator.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { sharedResolver } from '../snapshot/source-map.js';
+import { ErrorCode } from '../errors.js';
 import { takeSnapshot } from '../take-snapshot.js';
 import type { ReaderName } from '../v8/profile.js';
 import { readProfile, startSampling, stopSampling } from '../v8/sampler.js';
 import { CleanReadings } from './clean-readings.js';
 import type { Reading } from './clean-readings.js';
+import { NearLimitWatch } from './near-limit.js';
 import { resolveMonitorOptions } from './options.js';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from './options.js';
 import { SiteReports } from './reports.js';
@@ -43,6 +46,8 @@ export interface MonitorStats {
    * the interval of another tool that heapwatch shares the sampler with.
    */
   readonly samplingIntervalBytes: number;
+  /** Records heapwatch's logger refused (it threw); each cause is also a process warning, once. */
+  readonly logErrors: number;
 }
 
 /** What one reading cost, for the snapshot-duration histogram. */
@@ -60,6 +65,9 @@ export interface HeapMonitorEvents {
   reading: [ReadingTiming];
 }
 
+/** A reading not taken: V8's heap is at its limit and the near-limit callback is on its way. */
+class HoldReading extends Error {}
+
 /** See {@link createHeapMonitor}. */
 export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   readonly options: ResolvedMonitorOptions;
@@ -71,6 +79,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private readonly detector: Detector;
   private readonly reports: SiteReports;
   private readonly log: LeakLog;
+  /** V8's near-heap-limit hook: the record a leak leaves when it exhausts the heap. */
+  private readonly nearLimit: NearLimitWatch;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private readonly aggregator = new SiteAggregator(sharedInterner, sharedResolver);
@@ -93,6 +103,25 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     this.detector = new Detector(this.options, this.window, (key, since) => this.clean.series(key, since), this.tracker);
     this.reports = new SiteReports(this.window, this.tracker, this.detector, maxTrackedSites);
     this.log = new LeakLog(this.options.logger);
+    this.nearLimit = new NearLimitWatch(
+      {
+        sites: () => this.sites(),
+        suspects: () => this.suspects(),
+        seriesOf: (key) => this.seriesOf(key),
+        samplingIntervalBytes: () => this.stats().samplingIntervalBytes,
+        readNow: () => this.readAtLimit(),
+      },
+      this.log,
+      this.options,
+    );
+  }
+
+  /**
+   * Why no `heap-near-limit` record can be written (the inspector reader, a sampler shared with
+   * another tool, nothing to write to), or undefined when V8's hook is armed. Known once started.
+   */
+  get nearHeapLimitUnavailable(): string | undefined {
+    return this.nearLimit.unavailable;
   }
 
   get running(): boolean {
@@ -106,6 +135,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   start(): this {
     if (this.running) return this;
     startSampling({ samplingIntervalBytes: this.options.samplingIntervalBytes, reader: this.options.reader });
+    this.armNearLimit();
     this.clean.start();
     this.timer = setTimeout(() => this.tick(), 0);
     this.timer.unref();
@@ -126,7 +156,16 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
    * debug endpoints). Throws as `takeSnapshot()` does.
    */
   snapshotNow(): Snapshot {
-    const snapshot = takeSnapshot();
+    if (this.nearLimit.holdReadings()) {
+      throw new Error("V8's heap is at its limit; heapwatch reads again once its heap-near-limit record is written");
+    }
+    let snapshot: Snapshot;
+    try {
+      snapshot = takeSnapshot();
+    } catch (error) {
+      this.rearmAfter(error);
+      throw error;
+    }
     return this.options.filters.length > 0 ? snapshot.filterTraces(this.options.filters) : snapshot;
   }
 
@@ -143,6 +182,19 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     return this.reports.suspects();
   }
 
+  /** What the monitor knows of one tracked site now, or undefined when the site is not tracked. */
+  reportOf(key: string): SiteReport | undefined {
+    return this.reports.report(key);
+  }
+
+  /**
+   * The readings of one tracked site over the window (live bytes, objects and when each reading
+   * was taken), oldest first — the heap page's sparklines; undefined when the site is not tracked.
+   */
+  seriesOf(key: string): SiteSeries | undefined {
+    return this.window.series(key);
+  }
+
   /** Suspicions raised at this site since the start (while the site is remembered). */
   suspicionsRaisedAt(key: string): number {
     return this.reports.suspicionsRaisedAt(key);
@@ -157,6 +209,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       requestedGcs: this.clean.requestedGcs,
       sampledLiveBytes: this.latest?.totalBytes ?? 0,
       samplingIntervalBytes: this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes,
+      logErrors: this.log.failedWrites,
     };
   }
 
@@ -175,9 +228,13 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       this.judge(reading.timestamp);
       this.clean.requestGcIfNeeded(reading.timestamp, reading.reader);
     } catch (error) {
-      failed = true;
-      this.counters.readingErrors++;
-      this.log.readingFailed(error);
+      // A reading held back at the heap limit is no failure: the next tick reads.
+      if (!(error instanceof HoldReading)) {
+        failed = true;
+        this.counters.readingErrors++;
+        this.log.readingFailed(error);
+        this.rearmAfter(error);
+      }
     } finally {
       this.ticking = false;
       this.counters.lastTickMs = performance.now() - started;
@@ -191,11 +248,38 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
 
   /** Reads the sampler and sums it per site (filtered by `include`/`exclude`). */
   private read(): Reading {
+    if (this.nearLimit.holdReadings()) throw new HoldReading();
     const profile = readProfile();
     const timestamp = Date.now();
     const sites = this.aggregator.aggregate(profile.root, this.options.filters);
     this.counters.readings++;
     return { ...sites, timestamp, reader: profile.reader, samplingIntervalBytes: profile.samplingIntervalBytes };
+  }
+
+  /** Arms V8's near-heap-limit hook, unless nothing would be written (no logger, no profile directory). */
+  private armNearLimit(): void {
+    if (this.options.logger === false && this.options.outOfMemoryProfileDir === undefined) {
+      this.nearLimit.unavailable = 'logger is false and no outOfMemoryProfileDir is set: nothing to write';
+      return;
+    }
+    this.nearLimit.arm();
+  }
+
+  /** A sampler restarted after another client stopped it lost the hook with it: armed again. */
+  private rearmAfter(error: unknown): void {
+    if ((error as { code?: unknown } | null)?.code === ErrorCode.SAMPLER_LOST && this.running) this.armNearLimit();
+  }
+
+  /** One more reading at the heap limit, into the series (not judged: the process is about to end). */
+  private readAtLimit(): boolean {
+    if (!this.running || this.ticking) return false;
+    try {
+      const reading = this.read();
+      this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -207,6 +291,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     try {
       return this.read();
     } catch (error) {
+      if (error instanceof HoldReading) return undefined;
       this.counters.readingErrors++;
       this.log.readingFailed(error);
       return undefined;

@@ -41,6 +41,12 @@ export interface HeapMonitorOptions {
   readonly exclude?: readonly string[];
   /** Reader of V8's sampler, as for `startSampling()`. Default: `'auto'`. */
   readonly reader?: 'auto' | 'native' | 'inspector';
+  /**
+   * Directory where, when V8's heap nears its limit, the pprof profile of that moment is written
+   * (`heap-near-limit-<pid>-<ms>.pb.gz`, created if missing), beside the `heap-near-limit` record.
+   * Native reader only. Default: none (no file).
+   */
+  readonly outOfMemoryProfileDir?: string;
 }
 
 export interface ResolvedMonitorOptions {
@@ -53,6 +59,7 @@ export interface ResolvedMonitorOptions {
   readonly logger: Logger | false | undefined;
   readonly filters: readonly Filter[];
   readonly reader: 'auto' | 'native' | 'inspector';
+  readonly outOfMemoryProfileDir: string | undefined;
   /** Readings kept per site and window: every reading of the window, or thinned out with age beyond {@link WINDOW_SLOTS}. */
   readonly windowSlots: number;
 }
@@ -68,6 +75,7 @@ export const MONITOR_OPTION_NAMES = [
   'include',
   'exclude',
   'reader',
+  'outOfMemoryProfileDir',
 ] as const;
 
 /**
@@ -83,6 +91,12 @@ function loggerOption(value: unknown): Logger | false | undefined {
     throw invalidOption('logger', 'a pino logger (an object with child() and warn()) or false', value);
   }
   return value as Logger;
+}
+
+function outOfMemoryProfileDirOption(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw invalidOption('outOfMemoryProfileDir', 'a directory path (a non-empty string)', value);
+  return value;
 }
 
 /** Validates the monitor's options once, at construction; each error names the option. */
@@ -106,5 +120,17 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
     logger: loggerOption(given.logger),
     filters: [...include.map((glob) => new Filter(true, glob)), ...exclude.map((glob) => new Filter(false, glob))],
     reader: readerOption(given.reader),
+    outOfMemoryProfileDir: outOfMemoryProfileDirOption(given.outOfMemoryProfileDir),
   };
+}
+
+/** The first monitor option whose value differs, or undefined. The logger compares by identity. */
+export function differingMonitorOption(a: ResolvedMonitorOptions, b: ResolvedMonitorOptions): string | undefined {
+  const scalar = ['intervalMs', 'windowMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
+  for (const name of scalar) if (a[name] !== b[name]) return name;
+  const globs = (options: ResolvedMonitorOptions, inclusive: boolean): string =>
+    JSON.stringify(options.filters.filter((filter) => filter.inclusive === inclusive).map((filter) => filter.filePattern));
+  if (globs(a, true) !== globs(b, true)) return 'include';
+  if (globs(a, false) !== globs(b, false)) return 'exclude';
+  return undefined;
 }

@@ -2,6 +2,7 @@ import picomatch from 'picomatch';
 import { displayPath } from '../format/path.js';
 import { invalidOption } from '../options/validate.js';
 import type { Frame } from './frame.js';
+import { sourceFileOf } from './frame.js';
 import type { Traceback } from './traceback.js';
 
 /** Options of a {@link Filter}. */
@@ -54,7 +55,9 @@ export class Filter {
 
   private matchesFrame(frame: Frame): boolean {
     if (this.line !== undefined && frame.line !== this.line) return false;
-    return this.test(displayPath(frame.file)) || this.test(frame.file);
+    // A compiled position still comes from its file: `src/**/*.ts` matches it.
+    const file = sourceFileOf(frame);
+    return this.test(displayPath(file)) || this.test(file);
   }
 }
 

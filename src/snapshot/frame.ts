@@ -76,3 +76,34 @@ export function formatFrame(frame: Frame, cwd?: string): string {
   if (frame.file === '') return `${frame.functionName} (<builtin>)`;
   return `${frame.functionName} (${displayPath(frame.file, cwd)}:${frame.line}:${frame.column})`;
 }
+
+/**
+ * Appended to the file of a frame whose position is in code compiled from a TypeScript file that
+ * no source map leads back from (ts-node without `--enable-source-maps`, say). V8 runs such code
+ * under the `.ts` file's own name, so its line is not a line of the `.ts` file: the mark keeps it
+ * from being read as one, in every output (see docs/typescript.md).
+ */
+export const COMPILED_MARK = ' [compiled]';
+
+/** The frame at its compiled position, marked as such. */
+export function compiledFrame(frame: Frame): Frame {
+  return makeFrame(frame.functionName, `${frame.file}${COMPILED_MARK}`, frame.line, frame.column);
+}
+
+/** Whether the frame's position is in compiled code that no source map maps back. */
+export function isCompiledPosition(frame: Frame): boolean {
+  return frame.file.endsWith(COMPILED_MARK);
+}
+
+/** The file the frame's code comes from: its `file` without the compiled-position mark. */
+export function sourceFileOf(frame: Frame): string {
+  return isCompiledPosition(frame) ? frame.file.slice(0, -COMPILED_MARK.length) : frame.file;
+}
+
+/**
+ * Where a site is, after its file: the declaration line, or `line:column` for a compiled position
+ * — a loader's output may be one line (tsx's is), and every function on it would be line 1.
+ */
+export function sitePosition(frame: Frame): string {
+  return isCompiledPosition(frame) ? `${frame.line}:${frame.column}` : String(frame.line);
+}

@@ -1,6 +1,6 @@
 import { displayPath } from '../format/path.js';
 import type { Frame } from './frame.js';
-import { formatFrame, frameKey, hasScript, isUserFrame, NATIVE_SITE } from './frame.js';
+import { formatFrame, frameKey, hasScript, isUserFrame, NATIVE_SITE, sitePosition } from './frame.js';
 
 /** Options of {@link Traceback.format}. */
 export interface TracebackFormatOptions {
@@ -63,7 +63,7 @@ export class Traceback {
 
   /** `file:line` of the site, as `str(traceback)` in tracemalloc. */
   toString(): string {
-    return `${displayPath(this.site.file)}:${this.site.line}`;
+    return `${displayPath(this.site.file)}:${sitePosition(this.site)}`;
   }
 }
 

@@ -113,6 +113,17 @@ function restartedSince(previous: ReadonlyMap<number, number>, previousHighest: 
   return samples.some(({ ordinal, size }) => ordinal <= previousHighest && previous.get(ordinal) !== size);
 }
 
+/** Sessions that sent `HeapProfiler.startSampling`: V8 stops the sampler when one of them disconnects. */
+const startedSampling = new WeakSet<Session>();
+/** At most one such session, kept connected after stop() because another client uses the sampler it started. */
+let lingering: Session | undefined;
+
+function connect(): Session {
+  const session = new Session();
+  session.connect();
+  return session;
+}
+
 /**
  * The inspector reader: `HeapProfiler.getSamplingProfile` on an in-process session. V8 forces a
  * full GC before answering (see the costs in `reader.ts`), so garbage never counts as live here.
@@ -129,26 +140,33 @@ export function createInspectorReader(): HeapProfileReader {
   return {
     name: 'inspector',
     start(intervalBytes, _stackDepth, shared) {
-      if (!session) {
-        session = new Session();
-        session.connect();
-      }
+      // A session that started sampling and was left connected (see stop()) is taken up again.
+      session ??= lingering ?? connect();
+      lingering = undefined;
       ordinals = new Map();
       highestOrdinal = 0;
       intervalKnown = !shared;
       // A session that started sampling stops it when it disconnects: a shared sampler is only read.
-      if (!shared) postSync(session, 'HeapProfiler.startSampling', { samplingInterval: intervalBytes });
+      if (!shared) {
+        postSync(session, 'HeapProfiler.startSampling', { samplingInterval: intervalBytes });
+        startedSampling.add(session);
+      }
     },
     stop(shared) {
       if (!session) return;
-      if (!shared) {
+      if (shared) {
+        // V8 stops the sampler when the session that started it disconnects, even after another
+        // client restarted it since: that session stays connected while the other client uses it.
+        if (startedSampling.has(session)) lingering = session;
+        else session.disconnect();
+      } else {
         try {
           postSync(session, 'HeapProfiler.stopSampling');
         } catch {
           // Already stopped (by us or another client): nothing left to stop.
         }
+        session.disconnect();
       }
-      session.disconnect();
       session = undefined;
     },
     read(expectedIntervalBytes) {

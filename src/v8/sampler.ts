@@ -136,6 +136,11 @@ export function stopSampling(): void {
   reader.stop(shared);
 }
 
+/** Which reader heapwatch samples with, and whether it shares V8's sampler with another tool; undefined when not sampling. */
+export function activeSampler(): { readonly reader: HeapProfileReader['name']; readonly shared: boolean } | undefined {
+  return active && { reader: active.reader.name, shared: active.shared };
+}
+
 /** Whether heapwatch started the sampler and has not stopped it, like `tracemalloc.is_tracing()`. */
 export function isSampling(): boolean {
   return active !== undefined;

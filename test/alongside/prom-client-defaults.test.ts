@@ -99,3 +99,18 @@ test('heapwatch() alone registers the standard metrics without the three gauges 
   const check = await promtoolCheck(text);
   assert.deepEqual(check, { code: 0, output: '' }, `promtool check metrics complained:\n${check.output}`);
 });
+
+test("two registries, or heapwatch started again after stop(), share one set of prom-client's collectors", async (t) => {
+  const first = new Registry();
+  const second = new Registry();
+  const a = await serve(first);
+  const b = await serve(second);
+  t.after(() => (a.close(), b.close()));
+  const gauge = first.getSingleMetric('nodejs_eventloop_lag_seconds');
+  assert.ok(gauge);
+  assert.equal(second.getSingleMetric('nodejs_eventloop_lag_seconds'), gauge, 'one event-loop monitor for both');
+  a.close();
+  const again = await serve(first);
+  t.after(again.close);
+  assert.equal(first.getSingleMetric('nodejs_eventloop_lag_seconds'), gauge, 'the same collector after a restart');
+});

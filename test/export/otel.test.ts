@@ -143,11 +143,12 @@ test('the figures of the retaining site reach an SDK reader exactly as monitor.s
       [OtelInstrument.sitesDropped]: ['{site}', DataPointType.GAUGE],
       [OtelInstrument.snapshots]: ['{reading}', DataPointType.SUM],
       [OtelInstrument.snapshotErrors]: ['{error}', DataPointType.SUM],
+      [OtelInstrument.logErrors]: ['{record}', DataPointType.SUM],
       [OtelInstrument.samplingInterval]: ['By', DataPointType.GAUGE],
       [OtelInstrument.snapshotDuration]: ['s', DataPointType.HISTOGRAM],
     },
   );
-  for (const name of [OtelInstrument.leakSuspicions, OtelInstrument.snapshots, OtelInstrument.snapshotErrors]) {
+  for (const name of [OtelInstrument.leakSuspicions, OtelInstrument.snapshots, OtelInstrument.snapshotErrors, OtelInstrument.logErrors]) {
     const metric = instruments.get(name);
     assert.ok(metric?.dataPointType === DataPointType.SUM && metric.isMonotonic, `${name} is a monotonic counter`);
   }
@@ -189,6 +190,7 @@ test('the figures of the retaining site reach an SDK reader exactly as monitor.s
   assert.equal(single(OtelInstrument.sitesDropped), stats.droppedSites);
   assert.equal(single(OtelInstrument.snapshots), stats.readings);
   assert.equal(single(OtelInstrument.snapshotErrors), 0);
+  assert.equal(single(OtelInstrument.logErrors), 0);
   assert.equal(single(OtelInstrument.samplingInterval), 32 * 1024);
 
   // The duration histogram holds the one reading, in seconds, in heapwatch's buckets.

@@ -111,3 +111,19 @@ test('registering twice on one registry is refused; the returned function remove
   assert.deepEqual(registry.getMetricsAsArray(), []);
   assert.equal(monitor.listenerCount('reading'), 0);
 });
+
+test('heapwatch_array_buffers_bytes carries the Buffer contents outside the heap, which no site is charged for', async (t) => {
+  const registry = new Registry();
+  const unregister = registerPrometheusMetrics(createHeapMonitor({ logger: false }), registry);
+  t.after(unregister);
+  const valueOf = async (): Promise<number> => {
+    const line = (await registry.metrics()).split('\n').find((row) => row.startsWith('heapwatch_array_buffers_bytes '));
+    assert.ok(line, 'the page has heapwatch_array_buffers_bytes');
+    return Number(line.slice(line.indexOf(' ') + 1));
+  };
+  const before = await valueOf();
+  const held = Buffer.alloc(32 * 1024 * 1024, 1);
+  const after = await valueOf();
+  assert.ok(after - before >= held.length, `grew by ${after - before} bytes with a ${held.length}-byte Buffer alive`);
+  assert.ok(after <= process.memoryUsage().external, 'part of the external memory');
+});

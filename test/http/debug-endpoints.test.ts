@@ -332,11 +332,14 @@ test('bad input gets a 400 with one plain line that names the parameter', async 
     ['/debug/heap?top=1001', /^heapwatch: parameter "top" must be an integer between 1 and 1000, received "1001"$/],
     ['/debug/heap?top=abc', /^heapwatch: parameter "top" must be an integer between 1 and 1000, received "abc"$/],
     ['/debug/heap?groupBy=line', /^heapwatch: parameter "groupBy" must be one of site, file, traceback, received "line"$/],
-    ['/debug/heap?format=xml', /^heapwatch: parameter "format" must be one of text, json, received "xml"$/],
+    ['/debug/heap?format=xml', /^heapwatch: parameter "format" must be one of text, json, html, received "xml"$/],
+    ['/debug/heap?format=html&groupBy=file', /^heapwatch: parameter "groupBy" does not apply to format=html \(the page reads \?format=json itself; only "top" and "stacks" pass to it\)$/],
+    ['/debug/heap?format=html&seconds=5', /^heapwatch: parameter "seconds" does not apply to format=html/],
+    ['/debug/heap?stacks=5001', /^heapwatch: parameter "stacks" must be an integer between 0 and 5000, received "5001"$/],
     ['/debug/heap?seconds=0', /^heapwatch: parameter "seconds" must be an integer between 1 and 600, received "0"$/],
     ['/debug/heap?seconds=601', /^heapwatch: parameter "seconds" must be an integer between 1 and 600, received "601"$/],
     ['/debug/heap?top=1&top=2', /^heapwatch: parameter "top" given more than once$/],
-    ['/debug/heap?nope=1', /^heapwatch: unknown parameter "nope": expected only groupBy, top, format, seconds$/],
+    ['/debug/heap?nope=1', /^heapwatch: unknown parameter "nope": expected only groupBy, top, format, seconds, stacks$/],
     ['/debug/pprof/heap?x=1', /^heapwatch: unknown parameter "x": expected no parameters$/],
   ];
   for (const [path, message] of cases) {

@@ -17,10 +17,14 @@ const hasCode = (code: string, pattern?: RegExp) => (error: unknown) =>
 function foreignClient() {
   const session = new Session();
   session.connect();
-  const post = (method: string, params: object = {}) =>
+  const post = (method: string, params: object = {}) => {
+    let failure: Error | null = null;
     session.post(method, params, (error) => {
-      if (error) throw error;
+      failure = error;
     });
+    // Thrown here: node:inspector would turn a throw inside the callback into a mere warning.
+    if (failure) throw failure;
+  };
   return {
     stop: () => post('HeapProfiler.stopSampling'),
     start: (samplingInterval: number) => post('HeapProfiler.startSampling', { samplingInterval }),
@@ -28,11 +32,14 @@ function foreignClient() {
     /** The smallest sample of the profile V8 gives this client: the interval, a few bytes more. Throws when not sampling. */
     smallestSampleBytes(): number {
       let smallest = Infinity;
+      let failure: Error | null = null;
       session.post('HeapProfiler.getSamplingProfile', {}, (error, result) => {
-        if (error) throw error;
-        const { profile } = result as { profile: { samples: Array<{ size: number }> } };
+        failure = error;
+        const { profile } = (result ?? { profile: { samples: [] } }) as { profile: { samples: Array<{ size: number }> } };
         for (const sample of profile.samples) smallest = Math.min(smallest, sample.size);
       });
+      // Thrown here: node:inspector would turn a throw inside the callback into a mere warning.
+      if (failure) throw failure;
       return smallest;
     },
   };

@@ -118,7 +118,7 @@ test('a leak-suspected listener that throws is logged once and does not stop the
   });
   monitor.start();
   const leak: string[] = [];
-  for (let i = 0; i < 100 && monitor.stats().suspicionsRaised === 0; i++) {
+  for (let i = 0; i < 400 && monitor.stats().suspicionsRaised === 0; i++) {
     for (let k = 0; k < 500; k++) leak.push(`${i}-${k}`.padEnd(200, 'x'));
     await sleep(50);
   }

@@ -95,3 +95,16 @@ test('warns once with a code and keeps the compiled position when a map cannot b
   assert.equal(emitted.code, 'HEAPWATCH_W_SOURCE_MAP_UNREADABLE');
   assert.match(emitted.message, /broken-map\.js/);
 });
+
+test("maps a module's own code (anonymous, at 1:1) to 1:1 of its only source, and leaves a bundle's where it is", async () => {
+  const resolver = new SourceMapResolver();
+  const moduleCode = { functionName: '(anonymous)', file: compiledWithMapFile, line: 1, column: 1 };
+  assert.deepEqual({ ...resolver.resolve(moduleCode) }, { ...moduleCode, file: tsSource });
+
+  // Two modules in one file: the bundle's own code holds the top level of both.
+  const { build } = await import('esbuild');
+  const bundle = `${repoRoot}/.test-build/variants/two-modules.js`;
+  await build({ entryPoints: [`${repoRoot}/test/fixtures/typescript/bundle-entry.ts`], bundle: true, sourcemap: true, format: 'esm', outfile: bundle, logLevel: 'error' });
+  const bundleCode = { functionName: '(anonymous)', file: bundle, line: 1, column: 1 };
+  assert.equal(resolver.resolve(bundleCode), bundleCode);
+});

@@ -1,0 +1,179 @@
+// CPU time per request, resolved to about 1 %: requests are injected in-process (bench/lib/inject.mjs:
+// no sockets, no load generator competing for the cores), every configuration is switched on and
+// off in the same process (same JIT state, same heap), in many short rounds with the order rotated,
+// and the CPU time of the process (process.cpuUsage(): user + system, every thread, so V8's GC and
+// sampler threads included) is divided by the requests of each round. Each configuration's ratio
+// is taken against the bare app of the same round; the result is the median ratio with a 95 %
+// bootstrap interval over rounds.
+//
+//   node bench/cpu-per-request.mjs [--rounds=40] [--requests=4000] [--route=/hello|/json]
+//                                  [--configs=none,none-again,busy-1pct,sampler,heapwatch,...]
+//   taskset -c 1 node bench/cpu-per-request.mjs …   (one core: no migrations)
+//
+// `none-again` is the A/A check (the same configuration twice must come out at 1.000 within the
+// interval) and `busy-1pct` the calibration (a busy loop per request costing 1 % of the bare
+// request, measured at start, that the method must see). Prints a Markdown table.
+import { PerformanceObserver } from 'node:perf_hooks';
+import express from 'express';
+import { inject } from './lib/inject.mjs';
+import { createHeapMonitor, heapwatch, startSampling, stopSampling } from 'heapwatch';
+
+const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')));
+const rounds = Number(args.rounds ?? 40);
+const requests = Number(args.requests ?? 4000);
+const route = args.route ?? '/hello';
+const configNames = (args.configs ?? 'none,none-again,busy-1pct,datadog-pprof-128k,sampler,heapwatch').split(',');
+
+// The app: the bare routes of bench/servers/express-app.mjs, behind one switch layer that every
+// configuration shares (so that mounting heapwatch costs what heapwatch costs, not a new layer).
+let mounted = null;
+let busyIterations = 0;
+let sink = 0;
+const app = express();
+app.use((req, res, next) => (mounted ? mounted(req, res, next) : next()));
+app.use((_req, _res, next) => {
+  for (let i = 0; i < busyIterations; i++) sink = (sink * 31 + i) | 0;
+  next();
+});
+app.get('/hello', (_req, res) => {
+  res.send('Hello World!');
+});
+app.get('/json', (req, res) => {
+  const rows = [];
+  for (let k = 0; k < 800; k++) rows.push({ id: k, name: `row-${k}-${req.query.i ?? ''}`, tags: ['a', 'b', `t${k % 7}`], score: k * 1.5 });
+  res.type('application/json').send(JSON.stringify({ rows }));
+});
+
+const { default: pprof } = await import('@datadog/pprof');
+
+/** Each configuration: what turns it on and off. Intervals and depths say which sampler runs. */
+const configs = {
+  none: { on() {}, off() {} },
+  'none-again': { on() {}, off() {} },
+  'busy-1pct': {
+    on() {
+      busyIterations = calibratedIterations;
+    },
+    off() {
+      busyIterations = 0;
+    },
+  },
+  // V8's sampler through @datadog/pprof directly, as dd-trace runs it (64 frames), at heapwatch's interval and at dd-trace's.
+  'datadog-pprof-128k': { on: () => pprof.heap.start(128 * 1024, 64), off: () => pprof.heap.stop() },
+  'datadog-pprof-512k': { on: () => pprof.heap.start(512 * 1024, 64), off: () => pprof.heap.stop() },
+  // heapwatch's startSampling(): the same sampler through heapwatch's seam.
+  sampler: { on: () => startSampling(), off: () => stopSampling() },
+  'sampler-512k': { on: () => startSampling({ samplingIntervalBytes: 512 * 1024 }), off: () => stopSampling() },
+  // The sampler and the 'gc' performance observer the monitor keeps.
+  'sampler-gc-observer': (() => {
+    let observer;
+    return {
+      on() {
+        startSampling();
+        observer = new PerformanceObserver(() => {});
+        observer.observe({ entryTypes: ['gc'] });
+      },
+      off() {
+        observer.disconnect();
+        stopSampling();
+      },
+    };
+  })(),
+  // The monitor (sampler, GC observer, readings every 10 s, clean readings, forced GCs) without the middleware.
+  monitor: (() => {
+    let monitor;
+    return {
+      on() {
+        monitor = createHeapMonitor({ logger: false }).start();
+      },
+      off() {
+        monitor.stop();
+      },
+    };
+  })(),
+  // heapwatch as a user mounts it, and without prom-client's standard metrics.
+  heapwatch: mountHeapwatch({ logger: false }),
+  'heapwatch-512k': mountHeapwatch({ logger: false, samplingIntervalBytes: 512 * 1024 }),
+  'heapwatch-no-default-metrics': mountHeapwatch({ logger: false, defaultMetrics: false }),
+};
+
+function mountHeapwatch(options) {
+  return {
+    on() {
+      mounted = heapwatch(options);
+    },
+    off() {
+      mounted.stop();
+      mounted = null;
+    },
+  };
+}
+
+for (const name of configNames) if (!(name in configs)) throw new Error(`Unknown configuration "${name}" - expected one of ${Object.keys(configs).join(', ')}`);
+
+async function cpuPerRequestMicros(count) {
+  // Every measurement starts from a collected heap (node --expose-gc), so that a major GC left
+  // over from the previous configuration is not charged to this one.
+  globalThis.gc?.();
+  const before = process.cpuUsage();
+  for (let i = 0; i < count; i++) {
+    const status = await inject(app, `${route}?i=${i}`);
+    if (status !== 200) throw new Error(`${route} answered ${status}`);
+  }
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / count;
+}
+
+// Warm-up, then the calibration, measured where the loop runs (in its middleware, optimised as it
+// will be): the CPU time a large number of iterations adds per request gives the cost of one, and
+// so the iterations that cost 1 % of a bare request.
+await cpuPerRequestMicros(requests);
+const bare = await cpuPerRequestMicros(requests);
+const probeIterations = 200_000;
+busyIterations = probeIterations;
+const probed = await cpuPerRequestMicros(Math.ceil(requests / 10));
+busyIterations = 0;
+const calibratedIterations = Math.max(1, Math.round((0.01 * bare * probeIterations) / Math.max(probed - bare, 1e-3)));
+
+const ratios = Object.fromEntries(configNames.map((name) => [name, []]));
+const micros = Object.fromEntries(configNames.map((name) => [name, []]));
+for (let round = 0; round < rounds; round++) {
+  const order = configNames.map((_, i) => configNames[(i + round) % configNames.length]);
+  const perRequest = {};
+  for (const name of order) {
+    configs[name].on();
+    await cpuPerRequestMicros(Math.ceil(requests / 10)); // settle: first reading, JIT of the new path
+    perRequest[name] = await cpuPerRequestMicros(requests);
+    configs[name].off();
+  }
+  for (const name of configNames) {
+    micros[name].push(perRequest[name]);
+    ratios[name].push(perRequest[name] / perRequest.none);
+  }
+  process.stderr.write(`round ${round + 1}/${rounds}\n`);
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** 95 % bootstrap interval of the median, over rounds (2000 resamples, a fixed seed). */
+function bootstrap(values) {
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const medians = [];
+  for (let b = 0; b < 2000; b++) medians.push(median(values.map(() => values[Math.floor(random() * values.length)])));
+  medians.sort((a, b) => a - b);
+  return [medians[Math.floor(0.025 * medians.length)], medians[Math.floor(0.975 * medians.length)]];
+}
+
+console.log(`CPU per request on ${route}, ${rounds} rounds × ${requests} requests, Node ${process.version}; calibration: ${calibratedIterations} iterations = 1 % of ${bare.toFixed(1)} µs`);
+console.log('');
+console.log('| configuration | CPU per request vs bare (median) | 95 % interval | µs per request (median) |');
+console.log('|---|---|---|---|');
+for (const name of configNames) {
+  const [low, high] = bootstrap(ratios[name]);
+  console.log(`| ${name} | ${median(ratios[name]).toFixed(4)} | ${low.toFixed(4)}–${high.toFixed(4)} | ${median(micros[name]).toFixed(2)} |`);
+}

@@ -1,0 +1,68 @@
+import { AnnotationQueryBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { datasource, select, series, heapwatchDashboard } from './common.js';
+import { heapwatch, nodejs } from './metrics.js';
+import { stat, timeseries } from './panels.js';
+
+export const NODE_PROCESS_UID = 'heapwatch-nodejs-process';
+
+/**
+ * *Node.js process memory*: the V8 heap and its spaces, the memory outside it, RSS, garbage
+ * collection and event-loop delay, from prom-client's standard metrics, with restarts annotated.
+ */
+export function nodeProcessDashboard(): Dashboard {
+  const gc = (suffix: 'sum' | 'count'): string => `sum by (instance, kind) (rate(${select(`${nodejs.gcDurationSeconds}_${suffix}`)}[$__rate_interval]))`;
+  return heapwatchDashboard('Node.js process memory', NODE_PROCESS_UID, "The V8 heap, its spaces and limit, memory outside it, RSS, garbage collection and event-loop delay, from prom-client's standard Node metrics (which heapwatch() registers).", 'now-3h', nodejs.heapUsedBytes)
+    .annotation(
+      new AnnotationQueryBuilder()
+        .name('Restarts')
+        .datasource(datasource)
+        .enable(true)
+        .iconColor('orange')
+        // The start time changes when a process behind the same instance restarts.
+        .expr(`changes(${select(nodejs.startTimeSeconds)}[5m]) > 0`)
+        .step('1m')
+        .titleFormat('restart of {{instance}}')
+        .tagKeys('instance'),
+    )
+    .withPanel(stat('Uptime', 'Time since the process started (the shortest of the selected instances).', 's', { width: 6, height: 4 }, series(`min(time() - ${select(nodejs.startTimeSeconds)})`, 'uptime')))
+    .withPanel(stat('Heap used', "V8's used heap, summed over the selected instances.", 'bytes', { width: 6, height: 4 }, series(`sum(${select(nodejs.heapUsedBytes)})`, 'heap used')))
+    .withPanel(stat('Resident set size', 'Memory the operating system gives the processes, summed over the selected instances.', 'bytes', { width: 6, height: 4 }, series(`sum(${select(nodejs.residentMemoryBytes)})`, 'RSS')))
+    .withPanel(stat('CPU', 'CPU time per second, summed over the selected instances.', 'percentunit', { width: 6, height: 4 }, series(`sum(rate(${select(nodejs.cpuSecondsTotal)}[$__rate_interval]))`, 'CPU')))
+    .withRow(new RowBuilder('Memory'))
+    .withPanel(
+      timeseries('V8 heap: used, total and limit', "Used heap, the heap V8 has reserved (total), and the heap limit at which V8 aborts the process (heapwatch_heap_size_limit_bytes: prom-client has no limit).", 'bytes', { width: 12, height: 9 }, [
+        series(select(nodejs.heapUsedBytes), 'used {{instance}}'),
+        series(select(nodejs.heapTotalBytes), 'total {{instance}}'),
+        series(select(heapwatch.heapSizeLimitBytes), 'limit {{instance}}'),
+      ]),
+    )
+    .withPanel(
+      timeseries('Heap spaces, used', "Used bytes per V8 heap space: a leak fills old_space (and large_object_space for big objects); new_space is the young generation's sawtooth.", 'bytes', { width: 12, height: 9 }, [
+        series(`sum by (space) (${select(nodejs.heapSpaceUsedBytes)})`, '{{space}}'),
+      ], true),
+    )
+    .withPanel(
+      timeseries('Outside the heap: external and array buffers', "External memory (C++ objects bound to JavaScript ones), of which ArrayBuffer and Buffer contents: outside V8's heap, not seen by heapwatch's sampler.", 'bytes', { width: 12, height: 8 }, [
+        series(select(nodejs.externalMemoryBytes), 'external {{instance}}'),
+        series(select(heapwatch.arrayBuffersBytes), 'array buffers {{instance}}'),
+      ]),
+    )
+    .withPanel(
+      timeseries('Resident set size against the heap', 'Memory the operating system gives the process (RSS) beside the V8 heap it holds: the difference is code, stacks, external memory and the allocator\'s own.', 'bytes', { width: 12, height: 8 }, [
+        series(select(nodejs.residentMemoryBytes), 'RSS {{instance}}'),
+        series(select(nodejs.heapTotalBytes), 'heap total {{instance}}'),
+      ]),
+    )
+    .withRow(new RowBuilder('Garbage collection and event loop'))
+    .withPanel(timeseries('Time in GC', 'Seconds spent in garbage collection per second, by kind (minor: scavenges of the young generation; major: mark-compact of the whole heap).', 'percentunit', { width: 8, height: 8 }, [series(gc('sum'), '{{kind}} {{instance}}')]))
+    .withPanel(timeseries('GCs per second', 'Garbage collections per second, by kind. Major GCs that come more and more often while the heap grows are a leak filling the old generation.', 'ops', { width: 8, height: 8 }, [series(gc('count'), '{{kind}} {{instance}}')]))
+    .withPanel(
+      timeseries('Event-loop delay', "Delay of the event loop (p50, p99, max over prom-client's monitoring interval): long major GCs show here.", 's', { width: 8, height: 8 }, [
+        series(select(nodejs.eventLoopLagP50Seconds), 'p50 {{instance}}'),
+        series(select(nodejs.eventLoopLagP99Seconds), 'p99 {{instance}}'),
+        series(select(nodejs.eventLoopLagMaxSeconds), 'max {{instance}}'),
+      ]),
+    )
+    .build();
+}

@@ -1,0 +1,61 @@
+import { getHeapStatistics } from 'node:v8';
+import type { HeapMonitor, MonitorStats } from '../monitor/monitor.js';
+import { labelledSites } from './labelled-sites.js';
+import type { LabelledSite } from './labelled-sites.js';
+
+/** What the exporters need of one labelled site: plain data, so a worker thread can send it. */
+export type ExportedSite = Pick<LabelledSite, 'site' | 'liveBytes' | 'count' | 'growthBytes' | 'suspected' | 'suspicions'>;
+
+/**
+ * One isolate's figures at its latest reading, as the exporters read them: this thread's
+ * monitor, or a watched worker thread's latest report. V8 has one heap and one sampler per
+ * isolate, so each isolate has series of its own.
+ */
+export interface IsolateFigures {
+  /** The `thread` label of a worker thread; undefined for the thread that serves the metrics. */
+  readonly thread: string | undefined;
+  /** The sites that carry labels: the `topSites` largest plus every suspect. */
+  sites(): readonly ExportedSite[];
+  /** Sites suspected now. */
+  suspects(): number;
+  stats(): MonitorStats;
+  readonly growthThresholdBytes: number;
+  readonly windowMs: number;
+  /** V8's heap size limit of this isolate (a worker thread's may be set by `resourceLimits`). */
+  heapSizeLimitBytes(): number;
+}
+
+/** Where the figures of watched worker threads come from (the main thread's thread hub). */
+export interface ThreadFiguresSource {
+  /** The live watched threads, in label order. */
+  threadFigures(): readonly IsolateFigures[];
+}
+
+/**
+ * This thread's figures, read from its monitor. The labelled sites are built once per reading
+ * (a scrape asks for them once per per-site metric) and the suspect count with them.
+ */
+export function figuresOfMonitor(monitor: HeapMonitor): IsolateFigures {
+  let cached: { readings: number; sites: LabelledSite[]; suspects: number } | undefined;
+  const current = (): { sites: LabelledSite[]; suspects: number } => {
+    const { readings } = monitor.stats();
+    if (cached?.readings !== readings) cached = { readings, sites: labelledSites(monitor), suspects: monitor.suspects().length };
+    return cached;
+  };
+  return {
+    thread: undefined,
+    sites: () => current().sites,
+    suspects: () => current().suspects,
+    stats: () => monitor.stats(),
+    growthThresholdBytes: monitor.options.growthThresholdBytes,
+    windowMs: monitor.options.windowMs,
+    heapSizeLimitBytes: () => getHeapStatistics().heap_size_limit,
+  };
+}
+
+/** This thread's figures first, then each watched worker thread's. */
+export function isolatesOf(monitor: HeapMonitor, threads: ThreadFiguresSource | undefined): () => readonly IsolateFigures[] {
+  const own = figuresOfMonitor(monitor);
+  if (!threads) return () => [own];
+  return () => [own, ...threads.threadFigures()];
+}
