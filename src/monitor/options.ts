@@ -12,11 +12,15 @@ import { readerOption, samplingIntervalOption } from '../v8/sampler.js';
 
 /** Options of {@link createHeapMonitor}; every one is optional. */
 export interface HeapMonitorOptions {
-  /** Time between two readings of the sampler (milliseconds). Default: 10000. */
+  /**
+   * Time between two readings of the sampler (milliseconds), 10 to 3600000. Default: 10000, or a
+   * quarter of `windowMs` when only that is given and is under 40 s.
+   */
   readonly intervalMs?: number;
   /**
    * The longest horizon over which growth is judged (milliseconds), at least 4 intervals; beyond
-   * 120 intervals, older readings are kept thinned out. Default: 3600000 (60 min).
+   * 120 intervals, older readings are kept thinned out. Default: 3600000 (60 min), or 4 times
+   * `intervalMs` when only that is given and is over 15 min.
    */
   readonly windowMs?: number;
   /**
@@ -99,14 +103,32 @@ function outOfMemoryProfileDirOption(value: unknown): string | undefined {
   return value;
 }
 
+const MIN_WINDOW_INTERVALS = 4;
+
+/**
+ * `intervalMs` and `windowMs` depend on each other (a window spans at least 4 intervals: fewer
+ * readings cannot show a trend), and an option the user did not pass must never be the cause of
+ * an error. When only one of them is given, the other's default is brought within range of it:
+ * `intervalMs: 1_200_000` alone gets a window of 80 min, `windowMs: 20_000` alone an interval of
+ * 5 s. Only a pair the user gave can be refused, and the error then names the window.
+ */
+function timingOptions(given: Record<string, unknown>): { intervalMs: number; windowMs: number } {
+  const intervalGiven = given.intervalMs === undefined ? undefined : integerOption('intervalMs', given.intervalMs, 10, 3_600_000);
+  const windowGiven = given.windowMs === undefined ? undefined : integerOption('windowMs', given.windowMs, MIN_WINDOW_INTERVALS * 10, 86_400_000);
+  const intervalMs = intervalGiven ?? Math.min(defaults.intervalMs, Math.floor((windowGiven ?? defaults.windowMs) / MIN_WINDOW_INTERVALS));
+  const windowMs = windowGiven ?? Math.max(defaults.windowMs, MIN_WINDOW_INTERVALS * intervalMs);
+  if (windowMs < MIN_WINDOW_INTERVALS * intervalMs) {
+    throw invalidOption('windowMs', `at least ${MIN_WINDOW_INTERVALS} times intervalMs (${MIN_WINDOW_INTERVALS * intervalMs})`, windowMs);
+  }
+  return { intervalMs, windowMs };
+}
+
 /** Validates the monitor's options once, at construction; each error names the option. */
 export function resolveMonitorOptions(options: unknown, known: readonly string[] = MONITOR_OPTION_NAMES): ResolvedMonitorOptions {
   const given = objectOption('options', options) as Record<string, unknown>;
   rejectUnknownKeys(given, known, 'heapwatch');
-  const intervalMs = integerOption('intervalMs', given.intervalMs ?? defaults.intervalMs, 10, 3_600_000);
-  const windowMs = integerOption('windowMs', given.windowMs ?? defaults.windowMs, 1, 86_400_000);
+  const { intervalMs, windowMs } = timingOptions(given);
   const windowReadings = Math.floor(windowMs / intervalMs) + 1;
-  if (windowReadings < 5) throw invalidOption('windowMs', `at least 4 times intervalMs (${4 * intervalMs})`, windowMs);
   const include = given.include === undefined ? [] : stringArrayOption('include', given.include);
   const exclude = given.exclude === undefined ? [] : stringArrayOption('exclude', given.exclude);
   return {
