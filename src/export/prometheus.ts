@@ -7,6 +7,7 @@ import type { HeapMonitor } from '../monitor/monitor.js';
 import { answerClusterPrimary, clusterWorkerLabel } from './cluster-worker.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
 import { isolatesOf } from './isolates.js';
+import { otelErrors } from './otel-errors.js';
 import type { ExportedSite, IsolateFigures, ThreadFiguresSource } from './isolates.js';
 
 /**
@@ -28,6 +29,7 @@ export const PrometheusMetric = {
   snapshotErrorsTotal: 'heapwatch_snapshot_errors_total',
   forcedGcsTotal: 'heapwatch_forced_gcs_total',
   logErrorsTotal: 'heapwatch_log_errors_total',
+  otelErrorsTotal: 'heapwatch_otel_errors_total',
   samplingIntervalBytes: 'heapwatch_sampling_interval_bytes',
   growthThresholdBytes: 'heapwatch_growth_threshold_bytes',
   windowSeconds: 'heapwatch_window_seconds',
@@ -175,6 +177,18 @@ export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Regist
   counter(PrometheusMetric.snapshotsTotal, 'Readings of the V8 sampler taken by heapwatch.', (i) => i.stats().readings);
   counter(PrometheusMetric.snapshotErrorsTotal, 'Readings of the V8 sampler that failed.', (i) => i.stats().readingErrors);
   counter(PrometheusMetric.logErrorsTotal, "Records heapwatch's logger refused (it threw).", (i) => i.stats().logErrors);
+  // The process's count (OpenTelemetry runs in the main thread): no thread label; a cluster
+  // worker's carries its `worker`, as every counter does.
+  new Counter({
+    name: PrometheusMetric.otelErrorsTotal,
+    help: 'Calls into OpenTelemetry (the MeterProvider, a meter, an observation) that threw; heapwatch went on without them.',
+    labelNames: ['worker'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc(workerLabels, otelErrors());
+    },
+  });
   counter(PrometheusMetric.forcedGcsTotal, 'Full GCs heapwatch asked V8 for, to confirm a rising site.', (i) => i.stats().requestedGcs);
   gauge(PrometheusMetric.samplingIntervalBytes, "Mean bytes between two samples of V8's sampling heap profiler.", 'max', (i) => i.stats().samplingIntervalBytes);
   gauge(PrometheusMetric.growthThresholdBytes, 'Growth over the window that makes a site a leak suspect (twice that over a shorter horizon).', 'max', (i) => i.growthThresholdBytes);
