@@ -8,6 +8,8 @@ import { answerClusterPrimary, clusterWorkerLabel } from './cluster-worker.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
 import { isolatesOf } from './isolates.js';
 import { otelErrors } from './otel-errors.js';
+import type { SiteLabelOptions } from './otel.js';
+import { redactSite } from '../format/site-hash.js';
 import type { ExportedSite, IsolateFigures, ThreadFiguresSource } from './isolates.js';
 
 /**
@@ -61,10 +63,11 @@ interface SeriesValues {
   suspicions: number;
 }
 
-function seriesOf(sites: readonly ExportedSite[]): SeriesValues[] {
+function seriesOf(sites: readonly ExportedSite[], redact: boolean): SeriesValues[] {
   const series = new Map<string, SeriesValues>();
   for (const site of sites) {
-    const labels = { function: site.site.functionName, file: displayPath(site.site.file), line: sitePosition(site.site) };
+    const names = redact ? redactSite(site.site) : { function: site.site.functionName, file: displayPath(site.site.file) };
+    const labels = { function: names.function, file: names.file, line: sitePosition(site.site) };
     const id = `${labels.function}\0${labels.file}\0${labels.line}`;
     const existing = series.get(id);
     if (!existing) {
@@ -92,7 +95,12 @@ function seriesOf(sites: readonly ExportedSite[]): SeriesValues[] {
  * `heapwatch()` in the main thread), each watched worker thread's figures are series of their
  * own, labelled `thread`.
  */
-export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Registry, threads?: ThreadFiguresSource): () => void {
+export function registerPrometheusMetrics(
+  monitor: HeapMonitor,
+  registry: Registry,
+  threads?: ThreadFiguresSource,
+  labels: SiteLabelOptions = {},
+): () => void {
   // All or nothing: a registry that already holds one of the names would make prom-client throw
   // halfway through, leaving half the metrics registered.
   const taken = Object.values(PrometheusMetric).find((name) => registry.getSingleMetric(name) !== undefined);
@@ -113,7 +121,7 @@ export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Regist
   const currentSeries = (): SeriesValues[] =>
     isolates().flatMap((isolate) => {
       const extra = siteLabelsOf(isolate);
-      return seriesOf(isolate.sites()).map((series) => ({ ...series, labels: { ...series.labels, ...extra } }));
+      return seriesOf(isolate.sites(), labels.redactSites === true).map((series) => ({ ...series, labels: { ...series.labels, ...extra } }));
     });
   // Every per-site series comes from one worker (its `worker` label), so the primary's sum keeps
   // each as it is; `max` keeps the suspicion flag at 1 should two workers ever share a label.
