@@ -15,6 +15,7 @@
 // request, measured at start, that the method must see). Prints a Markdown table.
 import { PerformanceObserver } from 'node:perf_hooks';
 import express from 'express';
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { inject } from './lib/inject.mjs';
 import { createHeapMonitor, heapwatch, startSampling, stopSampling } from 'heapwatch';
 
@@ -91,22 +92,72 @@ const configs = {
       },
     };
   })(),
+  // The monitor with readings so rare that none falls in the run: the sampler, the GC observer and
+  // the clean readings' machinery, without the readings' own cost.
+  'monitor-idle': (() => {
+    let monitor;
+    return {
+      on() {
+        monitor = createHeapMonitor({ logger: false, intervalMs: 3_600_000, windowMs: 14_400_000 }).start();
+      },
+      off() {
+        monitor.stop();
+      },
+    };
+  })(),
   // heapwatch as a user mounts it, and without prom-client's standard metrics.
   heapwatch: mountHeapwatch({ logger: false }),
+  // With an OpenTelemetry MeterProvider whose reader collects every second (its batch callback).
+  'heapwatch-otel': (() => {
+    let provider;
+    return {
+      on() {
+        provider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 1000 })] });
+        mounted = heapwatch({ logger: false, meterProvider: provider });
+        mounted.monitor.on('reading', ({ durationMs }) => readingDurations.push(durationMs));
+      },
+      off() {
+        mounted.stop();
+        mounted = null;
+        void provider.shutdown();
+      },
+    };
+  })(),
   'heapwatch-512k': mountHeapwatch({ logger: false, samplingIntervalBytes: 512 * 1024 }),
   'heapwatch-no-default-metrics': mountHeapwatch({ logger: false, defaultMetrics: false }),
 };
+
+/**
+ * Durations of heapwatch's readings (ms) while measured: a reading comes every 10 s, so few fall in
+ * a measurement of a second or two; their share of the time is reported beside the table instead.
+ */
+const readingDurations = [];
 
 function mountHeapwatch(options) {
   return {
     on() {
       mounted = heapwatch(options);
+      mounted.monitor.on('reading', ({ durationMs }) => readingDurations.push(durationMs));
     },
     off() {
       mounted.stop();
       mounted = null;
     },
   };
+}
+
+// Sampler grids for the depth and interval table: `pprof-<KiB>k-d<depth>` (V8's sampler through
+// @datadog/pprof) and `sampler-<KiB>k-d<depth>` (through heapwatch's startSampling).
+for (const name of configNames) {
+  const grid = /^(pprof|sampler)-(\d+)k-d(\d+)$/.exec(name);
+  if (!grid) continue;
+  const [, via, kib, depth] = grid;
+  const samplingIntervalBytes = Number(kib) * 1024;
+  const stackDepth = Number(depth);
+  configs[name] =
+    via === 'pprof'
+      ? { on: () => pprof.heap.start(samplingIntervalBytes, stackDepth), off: () => pprof.heap.stop() }
+      : { on: () => startSampling({ samplingIntervalBytes, stackDepth }), off: () => stopSampling() };
 }
 
 for (const name of configNames) if (!(name in configs)) throw new Error(`Unknown configuration "${name}" - expected one of ${Object.keys(configs).join(', ')}`);
@@ -136,6 +187,7 @@ busyIterations = 0;
 const calibratedIterations = Math.max(1, Math.round((0.01 * bare * probeIterations) / Math.max(probed - bare, 1e-3)));
 
 const ratios = Object.fromEntries(configNames.map((name) => [name, []]));
+const totals = Object.fromEntries(configNames.map((name) => [name, []]));
 const micros = Object.fromEntries(configNames.map((name) => [name, []]));
 for (let round = 0; round < rounds; round++) {
   const order = configNames.map((_, i) => configNames[(i + round) % configNames.length]);
@@ -149,6 +201,7 @@ for (let round = 0; round < rounds; round++) {
   for (const name of configNames) {
     micros[name].push(perRequest[name]);
     ratios[name].push(perRequest[name] / perRequest.none);
+    totals[name].push([perRequest[name], perRequest.none]);
   }
   process.stderr.write(`round ${round + 1}/${rounds}\n`);
 }
@@ -159,21 +212,45 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** 95 % bootstrap interval of the median, over rounds (2000 resamples, a fixed seed). */
-function bootstrap(values) {
+/**
+ * The ratio of total CPU over all rounds (configuration / bare app): unlike the median, it keeps
+ * the rare costly measurements — a tick every 10 s lands in few of them — at their weight.
+ */
+function ratioOfTotals(pairs) {
+  let config = 0;
+  let bareTotal = 0;
+  for (const [a, b] of pairs) {
+    config += a;
+    bareTotal += b;
+  }
+  return config / bareTotal;
+}
+
+/** 95 % bootstrap interval of a statistic, resampling rounds (2000 resamples, a fixed seed). */
+function bootstrap(values, statistic = median) {
   let seed = 42;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const medians = [];
-  for (let b = 0; b < 2000; b++) medians.push(median(values.map(() => values[Math.floor(random() * values.length)])));
-  medians.sort((a, b) => a - b);
-  return [medians[Math.floor(0.025 * medians.length)], medians[Math.floor(0.975 * medians.length)]];
+  const estimates = [];
+  for (let b = 0; b < 2000; b++) estimates.push(statistic(values.map(() => values[Math.floor(random() * values.length)])));
+  estimates.sort((a, b) => a - b);
+  return [estimates[Math.floor(0.025 * estimates.length)], estimates[Math.floor(0.975 * estimates.length)]];
 }
 
 console.log(`CPU per request on ${route}, ${rounds} rounds × ${requests} requests, Node ${process.version}; calibration: ${calibratedIterations} iterations = 1 % of ${bare.toFixed(1)} µs`);
 console.log('');
-console.log('| configuration | CPU per request vs bare (median) | 95 % interval | µs per request (median) |');
-console.log('|---|---|---|---|');
+console.log('| configuration | CPU per request vs bare (median of rounds) | 95 % interval | total CPU vs bare (all rounds) | 95 % interval | µs per request (median) |');
+console.log('|---|---|---|---|---|---|');
 for (const name of configNames) {
   const [low, high] = bootstrap(ratios[name]);
-  console.log(`| ${name} | ${median(ratios[name]).toFixed(4)} | ${low.toFixed(4)}–${high.toFixed(4)} | ${median(micros[name]).toFixed(2)} |`);
+  const [totalLow, totalHigh] = bootstrap(totals[name], ratioOfTotals);
+  console.log(
+    `| ${name} | ${median(ratios[name]).toFixed(4)} | ${low.toFixed(4)}–${high.toFixed(4)} | ${ratioOfTotals(totals[name]).toFixed(4)} | ${totalLow.toFixed(4)}–${totalHigh.toFixed(4)} | ${median(micros[name]).toFixed(2)} |`,
+  );
+}
+if (readingDurations.length > 0) {
+  const intervalMs = 10_000;
+  console.log('');
+  console.log(
+    `heapwatch's readings (the first of each start, and any that fell in a measurement): ${readingDurations.length}, median ${median(readingDurations).toFixed(2)} ms, max ${Math.max(...readingDurations).toFixed(2)} ms: at one reading per ${intervalMs / 1000} s, ${((100 * median(readingDurations)) / intervalMs).toFixed(3)} % of one core.`,
+  );
 }

@@ -1,26 +1,31 @@
 // How long a leak runs before heapwatch suspects it, and how often heapwatch suspects a site
 // that does not leak.
-//   node bench/detection.mjs [--part=all|delay|false-alarms] [--options=both|defaults|demo]
-//        [--minutes=30] [--max-minutes=auto] [--warmup-seconds=30] [--rates=10000,100000,1000000]
+//   node bench/detection.mjs [--part=all|delay|false-alarms] [--options=defaults,128k,demo]
+//        [--alarm-options=defaults] [--minutes=30] [--max-minutes=auto] [--warmup-seconds=30]
+//        [--rates=10000,100000,1000000] [--large-site=2000]
 // (npm run build first.)
 //
-// delay: one process per leak rate and option set. Each runs request-like churn (every 10 ms,
-// 50 rows built and serialised to JSON, then dropped)
-// under a monitor started with the process; after --warmup-seconds of churn alone, a leak starts
-// (1 KB entries kept in a module-level array, at the rate asked, kept against the clock). The time
-// is counted from the leak's start to the first `leak-suspected` event at the leaking function;
-// suspicions anywhere else are listed apart. A process gives up after --max-minutes of leak
-// (auto: 25 min at the defaults, which judge over a 10 min window; 5 min at the demo's options,
-// which judge over 20 s — a leak one window cannot show never shows later).
-// Synthetic churn rather than an Express app under load, so that the six processes stay light.
+// delay: one process per leak and option set. Each runs request-like churn (every 10 ms, 50 rows
+// built and serialised to JSON, then dropped) under a monitor started with the process; after
+// --warmup-seconds of churn alone, a leak starts: 1 KB entries (an array of 118 numbers in a small
+// object, 1041 B of heap on Node 20) kept in a module-level array, at the rate asked, kept against
+// the clock. With --large-site, one more process per option set leaks at that rate (bytes/s) into
+// a site that already holds 100 MB: the same function filled it at start. The time is counted
+// from the leak's start to the first `leak-suspected` event at the leaking function; suspicions
+// anywhere else are listed apart. A process gives up after --max-minutes of leak (auto: 25 min
+// at options with a window up to 10 min, 70 min above; 5 min at the demo's options).
+// Synthetic churn rather than an Express app under load, so that the processes stay light.
 //
 // false-alarms: one process per scenario of test/scenarios/scenarios.mjs without `leakSites` or
 // `leakFile` (driven every STEP_MS, as test/scenarios/run-scenario.mjs drives them), plus an
 // Express 5 app behind `app.use(heapwatch())` with a loopback load loop of 100 requests/s and
-// no leak, each for --minutes at heapwatch's default options, counting `leak-suspected` events.
+// no leak, each for --minutes at each of --alarm-options, counting `leak-suspected` events.
+//
+// Option sets: defaults (heapwatch's), 128k and 512k (the defaults at another sampling interval),
+// demo (the demo's: readings every second over a 20 s window, 32 KiB).
 //
 // Every process of both parts runs at the same time, so that --part=all takes about
-// max(--minutes, warm-up + --max-minutes): about 30 min with the flags' defaults. Prints a Markdown table per part, with each process's
+// max(--minutes, warm-up + --max-minutes). Prints a Markdown table per part, with each process's
 // CPU time over its wall time: what the concurrent processes take of the machine.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -31,11 +36,13 @@ import { scenarios } from '../test/scenarios/scenarios.mjs';
 
 const flags = parseFlags(process.argv.slice(2), {
   part: 'all',
-  options: 'both',
+  options: 'defaults,128k,demo',
+  'alarm-options': 'defaults',
   minutes: '30',
   'max-minutes': 'auto',
   'warmup-seconds': '30',
   rates: '10000,100000,1000000',
+  'large-site': '2000',
 });
 const oneOf = (name, values) => {
   if (!values.includes(flags[name])) throw new Error(`Invalid --${name}="${flags[name]}" - expected one of ${values.join(', ')}`);
@@ -47,37 +54,55 @@ const positive = (name) => {
   return value;
 };
 const part = oneOf('part', ['all', 'delay', 'false-alarms']);
-const optionSets = oneOf('options', ['both', 'defaults', 'demo']);
 const minutes = positive('minutes');
 const warmupSeconds = positive('warmup-seconds');
 const rates = flags.rates.split(',').map(Number);
 if (rates.some((rate) => !(rate > 0))) throw new Error(`Invalid --rates="${flags.rates}" - expected positive bytes per second, comma-separated`);
+const largeSiteRate = flags['large-site'] === 'none' ? undefined : positive('large-site');
+const LARGE_SITE_BYTES = 100e6;
 
 const OPTION_SETS = {
-  defaults: { label: 'default', options: {}, maxMinutes: 25, windowMinutes: 10 },
+  defaults: { label: 'default', options: {} },
+  '128k': { label: 'default, 128 KiB', options: { samplingIntervalBytes: 128 * 1024 } },
+  '512k': { label: 'default, 512 KiB', options: { samplingIntervalBytes: 512 * 1024 } },
   demo: {
     label: "demo's",
     options: { intervalMs: 1000, windowMs: 20_000, growthThresholdBytes: 2 * 1024 * 1024, samplingIntervalBytes: 32 * 1024 },
-    maxMinutes: 5,
-    windowMinutes: 20 / 60,
   },
 };
-const maxMinutesOf = (set) => (flags['max-minutes'] === 'auto' ? OPTION_SETS[set].maxMinutes : positive('max-minutes'));
+const setList = (name) => {
+  const sets = flags[name].split(',');
+  for (const set of sets) if (!(set in OPTION_SETS)) throw new Error(`Invalid --${name}="${flags[name]}" - expected a comma-separated list of ${Object.keys(OPTION_SETS).join(', ')}`);
+  return sets;
+};
+const optionSets = setList('options');
+const alarmSets = setList('alarm-options');
+const windowMsOf = (set) => OPTION_SETS[set].options.windowMs ?? defaults.windowMs;
+const maxMinutesOf = (set) => {
+  if (flags['max-minutes'] !== 'auto') return positive('max-minutes');
+  const windowMinutes = windowMsOf(set) / 60_000;
+  return windowMinutes < 1 ? 5 : windowMinutes <= 10 ? 25 : 70;
+};
 
 // ---- the processes -----------------------------------------------------------------------------
 
 const jobs = [];
 if (part !== 'false-alarms') {
-  for (const set of optionSets === 'both' ? ['defaults', 'demo'] : [optionSets]) {
-    for (const rate of rates) {
+  for (const set of optionSets) {
+    const leaks = rates.map((rate) => ({ rate, holdingBytes: 0 }));
+    // The slow leak inside a large site needs the long horizons: not at the demo's 20 s window.
+    if (largeSiteRate !== undefined && windowMsOf(set) >= 60_000) leaks.push({ rate: largeSiteRate, holdingBytes: LARGE_SITE_BYTES });
+    for (const { rate, holdingBytes } of leaks) {
       jobs.push({
         part: 'delay',
         rate,
+        holdingBytes,
         set,
         maxMinutes: maxMinutesOf(set),
         spec: {
           workload: 'leak',
           rateBytesPerSecond: rate,
+          holdingBytes,
           options: OPTION_SETS[set].options,
           warmupSeconds,
           endAtSeconds: warmupSeconds + maxMinutesOf(set) * 60,
@@ -89,14 +114,18 @@ if (part !== 'false-alarms') {
 }
 if (part !== 'delay') {
   const names = Object.keys(scenarios).filter((name) => !scenarios[name].leakSites && !scenarios[name].leakFile);
-  for (const name of names) {
-    jobs.push({ part: 'false-alarms', name, spec: { workload: 'scenario', scenario: name, options: {}, endAtSeconds: minutes * 60 } });
+  for (const set of alarmSets) {
+    const options = OPTION_SETS[set].options;
+    for (const name of names) {
+      jobs.push({ part: 'false-alarms', name, set, spec: { workload: 'scenario', scenario: name, options, endAtSeconds: minutes * 60 } });
+    }
+    jobs.push({
+      part: 'false-alarms',
+      name: 'Express 5 app, `app.use(heapwatch())`, 100 requests/s over loopback (no leak)',
+      set,
+      spec: { workload: 'express', options, endAtSeconds: minutes * 60 },
+    });
   }
-  jobs.push({
-    part: 'false-alarms',
-    name: 'Express 5 app, `app.use(heapwatch())`, 100 requests/s over loopback (no leak)',
-    spec: { workload: 'express', options: {}, endAtSeconds: minutes * 60 },
-  });
 }
 
 const child = fileURLToPath(new URL('./lib/watched-workload.mjs', import.meta.url));
@@ -132,7 +161,9 @@ function run(job) {
   });
 }
 
-const describe = (job) => (job.part === 'delay' ? `leak ${formatRate(job.rate)}, ${OPTION_SETS[job.set].label} options:` : `${job.name}:`);
+const leakName = (job) => `${formatRate(job.rate)}${job.holdingBytes ? ` in a site holding ${job.holdingBytes / 1e6} MB` : ''}`;
+const describe = (job) =>
+  job.part === 'delay' ? `leak ${leakName(job)}, ${OPTION_SETS[job.set].label} options:` : `${job.name} (${OPTION_SETS[job.set].label} options):`;
 process.stderr.write(`${jobs.length} process${jobs.length === 1 ? '' : 'es'} started; the last should end after about ${Math.ceil(Math.max(...jobs.map((j) => j.spec.endAtSeconds)) / 60)} min\n`);
 const progress = setInterval(() => process.stderr.write(`${elapsed()}: ${jobs.filter((j) => !j.done && !j.failure).length} still running\n`), 300_000);
 await Promise.all(jobs.map(run));
@@ -164,45 +195,49 @@ if (delayJobs.length > 0) {
   out();
   out(`### Time from a leak's start to its suspicion (after ${warmupSeconds} s of churn alone)`);
   out();
-  out('| leak rate | options | seconds from the leak\'s start to the suspicion | suspected site | other suspicions (time since the process started) | CPU of the process (% of one core) |');
-  out('|---|---|---|---|---|---|');
+  out('| leak | options | seconds from the leak\'s start to the suspicion | over a horizon of | growth then | suspected site | other suspicions (time since the process started) | requested GCs | CPU of the process (% of one core) |');
+  out('|---|---|---|---|---|---|---|---|---|');
   for (const job of delayJobs) {
     const hit = job.events.find((e) => e.type === 'suspected' && e.atLeakSite);
     const others = job.events.filter((e) => e.type === 'suspected' && !e.atLeakSite).map((e) => `${siteOf(e)} at ${at(e)}`);
     const seconds = job.failure ? `failed: ${job.failure}` : hit ? `${Math.round(hit.sinceLeakSeconds)} s` : `not within ${job.maxMinutes} min`;
-    out(`| ${formatRate(job.rate)} | ${OPTION_SETS[job.set].label} | ${seconds} | ${hit ? siteOf(hit) : '—'} | ${others.join('; ') || 'none'} | ${cpuOf(job)} |`);
+    const horizon = hit ? `${Math.round(hit.horizonMs / 1000)} s` : '—';
+    const growth = hit ? `${(hit.growthBytes / 1e6).toFixed(1)} MB` : '—';
+    out(
+      `| ${leakName(job)} | ${OPTION_SETS[job.set].label} | ${seconds} | ${horizon} | ${growth} | ${hit ? siteOf(hit) : '—'} | ${others.join('; ') || 'none'} | ` +
+        `${job.done?.stats.requestedGcs ?? '—'} | ${cpuOf(job)} |`,
+    );
   }
   out();
   out(
-    `Options: the defaults read every 10 s and judge over a 10 min window (2 MiB threshold, 128 KiB sampling); the demo's are ` +
-      `\`${JSON.stringify(OPTION_SETS.demo.options)}\`. The leak keeps 1 KB entries (a ~960-character string in a small object) ` +
-      'in a module-level array, from `rememberEntry` (or `leakRoute`, where TurboFan inlines it); the churn is 50 rows serialised to JSON every 10 ms. ' +
-      'As growth is measured between the first and the last quarter of a window, the smallest rate one window can show is about ' +
-      'growthThresholdBytes / (0.75 × windowMs): ' +
-      Object.values(OPTION_SETS)
-        .map(({ label, options }) => `${formatRate(Math.round(((options.growthThresholdBytes ?? defaults.growthThresholdBytes) / (0.75 * (options.windowMs ?? defaults.windowMs))) * 1000))} at the ${label} options`)
-        .join(', ') +
-      '.',
+    `Options: the defaults read every ${defaults.intervalMs / 1000} s and judge over horizons up to a ${defaults.windowMs / 60_000} min window ` +
+      `(${defaults.growthThresholdBytes / 1048576} MiB threshold over the window, twice that over the shorter horizons, sampling every ` +
+      `${defaults.samplingIntervalBytes / 1024} KiB); the demo's are \`${JSON.stringify(OPTION_SETS.demo.options)}\`. The leak keeps ` +
+      '1 KB entries (an array of 118 numbers in a small object: 1041 B of heap on Node 20) in a module-level array, from `rememberEntry`, ' +
+      'called through a call site that TurboFan cannot inline it into; the churn is 50 rows serialised to JSON every 10 ms. ' +
+      `"in a site holding ${LARGE_SITE_BYTES / 1e6} MB": \`rememberEntry\` filled it with that many bytes when the process started.`,
   );
 }
 
 const alarmJobs = jobs.filter((job) => job.part === 'false-alarms');
 if (alarmJobs.length > 0) {
   out();
-  out(`### False alarms: non-leaking workloads, ${minutes} min each at the default options`);
+  out(`### False alarms: non-leaking workloads, ${minutes} min each`);
   out();
-  out('| scenario | minutes | leak suspicions | sites and times (since the process started) | CPU of the process (% of one core) |');
-  out('|---|---|---|---|---|');
+  out('| scenario | options | minutes | leak suspicions | sites and times (since the process started) | requested GCs | CPU of the process (% of one core) |');
+  out('|---|---|---|---|---|---|---|');
   for (const job of alarmJobs) {
     const suspicions = job.events.filter((e) => e.type === 'suspected');
     const count = job.failure ? `failed: ${job.failure}` : String(suspicions.length);
-    out(`| ${job.name} | ${minutesOf(job)} | ${count} | ${suspicions.map((e) => `${siteOf(e)} at ${at(e)}`).join('; ') || '—'} | ${cpuOf(job)} |`);
+    out(
+      `| ${job.name} | ${OPTION_SETS[job.set].label} | ${minutesOf(job)} | ${count} | ${suspicions.map((e) => `${siteOf(e)} at ${at(e)}`).join('; ') || '—'} | ` +
+        `${job.done?.stats.requestedGcs ?? '—'} | ${cpuOf(job)} |`,
+    );
   }
   out();
   out(
-    `No site is judged before it has been watched for a whole window (10 min at the defaults): ${minutes} min of running ` +
-      `${minutes > OPTION_SETS.defaults.windowMinutes ? `leaves ${minutes - OPTION_SETS.defaults.windowMinutes} min of verdicts` : 'gives no verdict at all'}. The scenarios are test/scenarios/scenarios.mjs's without a leak, ` +
-      'driven every 10 ms, each with the churn of a request handler.',
+    'A site is judged over every horizon it has been watched for, from the shortest (four readings) on. The scenarios are ' +
+      "test/scenarios/scenarios.mjs's without a leak, driven every 10 ms, each with the churn of a request handler.",
   );
 }
 

@@ -8,15 +8,16 @@
 //   2. gc() twice, then read heapUsed and arrayBuffers: the baseline, with the sampler on and no
 //      monitor. V8 keeps its samples in C++ memory, outside the JavaScript heap: the sampler
 //      itself shows in neither figure, before or after;
-//   3. start a monitor (intervalMs 50, windowMs 60 × 50: 61 readings, as the default 10 s / 10 min
-//      window holds), wait for 62 readings — the window is full — then, between two ticks, gc()
+//   3. start a monitor (intervalMs 50, windowMs 120 × 50: 121 readings, the slots a window keeps at
+//      most — the default 60 min window read every 10 s is thinned out to them), wait for 122
+//      readings — the window is full — then, between two ticks, gc()
 //      twice and read both again. A gc() every 15 ticks stands for a service's own major GCs: the
 //      monitor takes a clean reading after each, into its second window, which would otherwise
 //      stay empty here.
 // The difference is the monitor's: its two windows of series (every reading, and the readings
 // right after a major GC), the tracked sites' tracebacks, and the frame interner's and the
 // source-map resolver's caches (at most 50 000 frames each). It keeps no whole reading: each is
-// summed per site as it is read. The series are Float64Arrays;
+// summed per site as it is read. The series are Float32Arrays (totals and times Float64Arrays);
 // V8 keeps their contents outside the JavaScript heap (above 64 bytes), so arrayBuffers is part of
 // the cost and is reported beside heapUsed.
 // Child flags: --expose-gc for gc(); --no-flush-bytecode, a precaution: V8 may drop the bytecode of
@@ -37,7 +38,7 @@ import { retainSites } from './lib/live-sites.mjs';
 
 const SAMPLING_INTERVAL_BYTES = 1024;
 const INTERVAL_MS = 50;
-const WINDOW_READINGS = 61;
+const WINDOW_READINGS = 121;
 const MAJOR_GC_EVERY_TICKS = 15;
 const MiB = 2 ** 20;
 
@@ -141,7 +142,7 @@ async function parent() {
   );
   console.log('');
   console.log('MiB, median [min–max] over the rounds. retained = heapUsed + arrayBuffers after minus before the monitor, both after gc().');
-  console.log('series bound = the README\'s maxTrackedSites × (windowMs / intervalMs + 1) × 32 bytes.');
+  console.log('series bound = docs/api.md\'s maxTrackedSites × min(windowMs / intervalMs + 1, 121) × 16 bytes.');
   console.log('one snapshot = for scale, the heap one takeSnapshot() of the same heap holds (the monitor keeps no whole snapshot).');
   console.log('');
   console.log('| S sites | maxTrackedSites | tracked sites | retained | of which heapUsed | of which arrayBuffers | series bound | one snapshot | clean readings | rounds | s to fill a window |');
@@ -149,7 +150,7 @@ async function parent() {
   for (const { sites, cap, rounds, results } of rows) {
     const mib = (key) => results.map((r) => r[key] / MiB);
     const retained = results.map((r) => (r.heapBytes + r.arrayBuffersBytes) / MiB);
-    const bound = (cap * WINDOW_READINGS * 32) / MiB;
+    const bound = (cap * WINDOW_READINGS * 16) / MiB;
     const fill = results.map((r) => r.fillSeconds);
     console.log(
       `| ${sites} | ${cap} | ${medianRange(results.map((r) => r.trackedSites), 0)} | ${medianRange(retained)} | ${medianRange(mib('heapBytes'))} | ` +

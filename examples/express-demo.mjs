@@ -2,7 +2,7 @@
 //   npm start            (builds, then runs this file; stops by itself)
 // The options below are demo-friendly — readings every second, a 20 s window, a 2 MiB threshold,
 // fine sampling — so that the leak is caught in well under a minute. The defaults are tuned for
-// production instead: readings every 10 s over a 10 min window (see the README).
+// production instead: readings every 10 s, judged over horizons up to an hour (see the README).
 import express from 'express';
 import { heapwatch } from 'heapwatch';
 

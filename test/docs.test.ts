@@ -31,11 +31,11 @@ test('the default options are exactly these, and docs/api.md states each one', (
   assert.deepEqual(
     { ...defaults },
     {
-      samplingIntervalBytes: 131072,
+      samplingIntervalBytes: 524288,
       stackDepth: 64,
       reader: 'auto',
       intervalMs: 10_000,
-      windowMs: 600_000,
+      windowMs: 3_600_000,
       growthThresholdBytes: 2_097_152,
       topSites: 10,
       maxTrackedSites: 2000,

@@ -52,7 +52,7 @@ interface ObservableSpec {
 const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
   siteLive: { kind: 'gauge', unit: 'By', integer: false, description: 'Estimated live bytes allocated by the site (sampled), at the latest reading.' },
   siteLiveObjects: { kind: 'gauge', unit: '{object}', integer: true, description: 'Estimated live objects allocated by the site (sampled), at the latest reading.' },
-  siteGrowth: { kind: 'gauge', unit: 'By', integer: false, description: "Growth of the site's live bytes over the detection window." },
+  siteGrowth: { kind: 'gauge', unit: 'By', integer: false, description: "Growth of the site's live bytes over the horizon that raised its suspicion, else over the detection window." },
   siteLeakSuspected: { kind: 'gauge', unit: '{suspect}', integer: true, description: '1 while the detector suspects the site of leaking, else 0.' },
   leakSuspicions: { kind: 'counter', unit: '{suspicion}', integer: true, description: 'Leak suspicions raised at the site since the process started.' },
   leakSuspects: { kind: 'gauge', unit: '{site}', integer: true, description: 'Sites suspected of leaking now.' },

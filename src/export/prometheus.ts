@@ -154,7 +154,7 @@ export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Regist
 
   siteGauge(PrometheusMetric.siteLiveBytes, 'Estimated live bytes allocated by the site (sampled), at the latest reading.', (s) => s.liveBytes);
   siteGauge(PrometheusMetric.siteLiveObjects, 'Estimated live objects allocated by the site (sampled), at the latest reading.', (s) => s.count);
-  siteGauge(PrometheusMetric.siteGrowthBytes, "Growth of the site's live bytes over the detection window (last quarter's median minus the first's).", (s) => s.growthBytes);
+  siteGauge(PrometheusMetric.siteGrowthBytes, "Growth of the site's live bytes over the horizon that raised its suspicion, else over the detection window.", (s) => s.growthBytes);
   siteGauge(PrometheusMetric.siteLeakSuspected, '1 while the detector suspects the site of leaking, else 0.', (s) => (s.suspected ? 1 : 0), 'max');
   new Counter({
     name: PrometheusMetric.leakSuspicionsTotal,
@@ -177,8 +177,8 @@ export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Regist
   counter(PrometheusMetric.logErrorsTotal, "Records heapwatch's logger refused (it threw).", (i) => i.stats().logErrors);
   counter(PrometheusMetric.forcedGcsTotal, 'Full GCs heapwatch asked V8 for, to confirm a rising site.', (i) => i.stats().requestedGcs);
   gauge(PrometheusMetric.samplingIntervalBytes, "Mean bytes between two samples of V8's sampling heap profiler.", 'max', (i) => i.stats().samplingIntervalBytes);
-  gauge(PrometheusMetric.growthThresholdBytes, 'Growth over the window that makes a site a leak suspect.', 'max', (i) => i.growthThresholdBytes);
-  gauge(PrometheusMetric.windowSeconds, 'Span of readings over which growth is judged.', 'max', (i) => i.windowMs / 1000);
+  gauge(PrometheusMetric.growthThresholdBytes, 'Growth over the window that makes a site a leak suspect (twice that over a shorter horizon).', 'max', (i) => i.growthThresholdBytes);
+  gauge(PrometheusMetric.windowSeconds, 'The longest horizon over which growth is judged.', 'max', (i) => i.windowMs / 1000);
   gauge(PrometheusMetric.heapSizeLimitBytes, "V8's heap size limit.", 'max', (i) => i.heapSizeLimitBytes());
   // prom-client exports external memory (nodejs_external_memory_bytes) but not this part of it,
   // the Buffer and ArrayBuffer contents whose wrappers alone the sampler sees. This thread's only:

@@ -1,57 +1,43 @@
+import { growthNoiseBytes, NOISE_DEVIATIONS, STEP_DEVIATIONS, wanderBytes } from './noise.js';
 import { mannKendallIncreasingP, medianOfSorted } from './robust.js';
+import type { BytesSeries } from './window.js';
 
-/** What the detector needs to judge a series. */
+/** What the detector needs to judge a series over one horizon. */
 export interface TrendOptions {
-  /** Growth over the window that makes a site a suspect (bytes). */
-  readonly growthThresholdBytes: number;
-  /** The sampler's mean interval (bytes): it sets the noise of every estimate. */
+  /** Growth over the horizon that makes a site a suspect (bytes). */
+  readonly thresholdBytes: number;
+  /** The interval V8's sampler runs at (bytes): it sets the noise of every estimate. */
   readonly samplingIntervalBytes: number;
+  /** How fast the site's estimate wanders as its objects turn over (bytes² per ms; see `noise.ts`). */
+  readonly turnoverPerMs: number;
 }
 
-/** The judgement of one site's series over a full window. */
+/** The judgement of one site's series over one horizon. */
 export interface TrendAssessment {
-  /** Median of the last quarter minus median of the first quarter (bytes). */
+  /** Growth over the span of the series, from the medians of its first and last quarters (bytes). */
   readonly growthBytes: number;
-  /** Medians of the four quarters of the window, oldest first (bytes). */
+  /** The span the series covers (ms). */
+  readonly spanMs: number;
+  /** Medians of the four quarters of the span, oldest first (bytes). */
   readonly quarterMedians: readonly [number, number, number, number];
-  /** One-sided Mann–Kendall p-value for an increasing trend. */
+  /** One-sided Mann–Kendall p-value for an increasing trend (1 when not computed). */
   readonly pValue: number;
-  /** The sampling noise of the latest level: about sqrt(bytes × samplingIntervalBytes). */
+  /** The noise of the growth estimate (bytes; see `growthNoiseBytes`). */
   readonly noiseBytes: number;
-  /** Growth of all sites together over the window, measured the same way (bytes). */
+  /** Growth of all sites together over the same span, measured the same way (bytes). */
   readonly totalGrowthBytes: number;
   /** Whether the series shows a sustained rise past the threshold (see {@link assessTrend}). */
   readonly rising: boolean;
 }
 
-/** p-value below which the rise is a trend, not chance. */
-export const TREND_P_VALUE = 0.01;
+/** p-value below which the rise is a trend, not chance: five readings that all rise reach 0.014. */
+export const TREND_P_VALUE = 0.02;
 /** The last two quarter-to-quarter steps must each be at least this share of the threshold. */
 const MIN_STEP_SHARE = 1 / 8;
-/** Growth must stand this many noise deviations above the sampling noise. */
-const NOISE_DEVIATIONS = 3;
 /** All sites together must grow by at least this share of the site's growth. */
 const MIN_TOTAL_SHARE = 0.5;
 
-/**
- * Medians of the first quarter, the two halves of the middle, and the last quarter of a series of
- * at least 4 values. The outer quarters are as long as each other, so growth is not biased.
- */
-export function medianOfQuarters(values: readonly number[]): [number, number, number, number] {
-  const quarter = Math.max(1, Math.floor(values.length / 4));
-  const middleLength = values.length - 2 * quarter;
-  const half = Math.max(1, Math.floor(middleLength / 2));
-  // The third part is the second half of the middle, or the whole middle when it is too short to halve.
-  const thirdStart = middleLength > half ? quarter + half : quarter;
-  return [
-    medianOfRange(values, 0, quarter),
-    medianOfRange(values, quarter, quarter + Math.min(half, Math.max(middleLength, 0))),
-    medianOfRange(values, thirdStart, values.length - quarter),
-    medianOfRange(values, values.length - quarter, values.length),
-  ];
-}
-
-/** One scratch buffer for all medians of a tick: judging takes eight per tracked site. */
+/** One scratch buffer for all medians of a tick: judging takes eight per site and horizon. */
 let scratch = new Float64Array(128);
 
 /** The median of values[start, end), sorted in the scratch buffer: no allocation per call. */
@@ -63,43 +49,104 @@ function medianOfRange(values: readonly number[], start: number, end: number): n
   return medianOfSorted(scratch.subarray(0, length).sort());
 }
 
-/** Growth of a series the way the detector measures it: last quarter's median minus the first's. */
-export function quarterGrowth(values: readonly number[]): number {
-  const [first, , , last] = medianOfQuarters(values);
-  return last - first;
+/** The line through the medians of a series' quarters of time. */
+export interface QuarterFit {
+  /** Median value in each quarter of the span, oldest first. */
+  readonly medians: [number, number, number, number];
+  /** Growth over the whole span, at the rate between the first and the last quarter's medians. */
+  readonly growth: number;
+  readonly spanMs: number;
 }
 
 /**
- * Judges whether a site's live bytes rise in a sustained way over the window. A series is
+ * Splits a series into four quarters of its time span (readings may be unevenly spaced: older
+ * ones are thinned out) and takes each quarter's median, value and time; the growth over the
+ * span is the rate between the first and the last quarter's medians times the span, no more than
+ * the series rose (or fell) to its latest value. Medians: one spike moves nothing. Undefined for fewer than four readings or no span of time.
+ */
+export function quarterFit(series: BytesSeries): QuarterFit | undefined {
+  const { bytes, timestamps } = series;
+  const n = bytes.length;
+  if (n < 4) return undefined;
+  const start = timestamps[0] as number;
+  const spanMs = (timestamps[n - 1] as number) - start;
+  if (!(spanMs > 0)) return undefined;
+  const medians: [number, number, number, number] = [0, 0, 0, 0];
+  const times: number[] = [0, 0, 0, 0];
+  let from = 0;
+  for (let q = 0; q < 4; q++) {
+    // Each quarter ends at its quarter of the span, the last one with the series; each keeps at
+    // least one reading, and leaves one to each later quarter (a late timer must not empty one).
+    const end = start + ((q + 1) * spanMs) / 4;
+    let to = from + 1;
+    while (to < n - (3 - q) && (q === 3 || (timestamps[to] as number) < end)) to++;
+    medians[q] = medianOfRange(bytes, from, to);
+    times[q] = medianOfRange(timestamps, from, to);
+    from = to;
+  }
+  const elapsed = (times[3] as number) - (times[0] as number);
+  const extrapolated = elapsed > 0 ? ((medians[3] - medians[0]) * spanMs) / elapsed : 0;
+  // No more than the series moved to its latest value: the line through two medians can overshoot
+  // an uneven series, and a site cannot have grown by more than it holds. Whole bytes.
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const value of bytes) {
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  const last = bytes[n - 1] as number;
+  const growth = Math.round(Math.max(Math.min(extrapolated, last - min), last - max));
+  return { medians, growth, spanMs };
+}
+
+/** Growth of a series the way the detector measures it (0 when it cannot be measured). */
+export function quarterGrowth(series: BytesSeries): number {
+  return quarterFit(series)?.growth ?? 0;
+}
+
+/**
+ * Judges whether a site's live bytes rise in a sustained way over one horizon. A series is
  * *rising* when all of these hold:
- * 1. it grew by at least `growthThresholdBytes` from the first quarter's median to the last's
- *    (medians: one spike moves nothing);
- * 2. that growth is at least 3 × the sampling noise sqrt(bytes × samplingIntervalBytes), so a
- *    steady site whose estimate wanders is not a suspect;
- * 3. it still grows in the later part of the window: the steps from the second to the third and
- *    from the third to the fourth quarter are both positive (at least 1/8 of the threshold). A
- *    cache that warmed up and levelled off, a one-time step, a queue that filled and stopped fail
+ * 1. it grew by at least the horizon's threshold (the rate between the first and the last
+ *    quarter's medians, times the span);
+ * 2. that growth stands {@link NOISE_DEVIATIONS} deviations above its noise: the samples it
+ *    brought, and the wander of the site's turnover over the horizon (`growthNoiseBytes`);
+ * 3. it still grows in the later part of the horizon: the steps from the second to the third and
+ *    from the third to the fourth quarter are both at least 1/8 of the threshold, and at least
+ *    {@link STEP_DEVIATIONS} deviations of the site's wander over a quarter. A cache that warmed up
+ *    and levelled off (and now turns over), a one-time step, a queue that filled and stopped fail
  *    this;
  * 4. all sites together grew by at least half as much (`totalGrowthBytes`: the {@link quarterGrowth}
- *    of the totals, the same for every site of a tick): when a cache warms up, its entries move
- *    from the function that filled it to the handler that replaces them — the handler's site
- *    grows while the total does not;
- * 5. the Mann–Kendall test finds an increasing trend at p < 0.01: a sawtooth (a batch that builds
- *    and drops) has as many falling pairs as rising ones.
+ *    of the totals over the same horizon, the same for every site of a tick): when a cache warms up, its entries move from the function that filled
+ *    it to the handler that replaces them — the handler's site grows while the total does not;
+ * 5. the Mann–Kendall test finds an increasing trend (p < {@link TREND_P_VALUE}): a sawtooth (a
+ *    batch that builds and drops) has as many falling pairs as rising ones.
  */
-export function assessTrend(bytes: readonly number[], totalGrowthBytes: number, options: TrendOptions): TrendAssessment {
-  const quarterMedians = medianOfQuarters(bytes);
-  const [q1, q2, q3, q4] = quarterMedians;
-  const growthBytes = q4 - q1;
-  const noiseBytes = Math.sqrt(Math.max(q4, 0) * options.samplingIntervalBytes);
-  const minStep = options.growthThresholdBytes * MIN_STEP_SHARE;
+export function assessTrend(series: BytesSeries, totalGrowthBytes: number, options: TrendOptions): TrendAssessment | undefined {
+  const fit = quarterFit(series);
+  if (!fit) return undefined;
+  const [, q2, q3, q4] = fit.medians;
+  const growthBytes = fit.growth;
+  const noiseBytes = growthNoiseBytes(growthBytes, q4, fit.spanMs, options.samplingIntervalBytes, options.turnoverPerMs);
+  // A step between two quarters must also stand out of the site's wander over a quarter: after a
+  // cache has warmed up, its turnover moves the late quarters by chance.
+  const quarterWander = wanderBytes(q4, fit.spanMs / 4, options.samplingIntervalBytes, options.turnoverPerMs);
+  const minStep = Math.max(options.thresholdBytes * MIN_STEP_SHARE, STEP_DEVIATIONS * quarterWander);
   const candidate =
-    growthBytes >= options.growthThresholdBytes &&
+    growthBytes >= options.thresholdBytes &&
     growthBytes >= NOISE_DEVIATIONS * noiseBytes &&
     q3 - q2 >= minStep &&
     q4 - q3 >= minStep &&
     totalGrowthBytes >= MIN_TOTAL_SHARE * growthBytes;
   // The rank test is the costliest part: only for series that passed the cheap checks.
-  const pValue = candidate ? mannKendallIncreasingP(bytes) : 1;
-  return { growthBytes, quarterMedians, pValue, noiseBytes, totalGrowthBytes, rising: candidate && pValue < TREND_P_VALUE };
+  const pValue = candidate ? mannKendallIncreasingP(series.bytes) : 1;
+  return {
+    growthBytes,
+    spanMs: fit.spanMs,
+    quarterMedians: fit.medians,
+    pValue,
+    noiseBytes,
+    totalGrowthBytes,
+    rising: candidate && pValue < TREND_P_VALUE,
+  };
 }

@@ -1,7 +1,8 @@
 import type { SiteReading } from '../snapshot/site-aggregator.js';
 import type { Traceback } from '../snapshot/traceback.js';
+import { ReadingTimeline } from './timeline.js';
 
-/** The readings of one site over the window, oldest first. */
+/** The readings of one site, oldest first. */
 export interface SiteSeries {
   readonly key: string;
   /** Estimated live bytes per reading. */
@@ -16,41 +17,51 @@ export interface SiteSeries {
   readonly traceback: Traceback;
 }
 
+/** A site's live bytes and when they were read, oldest first: what a judgement reads. */
+export interface BytesSeries {
+  readonly bytes: readonly number[];
+  readonly timestamps: readonly number[];
+}
+
 interface TrackedSite {
-  readonly bytes: Float64Array;
-  readonly counts: Float64Array;
-  /** Index of the first reading taken while this site was tracked. */
-  readonly firstReading: number;
-  /** Index of the latest reading in which the site held live bytes. */
+  /**
+   * Per slot of the timeline. 32-bit floats: an estimate is a count of samples times a size, and
+   * 24 bits of mantissa keep a 1 GB site within 64 bytes — half the memory of 64-bit ones.
+   */
+  readonly bytes: Float32Array;
+  readonly counts: Float32Array;
+  /** When the site was first tracked: slots holding older readings are not the site's. */
+  readonly since: number;
+  /** When the site last held live bytes. */
   lastHeld: number;
   traceback: Traceback;
 }
 
 /**
- * A bounded window of readings: the last `capacity` readings, for at most `maxSites` sites. Memory
- * is capacity × maxSites × 16 bytes at most. Sites are admitted largest first; when the cap is
- * reached, the smallest unprotected sites are dropped and their history forgotten.
+ * A bounded window of readings: those of the last `spanMs`, in at most `capacity` slots (see
+ * {@link ReadingTimeline}: thinned out with age when they do not all fit), for at most `maxSites`
+ * sites. Memory is capacity × maxSites × 8 bytes at most. Sites are admitted largest first; when
+ * the cap is reached, the smallest unprotected sites are dropped and their history forgotten.
  */
 export class GrowthWindow {
-  private readonly timestamps: Float64Array;
+  private readonly timeline: ReadingTimeline;
   private readonly totals: Float64Array;
   private readonly sites = new Map<string, TrackedSite>();
-  /** Readings pushed so far; the next one goes to slot `readings % capacity`. */
-  private readings = 0;
   /** Sites of the latest reading left untracked because of the cap. */
   droppedSites = 0;
 
   constructor(
     readonly capacity: number,
     readonly maxSites: number,
+    readonly spanMs: number,
   ) {
-    this.timestamps = new Float64Array(capacity);
+    this.timeline = new ReadingTimeline(capacity, spanMs);
     this.totals = new Float64Array(capacity);
   }
 
   /** When the latest reading was taken, or undefined before the first. */
   get latestTimestamp(): number | undefined {
-    return this.readings === 0 ? undefined : this.timestamps[(this.readings - 1) % this.capacity];
+    return this.timeline.latestTimestamp;
   }
 
   get size(): number {
@@ -63,8 +74,7 @@ export class GrowthWindow {
    * evicted (current suspects).
    */
   push(timestamp: number, readings: ReadonlyMap<string, SiteReading>, totalBytes: number, protect: (key: string) => boolean): void {
-    const slot = this.readings % this.capacity;
-    this.timestamps[slot] = timestamp;
+    const slot = this.timeline.add(timestamp);
     this.totals[slot] = totalBytes;
     for (const [key, site] of this.sites) {
       const reading = readings.get(key);
@@ -72,21 +82,20 @@ export class GrowthWindow {
       site.counts[slot] = reading?.count ?? 0;
       if (!reading) continue;
       site.traceback = reading.traceback;
-      if (reading.size > 0) site.lastHeld = this.readings;
+      if (reading.size > 0) site.lastHeld = timestamp;
     }
-    this.admit(readings, slot, protect);
-    // Forget sites that have held nothing for a whole window.
+    this.admit(readings, slot, timestamp, protect);
+    // Forget sites that have held nothing for a whole span.
     for (const [key, site] of this.sites) {
-      if (this.readings - site.lastHeld >= this.capacity && !protect(key)) this.sites.delete(key);
+      if (timestamp - site.lastHeld >= this.spanMs && !protect(key)) this.sites.delete(key);
     }
-    this.readings++;
   }
 
   /**
    * Admits the reading's untracked sites largest first while there is room, then makes room for
    * larger newcomers by evicting the smallest unprotected sites.
    */
-  private admit(readings: ReadonlyMap<string, SiteReading>, slot: number, protect: (key: string) => boolean): void {
+  private admit(readings: ReadonlyMap<string, SiteReading>, slot: number, timestamp: number, protect: (key: string) => boolean): void {
     let newcomers: SiteReading[] = [];
     for (const reading of readings.values()) if (!this.sites.has(reading.key)) newcomers.push(reading);
     // Sites of this reading left untracked: newcomers not admitted, and tracked ones evicted.
@@ -113,10 +122,10 @@ export class GrowthWindow {
         if (readings.has(smallest[0])) dropped++;
       }
       const site: TrackedSite = {
-        bytes: new Float64Array(this.capacity),
-        counts: new Float64Array(this.capacity),
-        firstReading: this.readings,
-        lastHeld: this.readings,
+        bytes: new Float32Array(this.capacity),
+        counts: new Float32Array(this.capacity),
+        since: timestamp,
+        lastHeld: timestamp,
         traceback: reading.traceback,
       };
       site.bytes[slot] = reading.size;
@@ -131,39 +140,32 @@ export class GrowthWindow {
     return this.sites.keys();
   }
 
-  /** Readings of the window taken while the site was tracked. */
-  private trackedLength(site: TrackedSite): number {
-    return Math.min(this.capacity, this.readings - site.firstReading);
+  /** When the site was first tracked, or undefined when it is not tracked. */
+  trackedSince(key: string): number | undefined {
+    return this.sites.get(key)?.since;
   }
 
-  /** The slot of the i-th of the latest `length` readings, oldest first. */
-  private slotOf(i: number, length: number): number {
-    return (this.readings - length + i) % this.capacity;
-  }
-
-  /** Whether the site has been tracked for a whole window (no verdict before that). */
-  isFull(key: string): boolean {
-    const site = this.sites.get(key);
-    return site !== undefined && this.readings - site.firstReading >= this.capacity;
+  /** The slots of the site's readings taken at or after `since`, oldest first. */
+  private slotsOf(site: TrackedSite, since: number): number[] {
+    return this.timeline.slotsSince(Math.max(since, site.since));
   }
 
   /**
-   * The site's live bytes, oldest first, over the whole window or as much as was tracked: what
-   * the judgement reads of every site at every tick, without building the rest of {@link series}.
+   * The site's live bytes and their times, oldest first, since `since` (or as much as was
+   * tracked): what the judgement reads, without building the rest of {@link series}.
    */
-  bytesOf(key: string): number[] | undefined {
+  bytesOf(key: string, since = Number.NEGATIVE_INFINITY): BytesSeries | undefined {
     const site = this.sites.get(key);
     if (!site) return undefined;
-    const length = this.trackedLength(site);
-    const bytes = new Array<number>(length);
-    for (let i = 0; i < length; i++) bytes[i] = site.bytes[this.slotOf(i, length)] as number;
-    return bytes;
+    const slots = this.slotsOf(site, since);
+    return { bytes: slots.map((slot) => site.bytes[slot] as number), timestamps: slots.map((slot) => this.timeline.timeOf(slot)) };
   }
 
   /** The site's live bytes at the latest reading (0 when untracked). */
   latestBytesOf(key: string): number {
     const site = this.sites.get(key);
-    return site === undefined || this.readings === 0 ? 0 : (site.bytes[(this.readings - 1) % this.capacity] as number);
+    const slot = this.timeline.latestSlot;
+    return site === undefined || slot === undefined ? 0 : (site.bytes[slot] as number);
   }
 
   /**
@@ -173,23 +175,20 @@ export class GrowthWindow {
   rangeOf(key: string): number {
     const site = this.sites.get(key);
     if (!site) return 0;
-    const length = this.trackedLength(site);
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < length; i++) {
-      const value = site.bytes[this.slotOf(i, length)] as number;
+    for (const slot of this.slotsOf(site, Number.NEGATIVE_INFINITY)) {
+      const value = site.bytes[slot] as number;
       if (value < min) min = value;
       if (value > max) max = value;
     }
-    return length === 0 ? 0 : max - min;
+    return max >= min ? max - min : 0;
   }
 
-  /** The live bytes of all sites at each reading of the window, oldest first. */
-  totalsSeries(): number[] {
-    const length = Math.min(this.capacity, this.readings);
-    const totals = new Array<number>(length);
-    for (let i = 0; i < length; i++) totals[i] = this.totals[this.slotOf(i, length)] as number;
-    return totals;
+  /** The live bytes of all sites at each reading since `since`, oldest first. */
+  totalsSeries(since = Number.NEGATIVE_INFINITY): BytesSeries {
+    const slots = this.timeline.slotsSince(since);
+    return { bytes: slots.map((slot) => this.totals[slot] as number), timestamps: slots.map((slot) => this.timeline.timeOf(slot)) };
   }
 
   /**
@@ -199,19 +198,14 @@ export class GrowthWindow {
   series(key: string, since = Number.NEGATIVE_INFINITY): SiteSeries | undefined {
     const site = this.sites.get(key);
     if (!site) return undefined;
-    const length = this.trackedLength(site);
-    const bytes: number[] = [];
-    const counts: number[] = [];
-    const timestamps: number[] = [];
-    const totals: number[] = [];
-    for (let i = 0; i < length; i++) {
-      const slot = this.slotOf(i, length);
-      if ((this.timestamps[slot] as number) < since) continue;
-      bytes.push(site.bytes[slot] as number);
-      counts.push(site.counts[slot] as number);
-      timestamps.push(this.timestamps[slot] as number);
-      totals.push(this.totals[slot] as number);
-    }
-    return { key, bytes, counts, timestamps, totals, traceback: site.traceback };
+    const slots = this.slotsOf(site, since);
+    return {
+      key,
+      bytes: slots.map((slot) => site.bytes[slot] as number),
+      counts: slots.map((slot) => site.counts[slot] as number),
+      timestamps: slots.map((slot) => this.timeline.timeOf(slot)),
+      totals: slots.map((slot) => this.totals[slot] as number),
+      traceback: site.traceback,
+    };
   }
 }

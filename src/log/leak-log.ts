@@ -20,8 +20,16 @@ export interface SiteReport {
   readonly liveBytes: number;
   /** Estimated live objects at the latest reading. */
   readonly count: number;
-  /** Growth over the window: last quarter's median minus first quarter's (bytes). */
+  /**
+   * Growth over `horizonMs`: the rate between the medians of its first and last quarters, times
+   * its span (bytes).
+   */
   readonly growthBytes: number;
+  /**
+   * The horizon of `growthBytes` (ms): the one over which the site rose when it was suspected,
+   * else the window — or as much of it as the site has been watched for.
+   */
+  readonly horizonMs: number;
   /** Whether the detector suspects the site. */
   readonly suspected: boolean;
   /** When the suspicion was raised (ms since the epoch), while suspected. */
@@ -57,6 +65,12 @@ function destinationClosed(logger: Logger): boolean {
 /** The site as log records carry it: greppable, relative path when under the working directory. */
 function siteFields(site: Frame) {
   return { function: site.functionName, file: displayPath(site.file), line: site.line, column: site.column };
+}
+
+/** `40 s`, `64 min`: a horizon as a message gives it (minutes from ten of them up). */
+function formatSeconds(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds >= 600 ? `${Math.round(seconds / 60)} min` : `${seconds} s`;
 }
 
 /** `getData (src/store.ts:12)`: how a site reads in a message. */
@@ -110,6 +124,7 @@ export class LeakLog {
           event: 'leak-suspected',
           site: siteFields(report.site),
           growthBytes: report.growthBytes,
+          horizonMs: report.horizonMs,
           windowMs,
           liveBytes: report.liveBytes,
           count: report.count,
@@ -118,7 +133,7 @@ export class LeakLog {
         },
       },
       `heapwatch: leak suspected at ${describeSite(report.site)}: ` +
-        `${formatSize(report.growthBytes, true)} in ${Math.round(windowMs / 1000)} s, ${formatSize(report.liveBytes)} live`,
+        `${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)}, ${formatSize(report.liveBytes)} live`,
     );
   }
 
@@ -130,6 +145,7 @@ export class LeakLog {
           event: 'leak-cleared',
           site: siteFields(report.site),
           growthBytes: report.growthBytes,
+          horizonMs: report.horizonMs,
           windowMs,
           liveBytes: report.liveBytes,
           count: report.count,
@@ -137,7 +153,7 @@ export class LeakLog {
         },
       },
       `heapwatch: leak suspicion cleared at ${describeSite(report.site)}: ` +
-        `${formatSize(report.growthBytes, true)} in ${Math.round(windowMs / 1000)} s, ${formatSize(report.liveBytes)} live`,
+        `${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)}, ${formatSize(report.liveBytes)} live`,
     );
   }
 

@@ -25,19 +25,36 @@ export interface CleanReadingSource {
 }
 
 /**
+ * Full GCs heapwatch may ask for per window, on average: each is a stop-the-world pause (55 ms at
+ * a 76 MB heap, 740 ms at 1.2 GB), so a process whose garbage keeps looking like growth must not
+ * pay for one at every interval. At the defaults (a 60 min window) 36 is six per ten minutes, what
+ * the former rule allowed (one per sixth of a 10-minute window).
+ */
+const GC_BUDGET = 36;
+/** Full GCs that may be asked for in a row: a fast leak needs three or four within a minute. */
+const GC_BURST = 6;
+
+/**
  * The readings with no garbage in them, and when to take them. With the native reader, a tick's
  * reading counts objects that were promoted and have died since the last major GC as live; right
  * after a major GC it holds no garbage. So a rise seen in the tick readings is confirmed only by
  * readings taken right after major GCs: V8's own (at most two per interval), or, when those have
  * not come lately and a site is rising, one heapwatch asks for — at most once per sixth of the
- * window, and never when nothing rises. The inspector reader forces a full GC before every read:
- * its tick readings are all clean, and go here too.
+ * shortest horizon over which a site rises (and once per interval), never when nothing rises, and
+ * within a budget of {@link GC_BUDGET} per window. The inspector reader forces a full GC before
+ * every read: its tick readings are all clean, and go here too.
  */
 export class CleanReadings {
   private readonly window: GrowthWindow;
-  /** Set by each judgement: whether a site rises in the tick readings and waits for clean readings. */
-  wanted = false;
+  /**
+   * Set by each judgement: the shortest horizon over which a site rises in the tick readings and
+   * waits for clean readings (ms), or undefined when none does.
+   */
+  wantedHorizonMs: number | undefined;
   private lastRequestedGc = Number.NEGATIVE_INFINITY;
+  /** Full GCs heapwatch may still ask for now: a bucket refilled {@link GC_BUDGET} times per window. */
+  private gcTokens = GC_BURST;
+  private tokensAt: number | undefined;
   private gcInFlight = false;
   private stopGcWatch: (() => void) | undefined;
   /** Readings taken right after a full GC. */
@@ -49,7 +66,7 @@ export class CleanReadings {
     private readonly options: ResolvedMonitorOptions,
     private readonly source: CleanReadingSource,
   ) {
-    this.window = new GrowthWindow(options.windowReadings, options.maxTrackedSites);
+    this.window = new GrowthWindow(options.windowSlots, options.maxTrackedSites, options.windowMs);
   }
 
   /** Starts taking a reading after each of V8's major GCs. */
@@ -74,21 +91,31 @@ export class CleanReadings {
   }
 
   /**
-   * After a tick: when a site rises (`wanted`) and V8's own major GCs have not brought a clean
-   * reading lately, asks V8 for a full GC and reads right after it.
+   * After a tick: when a site rises (`wantedHorizonMs`) and V8's own major GCs have not brought a
+   * clean reading within a sixth of that horizon (and at least an interval), asks V8 for a full GC
+   * and reads right after it.
    */
   requestGcIfNeeded(now: number, reader: ReaderName): void {
-    if (!this.wanted || this.gcInFlight || reader !== 'native') return;
-    const spacing = this.options.windowMs / 6;
+    this.refillTokens(now);
+    if (this.wantedHorizonMs === undefined || this.gcInFlight || reader !== 'native' || this.gcTokens < 1) return;
+    const spacing = Math.max(this.options.intervalMs, this.wantedHorizonMs / 6);
     const lastClean = this.window.latestTimestamp ?? Number.NEGATIVE_INFINITY;
     if (now - lastClean < spacing || now - this.lastRequestedGc < spacing) return;
     this.lastRequestedGc = now;
+    this.gcTokens--;
     this.gcInFlight = true;
     this.requestedGcs++;
     requestFullGc(() => {
       this.gcInFlight = false;
       this.readAfterGc();
     });
+  }
+
+  private refillTokens(now: number): void {
+    if (this.tokensAt !== undefined) {
+      this.gcTokens = Math.min(GC_BURST, this.gcTokens + ((now - this.tokensAt) * GC_BUDGET) / this.options.windowMs);
+    }
+    this.tokensAt = now;
   }
 
   /** A reading right after a major GC: at most two per interval, native readings only. */

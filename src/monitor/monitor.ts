@@ -1,18 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { Detector } from '../growth/detector.js';
 import { GrowthWindow } from '../growth/window.js';
 import type { SiteSeries } from '../growth/window.js';
 import { SuspicionTracker } from '../growth/suspicion.js';
-import { cleanReadingsConfirm } from '../growth/confirmation.js';
-import { assessTrend, quarterGrowth } from '../growth/trend.js';
-import type { TrendAssessment } from '../growth/trend.js';
 import { LeakLog } from '../log/leak-log.js';
 import type { SiteReport } from '../log/leak-log.js';
 import { sharedInterner } from '../snapshot/frame-interner.js';
 import { SiteAggregator } from '../snapshot/site-aggregator.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { sharedResolver } from '../snapshot/source-map.js';
-import { compareDiffs, StatisticDiff } from '../snapshot/statistic.js';
 import { ErrorCode } from '../errors.js';
 import { takeSnapshot } from '../take-snapshot.js';
 import type { ReaderName } from '../v8/profile.js';
@@ -22,6 +19,7 @@ import type { Reading } from './clean-readings.js';
 import { NearLimitWatch } from './near-limit.js';
 import { resolveMonitorOptions } from './options.js';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from './options.js';
+import { SiteReports } from './reports.js';
 
 /** Counters of the monitor's own work, for self-observation. */
 export interface MonitorStats {
@@ -37,7 +35,7 @@ export interface MonitorStats {
   readonly droppedSites: number;
   /** Readings taken right after a full GC, which hold no garbage. */
   readonly cleanReadings: number;
-  /** Full GCs heapwatch asked V8 for, to confirm a rising site (at most six per window). */
+  /** Full GCs heapwatch asked V8 for, to confirm a rising site (36 per window on average at most). */
   readonly requestedGcs: number;
   /** Suspicions raised since the start. */
   readonly suspicionsRaised: number;
@@ -78,6 +76,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   /** Readings with no garbage in them: right after a major GC, or every inspector reading. */
   private readonly clean: CleanReadings;
   private readonly tracker: SuspicionTracker;
+  private readonly detector: Detector;
+  private readonly reports: SiteReports;
   private readonly log: LeakLog;
   /** V8's near-heap-limit hook: the record a leak leaves when it exhausts the heap. */
   private readonly nearLimit: NearLimitWatch;
@@ -86,9 +86,6 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private readonly aggregator = new SiteAggregator(sharedInterner, sharedResolver);
   /** The latest tick reading: its sites live in the window, only its total, reader and interval are kept. */
   private latest: { readonly reader: ReaderName; readonly totalBytes: number; readonly samplingIntervalBytes: number } | undefined;
-  private assessments = new Map<string, TrendAssessment>();
-  /** Suspicions raised per site; bounded like the tracked sites (oldest entries go first). */
-  private readonly suspicionCounts = new Map<string, number>();
   /** Suspects are never evicted from the windows. */
   private readonly isSuspect = (key: string): boolean => this.tracker.isSuspect(key);
   private counters = { readings: 0, readingErrors: 0, lastTickMs: 0, suspicionsRaised: 0 };
@@ -96,12 +93,15 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   constructor(options?: HeapMonitorOptions) {
     super();
     this.options = resolveMonitorOptions(options);
-    this.window = new GrowthWindow(this.options.windowReadings, this.options.maxTrackedSites);
+    const { windowSlots, maxTrackedSites, windowMs } = this.options;
+    this.window = new GrowthWindow(windowSlots, maxTrackedSites, windowMs);
     this.clean = new CleanReadings(this.options, {
       readNow: () => this.readBetweenTicks(),
       isProtected: this.isSuspect,
     });
-    this.tracker = new SuspicionTracker(this.options.growthThresholdBytes, this.options.windowMs);
+    this.tracker = new SuspicionTracker(windowMs);
+    this.detector = new Detector(this.options, this.window, (key, since) => this.clean.series(key, since), this.tracker);
+    this.reports = new SiteReports(this.window, this.tracker, this.detector, maxTrackedSites);
     this.log = new LeakLog(this.options.logger);
     this.nearLimit = new NearLimitWatch(
       {
@@ -174,29 +174,17 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
    * (reports are built for those only — a scrape asks for the top few of thousands).
    */
   sites(limit = Number.POSITIVE_INFINITY): SiteReport[] {
-    const ranked = [...this.window.keys()]
-      .map((key) => ({ key, bytes: this.window.latestBytesOf(key) }))
-      .sort((a, b) => b.bytes - a.bytes || (a.key < b.key ? -1 : 1));
-    return this.reportsOf(ranked.slice(0, limit).map(({ key }) => key));
+    return this.reports.sites(limit);
   }
 
   /** The sites suspected now, largest first. */
   suspects(): SiteReport[] {
-    return this.reportsOf([...this.tracker.keys()]).sort((a, b) => b.liveBytes - a.liveBytes || (a.key < b.key ? -1 : 1));
-  }
-
-  private reportsOf(keys: readonly string[]): SiteReport[] {
-    const reports: SiteReport[] = [];
-    for (const key of keys) {
-      const report = this.report(key);
-      if (report) reports.push(report);
-    }
-    return reports;
+    return this.reports.suspects();
   }
 
   /** What the monitor knows of one tracked site now, or undefined when the site is not tracked. */
   reportOf(key: string): SiteReport | undefined {
-    return this.report(key);
+    return this.reports.report(key);
   }
 
   /**
@@ -209,7 +197,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
 
   /** Suspicions raised at this site since the start (while the site is remembered). */
   suspicionsRaisedAt(key: string): number {
-    return this.suspicionCounts.get(key) ?? 0;
+    return this.reports.suspicionsRaisedAt(key);
   }
 
   stats(): MonitorStats {
@@ -310,59 +298,28 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     }
   }
 
+  /** Judges every site (see `Detector`) and turns its conclusions into verdicts, records and events. */
   private judge(now: number): void {
-    const { growthThresholdBytes, windowMs } = this.options;
     // The noise of an estimate is that of the interval V8 samples at, which may be another tool's.
-    const trendOptions = { growthThresholdBytes, samplingIntervalBytes: this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes };
-    // First every assessment (the log's `top` ranks all sites), then the verdicts.
-    this.assessments = new Map();
-    this.clean.wanted = false;
-    // The same for every site: computed once per tick.
-    const totalGrowthBytes = quarterGrowth(this.window.totalsSeries());
-    for (const key of this.window.keys()) {
-      // Growth is at most the range: a site that moved less than half the threshold can be neither
-      // raised nor in need of clean readings; only a suspect must be judged (to be cleared).
-      if (this.window.rangeOf(key) < growthThresholdBytes / 2 && !this.tracker.isSuspect(key)) continue;
-      const bytes = this.window.bytesOf(key) as number[];
-      if (!this.window.isFull(key)) {
-        // Not judged yet, but clean readings gathered now will be needed when it is.
-        if (bytes.length >= 5 && quarterGrowth(bytes) >= growthThresholdBytes / 2) this.clean.wanted = true;
-        continue;
-      }
-      const assessment = assessTrend(bytes, totalGrowthBytes, trendOptions);
-      this.assessments.set(key, assessment);
-      if (assessment.growthBytes >= growthThresholdBytes / 2 && !this.tracker.isSuspect(key)) this.clean.wanted = true;
+    const samplingIntervalBytes = this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes;
+    const { raise, clear, wantedHorizonMs } = this.detector.judge(now, samplingIntervalBytes);
+    this.clean.wantedHorizonMs = wantedHorizonMs;
+    for (const key of clear) {
+      const before = this.reports.report(key);
+      this.tracker.clear(key, now);
+      if (!before) continue;
+      this.log.cleared(before, this.options.windowMs, now);
+      this.notify('leak-cleared', { ...before, suspected: false, suspectedSince: undefined });
     }
-    for (const [key, assessment] of this.assessments) {
-      const wasSuspect = this.tracker.isSuspect(key);
-      const before = wasSuspect ? this.report(key) : undefined;
-      const confirmed =
-        assessment.rising &&
-        !wasSuspect &&
-        cleanReadingsConfirm(this.clean.series(key, now - windowMs), now, windowMs, growthThresholdBytes);
-      const transition = this.tracker.update(key, assessment, confirmed, now);
-      if (transition === 'raised') {
-        this.counters.suspicionsRaised++;
-        this.countSuspicion(key);
-        const raised = this.report(key) as SiteReport;
-        this.log.suspected(raised, this.topGrowing(), windowMs);
-        this.notify('leak-suspected', raised);
-      } else if (transition === 'cleared' && before) {
-        this.log.cleared(before, windowMs, now);
-        this.notify('leak-cleared', { ...before, suspected: false, suspectedSince: undefined });
-      }
+    for (const [key, horizon] of raise) {
+      if (!this.tracker.raise(key, horizon, now)) continue;
+      this.counters.suspicionsRaised++;
+      this.reports.countSuspicion(key);
+      const raised = this.reports.report(key) as SiteReport;
+      this.log.suspected(raised, this.reports.topGrowing(this.options.topSites), this.options.windowMs);
+      this.notify('leak-suspected', raised);
     }
     this.tracker.expireCooldowns(now);
-  }
-
-  private countSuspicion(key: string): void {
-    const previous = this.suspicionCounts.get(key) ?? 0;
-    this.suspicionCounts.delete(key);
-    this.suspicionCounts.set(key, previous + 1);
-    if (this.suspicionCounts.size > this.options.maxTrackedSites) {
-      const oldest = this.suspicionCounts.keys().next().value as string;
-      this.suspicionCounts.delete(oldest);
-    }
   }
 
   /** Emits an event; a listener that throws is logged once, and the monitor goes on. */
@@ -373,58 +330,14 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       this.log.listenerFailed(error, event);
     }
   }
-
-  /** Growth over the window of a site judged or not (sites that barely moved are not judged). */
-  private growthOf(key: string): number {
-    const assessed = this.assessments.get(key);
-    if (assessed) return assessed.growthBytes;
-    return this.window.isFull(key) ? quarterGrowth(this.window.bytesOf(key) as number[]) : 0;
-  }
-
-  private report(key: string): SiteReport | undefined {
-    const series = this.window.series(key);
-    if (!series) return undefined;
-    return {
-      key,
-      site: series.traceback.site,
-      traceback: series.traceback,
-      liveBytes: series.bytes.at(-1) ?? 0,
-      count: series.counts.at(-1) ?? 0,
-      growthBytes: this.growthOf(key),
-      suspected: this.tracker.isSuspect(key),
-      suspectedSince: this.tracker.suspectSince(key),
-    };
-  }
-
-  /** The sites that grew most over the window, as tracemalloc-style differences. */
-  private topGrowing(): StatisticDiff[] {
-    const diffs: StatisticDiff[] = [];
-    for (const key of this.window.keys()) {
-      const growthBytes = this.growthOf(key);
-      if (growthBytes <= 0) continue;
-      const series = this.window.series(key);
-      if (!series) continue;
-      diffs.push(
-        new StatisticDiff(
-          'site',
-          key,
-          series.traceback,
-          series.bytes.at(-1) ?? 0,
-          growthBytes,
-          series.counts.at(-1) ?? 0,
-          Math.round(quarterGrowth(series.counts)),
-        ),
-      );
-    }
-    return diffs.sort(compareDiffs).slice(0, this.options.topSites);
-  }
 }
 
 /**
  * Creates a monitor that reads V8's sampler every `intervalMs`, keeps a window of `windowMs` of
  * readings per allocation site, and raises a suspicion (an event and a pino record with the
- * traceback) when a site's live bytes grow past `growthThresholdBytes` in a sustained way.
- * Call `start()` to begin.
+ * traceback) when a site's live bytes grow in a sustained way past `growthThresholdBytes` over
+ * the window, or twice that over a shorter horizon, beyond the noise of sampling and garbage
+ * collection (see docs/detection.md). Call `start()` to begin.
  */
 export function createHeapMonitor(options?: HeapMonitorOptions): HeapMonitor {
   return new HeapMonitor(options);

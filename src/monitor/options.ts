@@ -12,13 +12,23 @@ import { readerOption, samplingIntervalOption } from '../v8/sampler.js';
 
 /** Options of {@link createHeapMonitor}; every one is optional. */
 export interface HeapMonitorOptions {
-  /** Time between two readings of the sampler (milliseconds). Default: 10000. */
+  /**
+   * Time between two readings of the sampler (milliseconds), 10 to 3600000. Default: 10000, or a
+   * quarter of `windowMs` when only that is given and is under 40 s.
+   */
   readonly intervalMs?: number;
-  /** Span of readings over which growth is judged (milliseconds), 4 to 120 intervals. Default: 600000 (10 min). */
+  /**
+   * The longest horizon over which growth is judged (milliseconds), at least 4 intervals; beyond
+   * 120 intervals, older readings are kept thinned out. Default: 3600000 (60 min), or 4 times
+   * `intervalMs` when only that is given and is over 15 min.
+   */
   readonly windowMs?: number;
-  /** Growth over the window that makes a site a leak suspect (bytes). Default: 2097152 (2 MiB). */
+  /**
+   * Growth over the window that makes a site a leak suspect; twice as much over any shorter
+   * horizon (bytes). Default: 2097152 (2 MiB).
+   */
   readonly growthThresholdBytes?: number;
-  /** Mean bytes between two samples (bytes). Default: 131072 (128 KiB). */
+  /** Mean bytes between two samples (bytes). Default: 524288 (512 KiB). */
   readonly samplingIntervalBytes?: number;
   /** Sites listed in a leak record's `top` (and labelled in metrics). Default: 10. */
   readonly topSites?: number;
@@ -54,8 +64,8 @@ export interface ResolvedMonitorOptions {
   readonly filters: readonly Filter[];
   readonly reader: 'auto' | 'native' | 'inspector';
   readonly outOfMemoryProfileDir: string | undefined;
-  /** Readings per window. */
-  readonly windowReadings: number;
+  /** Readings kept per site and window: every reading of the window, or thinned out with age beyond {@link WINDOW_SLOTS}. */
+  readonly windowSlots: number;
 }
 
 export const MONITOR_OPTION_NAMES = [
@@ -72,7 +82,11 @@ export const MONITOR_OPTION_NAMES = [
   'outOfMemoryProfileDir',
 ] as const;
 
-const MAX_WINDOW_READINGS = 120;
+/**
+ * Readings kept per site and window at most: beyond, older readings are thinned out (see
+ * `growth/timeline.ts`). 121 slots hold every reading of a 20-minute window read every 10 s.
+ */
+export const WINDOW_SLOTS = 121;
 
 function loggerOption(value: unknown): Logger | false | undefined {
   if (value === undefined || value === false) return value;
@@ -89,26 +103,38 @@ function outOfMemoryProfileDirOption(value: unknown): string | undefined {
   return value;
 }
 
+const MIN_WINDOW_INTERVALS = 4;
+
+/**
+ * `intervalMs` and `windowMs` depend on each other (a window spans at least 4 intervals: fewer
+ * readings cannot show a trend), and an option the user did not pass must never be the cause of
+ * an error. When only one of them is given, the other's default is brought within range of it:
+ * `intervalMs: 1_200_000` alone gets a window of 80 min, `windowMs: 20_000` alone an interval of
+ * 5 s. Only a pair the user gave can be refused, and the error then names the window.
+ */
+function timingOptions(given: Record<string, unknown>): { intervalMs: number; windowMs: number } {
+  const intervalGiven = given.intervalMs === undefined ? undefined : integerOption('intervalMs', given.intervalMs, 10, 3_600_000);
+  const windowGiven = given.windowMs === undefined ? undefined : integerOption('windowMs', given.windowMs, MIN_WINDOW_INTERVALS * 10, 86_400_000);
+  const intervalMs = intervalGiven ?? Math.min(defaults.intervalMs, Math.floor((windowGiven ?? defaults.windowMs) / MIN_WINDOW_INTERVALS));
+  const windowMs = windowGiven ?? Math.max(defaults.windowMs, MIN_WINDOW_INTERVALS * intervalMs);
+  if (windowMs < MIN_WINDOW_INTERVALS * intervalMs) {
+    throw invalidOption('windowMs', `at least ${MIN_WINDOW_INTERVALS} times intervalMs (${MIN_WINDOW_INTERVALS * intervalMs})`, windowMs);
+  }
+  return { intervalMs, windowMs };
+}
+
 /** Validates the monitor's options once, at construction; each error names the option. */
 export function resolveMonitorOptions(options: unknown, known: readonly string[] = MONITOR_OPTION_NAMES): ResolvedMonitorOptions {
   const given = objectOption('options', options) as Record<string, unknown>;
   rejectUnknownKeys(given, known, 'heapwatch');
-  const intervalMs = integerOption('intervalMs', given.intervalMs ?? defaults.intervalMs, 10, 3_600_000);
-  const windowMs = integerOption('windowMs', given.windowMs ?? defaults.windowMs, 1, 86_400_000);
+  const { intervalMs, windowMs } = timingOptions(given);
   const windowReadings = Math.floor(windowMs / intervalMs) + 1;
-  if (windowReadings < 5 || windowReadings > MAX_WINDOW_READINGS + 1) {
-    throw invalidOption(
-      'windowMs',
-      `between 4 and ${MAX_WINDOW_READINGS} times intervalMs (${4 * intervalMs} to ${MAX_WINDOW_READINGS * intervalMs})`,
-      windowMs,
-    );
-  }
   const include = given.include === undefined ? [] : stringArrayOption('include', given.include);
   const exclude = given.exclude === undefined ? [] : stringArrayOption('exclude', given.exclude);
   return {
     intervalMs,
     windowMs,
-    windowReadings,
+    windowSlots: Math.min(windowReadings, WINDOW_SLOTS),
     growthThresholdBytes: integerOption('growthThresholdBytes', given.growthThresholdBytes ?? defaults.growthThresholdBytes, 1),
     samplingIntervalBytes: samplingIntervalOption(given.samplingIntervalBytes),
     topSites: integerOption('topSites', given.topSites ?? defaults.topSites, 1, 1000),

@@ -3,17 +3,20 @@
  * against this object by a test.
  */
 export const defaults = Object.freeze({
-  /** Mean bytes allocated between two samples (bytes). See docs/detection.md for the measured cost. */
-  samplingIntervalBytes: 128 * 1024,
+  /**
+   * Mean bytes allocated between two samples (bytes): V8's own default, and the peers' (dd-trace,
+   * Pyroscope, Cloud Profiler). See docs/detection.md for the measured cost and delays.
+   */
+  samplingIntervalBytes: 512 * 1024,
   /** Frames kept per sampled stack (frames). */
   stackDepth: 64,
   /** Which reader drives V8's sampler: the native one when it loads, else the inspector. */
   reader: 'auto' as 'auto' | 'native' | 'inspector',
   /** Time between two readings of the sampler by the monitor (milliseconds). */
   intervalMs: 10_000,
-  /** Span of readings over which growth is judged (milliseconds). */
-  windowMs: 600_000,
-  /** Growth over the window that makes a site a leak suspect (bytes). */
+  /** The longest horizon over which growth is judged (milliseconds): a slow leak needs an hour. */
+  windowMs: 3_600_000,
+  /** Growth over the window that makes a site a leak suspect; twice that over a shorter horizon (bytes). */
   growthThresholdBytes: 2 * 1024 * 1024,
   /** Sites listed in a leak record's `top` and labelled in metrics (sites). */
   topSites: 10,

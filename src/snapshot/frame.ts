@@ -54,6 +54,18 @@ export function makeFrame(functionName: string, file: string, line: number, colu
   return Object.freeze(frame);
 }
 
+/**
+ * The site of allocations that no JavaScript function made: stacks whose frames all lack a
+ * script, as V8's `(V8 API)` root (strings Node's HTTP parser makes in C++, for example). One
+ * site for all of them, under this name: no function of the application is there to blame.
+ */
+export const NATIVE_SITE: Frame = makeFrame('(native)', '', 0, 0);
+
+/** Whether a frame belongs to a script (user code, a dependency, Node's internals), unlike V8's own. */
+export function hasScript(frame: Frame): boolean {
+  return frame.file !== '';
+}
+
 /** A key that identifies a frame: two frames with the same key are the same function. */
 export function frameKey(frame: Frame): string {
   return (frame as { [KEY]?: string })[KEY] ?? `${frame.file}:${frame.line}:${frame.column}:${frame.functionName}`;

@@ -2,7 +2,7 @@ import type { ProfileNode } from '../v8/profile.js';
 import type { Filter } from './filter.js';
 import { passesFilters } from './filter.js';
 import type { Frame } from './frame.js';
-import { frameKey, isUserFrame } from './frame.js';
+import { frameKey, hasScript, isUserFrame, NATIVE_SITE } from './frame.js';
 import type { FrameInterner } from './frame-interner.js';
 import { mapTraceback } from './group.js';
 import type { SourceMapResolver } from './source-map.js';
@@ -61,18 +61,24 @@ export class SiteAggregator {
     const sites = new Map<string, AggregatedSite>();
     const resolve = (frame: Frame) => this.resolver.resolve(frame);
     let totalBytes = 0;
-    // Along the current path: the node index and the depth of the innermost user frame per depth.
+    // Along the current path: the node index, the depth of the innermost user frame, and whether
+    // any frame so far has a script, per depth.
     const nodeAt: number[] = [];
     const siteDepthAt: number[] = [];
+    const scriptAt: boolean[] = [];
 
     walkProfile(root, this.interner, (frame, depth, size, count) => {
       const index = stacks.add(frame, depth > 0 ? (nodeAt[depth - 1] as number) : -1);
       nodeAt[depth] = index;
       siteDepthAt[depth] = isUserFrame(frame) ? depth : depth > 0 ? (siteDepthAt[depth - 1] as number) : -1;
+      scriptAt[depth] = hasScript(frame) || (depth > 0 && (scriptAt[depth - 1] as boolean));
       if (count === 0 || (filters.length > 0 && !passesFilters(stacks.tracebackOf(index), filters, resolve))) return;
-      // The innermost user frame, or the innermost frame when the stack holds none (Traceback's rule).
+      // The innermost user frame, or the innermost frame when the stack holds none, or the native
+      // site when no frame has a script (Traceback's rule).
       const siteDepth = siteDepthAt[depth] as number;
-      const siteFrame = stacks.frameOf(siteDepth === -1 ? index : (nodeAt[siteDepth] as number));
+      const siteFrame = !(scriptAt[depth] as boolean)
+        ? NATIVE_SITE
+        : stacks.frameOf(siteDepth === -1 ? index : (nodeAt[siteDepth] as number));
       const key = frameKey(this.resolver.resolve(siteFrame));
       const site = sites.get(key);
       if (!site) {

@@ -1,14 +1,16 @@
 import { displayPath } from '../format/path.js';
 import { formatSignedCount, formatSize } from '../format/size.js';
 import type { Frame } from './frame.js';
-import { sitePosition } from './frame.js';
+import { NATIVE_SITE, sitePosition } from './frame.js';
 import type { GroupBy } from './group.js';
 import type { Traceback } from './traceback.js';
 
 /** `file:line` of the site for site and traceback groups, `file` alone for file groups. */
 function labelOf(groupBy: GroupBy, traceback: Traceback): string {
   const { site } = traceback;
-  // A stack of built-ins only (no script at all) has no file to name.
+  // What no JavaScript function allocated is named as such; a stack of built-ins only (no script
+  // at all) has no file to name.
+  if (site === NATIVE_SITE) return site.functionName;
   if (site.file === '') return '<builtin>';
   return groupBy === 'file' ? displayPath(site.file) : `${displayPath(site.file)}:${sitePosition(site)}`;
 }

@@ -1,6 +1,6 @@
 import { displayPath } from '../format/path.js';
 import type { Frame } from './frame.js';
-import { formatFrame, frameKey, isUserFrame, sitePosition } from './frame.js';
+import { formatFrame, frameKey, hasScript, isUserFrame, NATIVE_SITE, sitePosition } from './frame.js';
 
 /** Options of {@link Traceback.format}. */
 export interface TracebackFormatOptions {
@@ -15,10 +15,14 @@ export interface TracebackFormatOptions {
   readonly cwd?: string;
 }
 
-/** The index of the innermost frame of user code, or 0 when the stack holds none. */
+/**
+ * The index of the innermost frame of user code; 0 when the stack holds none, -1 when no frame
+ * has a script (the allocation was made outside JavaScript: {@link NATIVE_SITE}).
+ */
 function findSiteIndex(frames: readonly Frame[]): number {
   const index = frames.findIndex(isUserFrame);
-  return index === -1 ? 0 : index;
+  if (index !== -1) return index;
+  return frames.some(hasScript) ? 0 : -1;
 }
 
 /**
@@ -28,7 +32,7 @@ function findSiteIndex(frames: readonly Frame[]): number {
  */
 export class Traceback {
   readonly frames: readonly Frame[];
-  /** Index into {@link frames} of the allocation site. */
+  /** Index into {@link frames} of the allocation site; -1 when it is {@link NATIVE_SITE}. */
   readonly siteIndex: number;
 
   constructor(frames: readonly Frame[], siteIndex = findSiteIndex(frames)) {
@@ -36,8 +40,12 @@ export class Traceback {
     this.siteIndex = siteIndex;
   }
 
-  /** The allocation site: the innermost frame of user code (or the innermost frame, when there is none). */
+  /**
+   * The allocation site: the innermost frame of user code, or the innermost frame when there is
+   * none, or {@link NATIVE_SITE} when no frame has a script.
+   */
   get site(): Frame {
+    if (this.siteIndex === -1) return this.frames.length > 0 ? NATIVE_SITE : UNKNOWN_FRAME;
     return this.frames[this.siteIndex] ?? UNKNOWN_FRAME;
   }
 

@@ -60,7 +60,7 @@ const BUCKETS_TO_INFER = 8;
 /**
  * The intervals another tool is likely to have chosen: powers of two from 1 KiB to 16 MiB, which
  * hold every peer's default (512 KiB for dd-trace, Pyroscope and `--heap-prof`, 32 KiB for
- * DevTools, heapwatch's 128 KiB).
+ * DevTools, 128 KiB for heapwatch's former default).
  */
 const CANDIDATE_INTERVALS_BYTES = Array.from({ length: 15 }, (_, i) => 2 ** (24 - i));
 

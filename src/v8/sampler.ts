@@ -13,7 +13,7 @@ export interface SamplingOptions {
   /**
    * Mean number of bytes allocated between two samples (a Poisson process). Smaller is more
    * precise and costs more: a site holding B bytes is estimated within about
-   * ±sqrt(B × samplingIntervalBytes). Default: 131072 (128 KiB).
+   * ±sqrt(B × samplingIntervalBytes). Default: 524288 (512 KiB, V8's own default).
    */
   readonly samplingIntervalBytes?: number;
   /**

@@ -66,7 +66,7 @@ test('behind helmet and compression: the metrics page carries their headers and 
   assert.ok(response.headers['content-security-policy'], "helmet's policy is on heapwatch's answer too");
   const page = gunzipSync(response.body).toString('utf8');
   assert.match(page, /^# TYPE heapwatch_site_live_bytes gauge$/m);
-  assert.match(page, /^heapwatch_sampling_interval_bytes 131072$/m);
+  assert.match(page, /^heapwatch_sampling_interval_bytes 524288$/m);
 });
 
 test('in front of helmet and compression: heapwatch answers its page itself, the app’s routes still get both', async (t) => {

@@ -41,7 +41,9 @@ async function intervalOnMetricsPage(base: string): Promise<number> {
 
 test('Pyroscope heap profiling started first: heapwatch shares its sampler at 512 KiB, never restarts it, and leaves it running', async () => {
   const pyroscope = await startPyroscope();
-  const watch = heapwatch({ logger: false, intervalMs: 200, windowMs: 4000, registry: new Registry() });
+  // An interval other than Pyroscope's 512 KiB (heapwatch's default too), so that the page tells
+  // whose interval V8 samples at.
+  const watch = heapwatch({ logger: false, intervalMs: 200, windowMs: 4000, samplingIntervalBytes: 128 * 1024, registry: new Registry() });
   const app = express();
   app.use(watch);
   const server = await listen(app);
@@ -67,7 +69,9 @@ test('Pyroscope heap profiling started first: heapwatch shares its sampler at 51
 });
 
 test('heapwatch first, Pyroscope second: both start, both read the one sampler at heapwatch’s interval, no reading fails', async () => {
-  const watch = heapwatch({ logger: false, intervalMs: 200, windowMs: 4000, registry: new Registry() });
+  // An interval other than Pyroscope's 512 KiB (heapwatch's default too), so that the page tells
+  // whose interval V8 samples at.
+  const watch = heapwatch({ logger: false, intervalMs: 200, windowMs: 4000, samplingIntervalBytes: 128 * 1024, registry: new Registry() });
   const pyroscope = await startPyroscope();
   const app = express();
   app.use(watch);

@@ -44,7 +44,7 @@ test("heapwatch() then the app's collectDefaultMetrics(): the app starts, its me
   const text = await page();
   assertOnePagePerName(text);
   assert.match(text, /^process_cpu_user_seconds_total \d/m);
-  assert.match(text, /^heapwatch_sampling_interval_bytes 131072$/m);
+  assert.match(text, /^heapwatch_sampling_interval_bytes 524288$/m);
   // The application asked for the whole set: the gauges heapwatch leaves out are the app's to keep.
   assert.match(text, /^nodejs_active_handles_total \d/m);
 

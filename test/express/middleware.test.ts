@@ -46,7 +46,7 @@ for (const [name, createApp] of [
     assert.equal(page.headers.get('content-type'), registry.contentType);
     const text = await page.text();
     assert.match(text, /^# TYPE heapwatch_site_live_bytes gauge$/m);
-    assert.match(text, /^heapwatch_sampling_interval_bytes 131072$/m);
+    assert.match(text, /^heapwatch_sampling_interval_bytes 524288$/m);
     assert.match(text, /^process_cpu_user_seconds_total /m, "prom-client's default metrics are on the page");
 
     const hello = await fetch(`${base}/hello`);

@@ -1,41 +1,28 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SuspicionTracker } from '../../src/growth/suspicion.js';
-import type { TrendAssessment } from '../../src/growth/trend.js';
 
-const T = 1000;
-const assessment = (growthBytes: number, rising: boolean): TrendAssessment => ({
-  growthBytes,
-  rising,
-  quarterMedians: [0, 0, 0, growthBytes],
-  pValue: rising ? 0.001 : 1,
-  noiseBytes: 0,
-  totalGrowthBytes: growthBytes,
-});
+const short = { ms: 40_000, thresholdBytes: 2000 };
 
-test('raises only a rising and confirmed site, once', () => {
-  const tracker = new SuspicionTracker(T, 10_000);
-  assert.equal(tracker.update('a', assessment(2000, true), false, 0), undefined, 'not confirmed');
-  assert.equal(tracker.update('a', assessment(2000, false), true, 1), undefined, 'not rising');
-  assert.equal(tracker.update('a', assessment(2000, true), true, 2), 'raised');
-  assert.equal(tracker.update('a', assessment(3000, true), true, 3), undefined, 'already raised');
+test('raises a site once, remembering when and over which horizon', () => {
+  const tracker = new SuspicionTracker(10_000);
+  assert.equal(tracker.raise('a', short, 2), true);
+  assert.equal(tracker.raise('a', short, 3), false, 'already raised');
   assert.equal(tracker.isSuspect('a'), true);
   assert.equal(tracker.suspectSince('a'), 2);
-});
-
-test('clears with hysteresis: only when growth falls under half the threshold', () => {
-  const tracker = new SuspicionTracker(T, 10_000);
-  tracker.update('a', assessment(2000, true), true, 0);
-  assert.equal(tracker.update('a', assessment(600, false), false, 1), undefined, '600 ≥ T/2 keeps it');
-  assert.equal(tracker.update('a', assessment(400, false), false, 2), 'cleared');
-  assert.equal(tracker.isSuspect('a'), false);
+  assert.deepEqual(tracker.raisedOver('a'), short);
+  assert.deepEqual([...tracker.keys()], ['a']);
+  assert.equal(tracker.count, 1);
 });
 
 test('a cleared site is not raised again during the cooldown', () => {
-  const tracker = new SuspicionTracker(T, 10_000);
-  tracker.update('a', assessment(2000, true), true, 0);
-  tracker.update('a', assessment(0, false), false, 1000);
-  assert.equal(tracker.update('a', assessment(2000, true), true, 5000), undefined);
+  const tracker = new SuspicionTracker(10_000);
+  tracker.raise('a', short, 0);
+  assert.equal(tracker.clear('a', 1000), true);
+  assert.equal(tracker.clear('a', 1001), false, 'no longer a suspect');
+  assert.equal(tracker.isSuspect('a'), false);
+  assert.equal(tracker.raisedOver('a'), undefined);
+  assert.equal(tracker.raise('a', short, 5000), false);
   tracker.expireCooldowns(11_000);
-  assert.equal(tracker.update('a', assessment(2000, true), true, 11_000), 'raised');
+  assert.equal(tracker.raise('a', short, 11_000), true);
 });

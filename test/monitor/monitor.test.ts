@@ -32,7 +32,7 @@ function allocate(n: number): void {
 test('rejects bad options with a coded error that names the option, the expectation and the value', () => {
   const cases: Array<[object, RegExp]> = [
     [{ intervalMs: 0 }, /"intervalMs": expected an integer between 10 and 3600000, received 0/],
-    [{ intervalMs: 1000, windowMs: 2000 }, /"windowMs": expected between 4 and 120 times intervalMs \(4000 to 120000\), received 2000/],
+    [{ intervalMs: 1000, windowMs: 2000 }, /"windowMs": expected at least 4 times intervalMs \(4000\), received 2000/],
     [{ growthThresholdBytes: -5 }, /"growthThresholdBytes": expected an integer >= 1, received -5/],
     [{ samplingIntervalBytes: 0.5 }, /"samplingIntervalBytes".*received 0\.5/],
     [{ topSites: 0 }, /"topSites"/],

@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
 import { ErrorCode } from '../../src/errors.js';
 import { createHeapMonitor } from '../../src/monitor/monitor.js';
+import { defaults } from '../../src/options/defaults.js';
 import { repoRoot } from '../helpers.js';
 
 const FIXTURE = 'test/fixtures/oom-leak.mjs';
@@ -65,7 +66,7 @@ test('a service that leaks until V8 aborts it leaves one fatal heap-near-limit r
   assert.equal(heapwatch.heapLimitBytes, heapLimitBytes, 'the limit before V8 raised it for heapwatch');
   assert.ok(heapwatch.heapUsedBytes > 48 * 1024 * 1024, `${heapwatch.heapUsedBytes} bytes used, near the 64 MiB old space`);
   assert.ok(heapwatch.arrayBuffersBytes <= heapwatch.externalBytes);
-  assert.equal(heapwatch.samplingIntervalBytes, 128 * 1024);
+  assert.equal(heapwatch.samplingIntervalBytes, defaults.samplingIntervalBytes, 'the interval V8 samples at: the default');
   assert.ok(heapwatch.spanMs > 0);
   assert.equal(heapwatch.profile, undefined);
 

@@ -6,6 +6,7 @@ import { SiteAggregator } from '../../src/snapshot/site-aggregator.js';
 import type { SiteReadings } from '../../src/snapshot/site-aggregator.js';
 import { snapshotFromProfile } from '../../src/snapshot/from-profile.js';
 import { SourceMapResolver } from '../../src/snapshot/source-map.js';
+import { frameKey, NATIVE_SITE } from '../../src/snapshot/frame.js';
 import { fromInspectorProfile } from '../../src/v8/inspector-reader.js';
 import type { ProfileNode } from '../../src/v8/profile.js';
 import { profileNode as node } from './profile-node.js';
@@ -88,4 +89,28 @@ test('gives back the same traceback object while a site keeps its stack, a new o
   const moved = [...aggregator.aggregate(tree(200, 'timer')).sites.values()][0]?.traceback;
   assert.notEqual(moved, first);
   assert.deepEqual(moved?.frames.map((frame) => frame.functionName), ['parse', 'timer', 'main']);
+});
+
+test('sums what no JavaScript function allocated into one native site, as statistics(\'site\') does', () => {
+  // (V8 API) ─ push*     two stacks with no script at all: one native site
+  // main ─ push*          a built-in under user code: charged to main
+  const scriptless = (name: string, children: ProfileNode[] = [], sizeBytes = 0, count = 0): ProfileNode => ({
+    ...node(name, children, sizeBytes, count),
+    scriptName: '',
+    lineNumber: 0,
+  });
+  const root = node('(root)', [
+    scriptless('(V8 API)', [scriptless('push', [], 64, 3)], 32, 2),
+    node('main', [node('push', [], 16, 1)]),
+  ]);
+  const { sites } = new SiteAggregator(new FrameInterner(), new SourceMapResolver()).aggregate(root);
+  const native = sites.get(frameKey(NATIVE_SITE));
+  assert.equal(native?.size, 256);
+  assert.equal(native?.count, 5);
+  assert.equal(native?.traceback.site, NATIVE_SITE);
+  assert.deepEqual(native?.traceback.format(), ['push (<builtin>)', '(V8 API) (<builtin>)'], 'the stack stays as V8 gave it');
+  assert.deepEqual([...sites.values()].map((site) => site.traceback.site.functionName).sort(), ['(native)', 'main']);
+  const expected = viaSnapshot(root, []).statistics.find((stat) => stat.key === frameKey(NATIVE_SITE));
+  assert.equal(expected?.size, 256);
+  assert.equal(String(expected), '(native): size=256 B, count=5, average=51 B');
 });

@@ -1,0 +1,154 @@
+import { frameKey, NATIVE_SITE } from '../snapshot/frame.js';
+import { cleanReadingsConfirm } from './confirmation.js';
+import { horizonsOf } from './horizons.js';
+import type { Horizon } from './horizons.js';
+import { turnoverVariancePerMs } from './noise.js';
+import type { SuspicionTracker } from './suspicion.js';
+import { assessTrend, quarterGrowth } from './trend.js';
+import type { BytesSeries, GrowthWindow, SiteSeries } from './window.js';
+
+/** The options the judgement reads. */
+export interface DetectorOptions {
+  readonly intervalMs: number;
+  readonly windowMs: number;
+  readonly growthThresholdBytes: number;
+}
+
+/** The site's readings without garbage since a time (right after full GCs). */
+export type CleanSeriesOf = (key: string, since: number) => SiteSeries | undefined;
+
+/** What one judgement concluded. */
+export interface Judgement {
+  /** Sites that rose and were confirmed, with the horizon they rose over (not yet suspects). */
+  readonly raise: ReadonlyArray<readonly [string, Horizon]>;
+  /** Suspects whose growth has settled: their suspicion ends. */
+  readonly clear: readonly string[];
+  /**
+   * The shortest horizon over which a site rises, or may soon, without clean readings to confirm
+   * it (ms): clean readings are wanted, at least a sixth of it apart. Undefined when no site rises.
+   */
+  readonly wantedHorizonMs: number | undefined;
+}
+
+const NATIVE_KEY = frameKey(NATIVE_SITE);
+
+/**
+ * Judges every tracked site over every horizon it has been tracked for, shortest first, and
+ * raises it over the first one where its readings rise (`assessTrend`) and its clean readings
+ * confirm it (`cleanReadingsConfirm`): a fast leak over a short horizon, a slow one over a long
+ * one. Growth that no JavaScript function allocated (the native site) is never raised: no one can
+ * act on it, and the heap-exhaustion alert covers the process.
+ */
+export class Detector {
+  readonly horizons: readonly Horizon[];
+  /** Readings taken up to this long before a horizon's start still belong to it: timers run late. */
+  private readonly toleranceMs: number;
+
+  constructor(
+    private readonly options: DetectorOptions,
+    private readonly window: GrowthWindow,
+    private readonly cleanSeriesOf: CleanSeriesOf,
+    private readonly tracker: SuspicionTracker,
+  ) {
+    this.horizons = horizonsOf(options.intervalMs, options.windowMs, options.growthThresholdBytes);
+    this.toleranceMs = options.intervalMs / 2;
+  }
+
+  /** When the readings of a horizon that ends at `now` start. */
+  startOf(horizonMs: number, now: number): number {
+    return now - horizonMs - this.toleranceMs;
+  }
+
+  /** Whether the site has been tracked for the whole horizon. */
+  private coversHorizon(key: string, horizonMs: number, now: number): boolean {
+    const since = this.window.trackedSince(key);
+    return since !== undefined && since <= now - horizonMs + this.toleranceMs;
+  }
+
+  /**
+   * The site's growth over a horizon ending at the latest reading — the one that raised it, for a
+   * suspect, else the window — or over as much of it as the site was tracked for.
+   */
+  growthOf(key: string): { growthBytes: number; horizonMs: number } {
+    const now = this.window.latestTimestamp ?? 0;
+    const raisedOver = this.tracker.raisedOver(key)?.ms;
+    const horizonMs = raisedOver ?? this.options.windowMs;
+    const series = this.window.bytesOf(key, this.startOf(horizonMs, now));
+    if (!series || series.timestamps.length < 2) return { growthBytes: 0, horizonMs: 0 };
+    // A site watched for less than the window is reported over the time it was watched.
+    const watchedMs = Math.round(now - (series.timestamps[0] as number));
+    return { growthBytes: quarterGrowth(series), horizonMs: raisedOver ?? Math.min(horizonMs, watchedMs) };
+  }
+
+  judge(now: number, samplingIntervalBytes: number): Judgement {
+    const { growthThresholdBytes } = this.options;
+    const raise: Array<readonly [string, Horizon]> = [];
+    const clear: string[] = [];
+    let wantedHorizonMs: number | undefined;
+    const want = (ms: number) => (wantedHorizonMs = Math.min(wantedHorizonMs ?? ms, ms));
+    // The same for every site of a tick: computed once per horizon.
+    const totalGrowth = this.horizons.map((horizon) => quarterGrowth(this.window.totalsSeries(this.startOf(horizon.ms, now))));
+    const shortest = this.horizons[0] as Horizon;
+    for (const key of this.window.keys()) {
+      const raisedOver = this.tracker.raisedOver(key);
+      if (raisedOver) {
+        if (this.hasSettled(key, raisedOver, now)) clear.push(key);
+        continue;
+      }
+      // Growth is at most twice the range: a site that moved less than half the threshold can be
+      // neither raised nor in need of clean readings.
+      if (key === NATIVE_KEY || this.window.rangeOf(key) < growthThresholdBytes / 2) continue;
+      if (!this.coversHorizon(key, shortest.ms, now)) {
+        // A new site, too young to be judged: if it already rose by half the shortest horizon's
+        // threshold, clean readings gathered now will be needed when it is.
+        const { bytes } = this.window.bytesOf(key) ?? { bytes: [] };
+        if (bytes.length >= 2 && (bytes.at(-1) as number) - (bytes[0] as number) >= shortest.thresholdBytes / 2) want(shortest.ms);
+        continue;
+      }
+      // The whole window's readings once; each horizon takes its latest part.
+      const series = this.window.bytesOf(key, this.startOf(this.options.windowMs, now)) as BytesSeries;
+      const clean = this.cleanSeriesOf(key, this.startOf(this.options.windowMs, now));
+      // The site's wander, measured over the whole window: a short horizon holds too few clean
+      // readings to tell. Before there are three, the tick readings tell, garbage and all (more
+      // than the wander: the safe side; see `turnoverVariancePerMs`).
+      const turnoverPerMs = turnoverVariancePerMs(clean && clean.bytes.length >= 3 ? clean : series);
+      for (const [i, horizon] of this.horizons.entries()) {
+        if (!this.coversHorizon(key, horizon.ms, now)) break;
+        const start = this.startOf(horizon.ms, now);
+        const cleanInHorizon = clean && since(clean, start);
+        const options = { thresholdBytes: horizon.thresholdBytes, samplingIntervalBytes, turnoverPerMs };
+        const assessment = assessTrend(since(series, start), totalGrowth[i] as number, options);
+        if (!assessment) continue;
+        if (assessment.rising && cleanReadingsConfirm(cleanInHorizon, now, { ...options, horizonMs: horizon.ms })) {
+          raise.push([key, horizon]);
+          break;
+        }
+        if (assessment.growthBytes >= horizon.thresholdBytes / 2) want(horizon.ms);
+      }
+    }
+    return { raise, clear, wantedHorizonMs };
+  }
+
+  /**
+   * Whether a suspect stopped growing: its growth over the horizon that raised it and over the
+   * window have both fallen under half their thresholds (hysteresis: a site near the threshold
+   * does not flap).
+   */
+  private hasSettled(key: string, raisedOver: Horizon, now: number): boolean {
+    const window = this.horizons.at(-1) as Horizon;
+    return [raisedOver, window].every((horizon) => {
+      const series = this.window.bytesOf(key, this.startOf(horizon.ms, now));
+      return !series || quarterGrowth(series) < horizon.thresholdBytes / 2;
+    });
+  }
+}
+
+/** The part of a series (oldest first) taken at or after `start`: every array of it sliced alike. */
+function since<S extends BytesSeries>(series: S, start: number): S {
+  let first = 0;
+  while (first < series.timestamps.length && (series.timestamps[first] as number) < start) first++;
+  if (first === 0) return series;
+  const part = { ...series } as Record<string, unknown>;
+  for (const [name, values] of Object.entries(series)) if (Array.isArray(values)) part[name] = values.slice(first);
+  return part as unknown as S;
+}

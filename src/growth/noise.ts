@@ -1,0 +1,57 @@
+import type { BytesSeries } from './window.js';
+
+/** Growth must stand this many deviations of its noise above zero. */
+export const NOISE_DEVIATIONS = 3;
+/** A late step of a rise must stand this many deviations of the site's wander above zero. */
+export const STEP_DEVIATIONS = 2;
+
+/**
+ * How fast a site's estimate wanders as its objects turn over: the variance, per millisecond, of
+ * the change between two readings (bytes² per ms). On readings without garbage (right after a full
+ * GC) a site whose objects do not change does not move at all — V8 keeps each sample for as long as
+ * its object lives — and one whose objects die and are replaced moves by the samples that left and
+ * those that came, a random walk whose variance grows with the time between the readings (see
+ * docs/detection.md, "The noise of growth"). Samples leave a site only when its objects die, so the
+ * falling steps measure the turnover alone, whatever the site's growth brings: their squares, twice
+ * (the rising half of the wander mirrors them), over the time the steps cover. A leak whose objects
+ * never die has none. On tick readings, garbage collected between two readings falls too: more
+ * than the wander, the safe side.
+ */
+export function turnoverVariancePerMs(series: BytesSeries | undefined): number {
+  if (!series || series.bytes.length < 3) return 0;
+  let squares = 0;
+  let elapsed = 0;
+  for (let i = 1; i < series.bytes.length; i++) {
+    const step = (series.bytes[i] as number) - (series.bytes[i - 1] as number);
+    if (step < 0) squares += step * step;
+    elapsed += (series.timestamps[i] as number) - (series.timestamps[i - 1] as number);
+  }
+  return elapsed > 0 ? (2 * squares) / elapsed : 0;
+}
+
+/**
+ * The standard deviation of a site's wander over `ms` as its objects turn over (bytes): a random
+ * walk at the measured rate, up to twice the site's whole variance (L × R for L live bytes sampled
+ * every R), reached once every object has been replaced.
+ */
+export function wanderBytes(liveBytes: number, ms: number, samplingIntervalBytes: number, turnoverPerMs: number): number {
+  return Math.sqrt(Math.min(turnoverPerMs * ms, 2 * Math.max(liveBytes, 0) * samplingIntervalBytes));
+}
+
+/**
+ * The standard deviation of a growth estimate over `horizonMs` (bytes): the noise a site's growth
+ * must stand out of. Two sources, independent:
+ * - the samples the growth brought: growth G brings about G / R samples of R bytes each, a Poisson
+ *   count of variance G × R. This alone counts for a site whose other objects do not change;
+ * - the wander of the site's turnover over the horizon ({@link wanderBytes}).
+ */
+export function growthNoiseBytes(
+  growthBytes: number,
+  liveBytes: number,
+  horizonMs: number,
+  samplingIntervalBytes: number,
+  turnoverPerMs: number,
+): number {
+  const samples = Math.max(growthBytes, 0) * samplingIntervalBytes;
+  return Math.sqrt(samples + wanderBytes(liveBytes, horizonMs, samplingIntervalBytes, turnoverPerMs) ** 2);
+}

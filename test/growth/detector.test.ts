@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Detector } from '../../src/growth/detector.js';
+import { SuspicionTracker } from '../../src/growth/suspicion.js';
+import { GrowthWindow } from '../../src/growth/window.js';
+import { frameKey, NATIVE_SITE } from '../../src/snapshot/frame.js';
+import type { Frame } from '../../src/snapshot/frame.js';
+import type { SiteReading } from '../../src/snapshot/site-aggregator.js';
+import { Traceback } from '../../src/snapshot/traceback.js';
+
+const MiB = 1024 * 1024;
+const R = 32 * 1024;
+// A reading a second, a 64 s window: horizons of 4, 8, 16, 32 s (twice the threshold) and 64 s.
+const options = { intervalMs: 1000, windowMs: 64_000, growthThresholdBytes: 1 * MiB };
+const frame = (name: string): Frame => ({ functionName: name, file: `/app/${name}.js`, line: 1, column: 1 });
+
+/**
+ * Feeds a detector readings of sites whose live bytes follow the given functions of the time (s),
+ * every second, with a clean reading (the same values: no garbage) every other second, and
+ * returns when and over which horizon each site was raised or cleared.
+ */
+function run(sites: Record<string, (t: number) => number>, seconds: number, frames: Record<string, Frame> = {}) {
+  const window = new GrowthWindow(65, 100, options.windowMs);
+  const clean = new GrowthWindow(65, 100, options.windowMs);
+  const tracker = new SuspicionTracker(options.windowMs);
+  const detector = new Detector(options, window, (key, since) => clean.series(key, since), tracker);
+  const events: string[] = [];
+  const wanted: Array<number | undefined> = [];
+  for (let t = 0; t <= seconds; t++) {
+    const now = t * 1000;
+    const readings = new Map<string, SiteReading>();
+    for (const [name, bytes] of Object.entries(sites)) {
+      // Sites of given frames are keyed as the aggregator keys them; the others by their name.
+      const given = frames[name];
+      const key = given ? frameKey(given) : name;
+      readings.set(key, { key, size: bytes(t), count: bytes(t) / 100, traceback: new Traceback([given ?? frame(name)]) });
+    }
+    // Other memory that does not change, so that the whole grows as the sites do.
+    const total = [...readings.values()].reduce((sum, reading) => sum + reading.size, 50 * MiB);
+    window.push(now, readings, total, (key) => tracker.isSuspect(key));
+    if (t % 2 === 0) clean.push(now, readings, total, (key) => tracker.isSuspect(key));
+    const judgement = detector.judge(now, R);
+    wanted.push(judgement.wantedHorizonMs);
+    for (const key of judgement.clear) if (tracker.clear(key, now)) events.push(`${t} s: ${key} cleared`);
+    for (const [key, horizon] of judgement.raise) {
+      if (tracker.raise(key, horizon, now)) events.push(`${t} s: ${key} raised over ${horizon.ms / 1000} s`);
+    }
+  }
+  return { events, wanted, detector };
+}
+
+test('a fast leak is raised over a short horizon, a slow one over the window', () => {
+  const { events } = run({ fast: (t) => 5 * MiB + (t > 10 ? (t - 10) * 1 * MiB : 0), slow: (t) => 5 * MiB + t * 0.03 * MiB }, 80);
+  // The fast one passes twice the threshold within 3 s, and is judged once it has been watched
+  // over a whole short horizon with clean readings spread over half of it.
+  assert.match(events[0] ?? '', /^1\d s: fast raised over [48] s$/);
+  assert.ok(events.includes('64 s: slow raised over 64 s'), events.join('; '));
+  assert.equal(events.length, 2, events.join('; '));
+});
+
+test('a warm-up under twice the threshold is never raised, however long it takes', () => {
+  // 1.8 MiB over 30 s (about half the window), then flat.
+  const { events, detector } = run({ warm: (t) => 5 * MiB + Math.min(t, 30) * 0.06 * MiB }, 130);
+  assert.deepEqual(events, []);
+  assert.ok(detector.growthOf('warm').growthBytes < 1 * MiB, 'once it levelled off, the window shows no growth');
+});
+
+test('a warm-up of more than twice the threshold is a suspect while it grows: at that size it is a leak until it stops', () => {
+  const { events } = run({ warm: (t) => 5 * MiB + Math.min(t, 30) * 0.3 * MiB }, 40);
+  assert.equal(events.length, 1, events.join('; '));
+  assert.match(events[0] ?? '', /warm raised over \d+ s/);
+});
+
+test('growth that no JavaScript function allocated is never raised', () => {
+  const native = { [NATIVE_SITE.functionName]: NATIVE_SITE };
+  const { events, wanted } = run({ [NATIVE_SITE.functionName]: (t) => 5 * MiB + t * 1 * MiB }, 70, native);
+  assert.deepEqual(events, []);
+  assert.ok(wanted.every((ms) => ms === undefined), 'nor does it ask for clean readings');
+});
+
+test('clean readings are wanted as soon as a young site rises, over the shortest horizon', () => {
+  const { wanted } = run({ fast: (t) => (t > 2 ? (t - 2) * 1 * MiB : 0), flat: () => 3 * MiB }, 6);
+  assert.deepEqual(wanted.slice(0, 3), [undefined, undefined, undefined]);
+  assert.equal(wanted[5], 4000);
+});
+
+test('a suspicion clears once the growth over its horizon and over the window has settled', () => {
+  // 1 MiB/s for 20 s, then flat: raised over a short horizon, cleared about a window later.
+  const { events } = run({ leak: (t) => 5 * MiB + Math.min(t, 20) * 1 * MiB }, 150);
+  assert.equal(events.length, 2, events.join('; '));
+  assert.match(events[0] ?? '', /leak raised over [48] s/);
+  const cleared = Number(/^(\d+) s: leak cleared$/.exec(events[1] ?? '')?.[1]);
+  assert.ok(cleared > 20 + 32 && cleared <= 20 + 64, events.join('; '));
+});

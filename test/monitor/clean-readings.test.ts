@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CleanReadings } from '../../src/monitor/clean-readings.js';
+import { resolveMonitorOptions } from '../../src/monitor/options.js';
+
+test('asks V8 for full GCs only while a site rises, six in a row at most, then 36 per window', async () => {
+  // A 36 s window refills one full GC per simulated second.
+  const options = resolveMonitorOptions({ intervalMs: 10, windowMs: 36_000, logger: false });
+  const clean = new CleanReadings(options, { readNow: () => undefined, isProtected: () => false });
+  let now = 1_000_000;
+  const tick = async () => {
+    const before = clean.requestedGcs;
+    clean.requestGcIfNeeded(now, 'native');
+    // The GC runs from a task of V8's: wait for it before the next simulated tick.
+    for (let i = 0; i < 200 && clean.requestedGcs > before && (clean as unknown as { gcInFlight: boolean }).gcInFlight; i++) await sleep(5);
+    now += 100;
+  };
+  for (let i = 0; i < 5; i++) await tick();
+  assert.equal(clean.requestedGcs, 0, 'no site rises: no GC');
+  clean.wantedHorizonMs = 60;
+  for (let i = 0; i < 6; i++) await tick();
+  assert.equal(clean.requestedGcs, 6, 'six in a row');
+  await tick();
+  assert.equal(clean.requestedGcs, 6, 'then the bucket is empty');
+  for (let i = 0; i < 23; i++) await tick();
+  // 3 simulated seconds in all: the six of the burst, and about one more per second.
+  assert.ok(clean.requestedGcs >= 8 && clean.requestedGcs <= 9, `${clean.requestedGcs}`);
+  const requested = clean.requestedGcs;
+  clean.wantedHorizonMs = undefined;
+  for (let i = 0; i < 5; i++) await tick();
+  assert.equal(clean.requestedGcs, requested, 'none once no site rises');
+  assert.equal(clean.taken, 0, 'no reading to take: readNow gave none');
+});
