@@ -3,8 +3,8 @@
 // off in the same process (same JIT state, same heap), in many short rounds with the order rotated,
 // and the CPU time of the process (process.cpuUsage(): user + system, every thread, so V8's GC and
 // sampler threads included) is divided by the requests of each round. Each configuration's ratio
-// is taken against the bare app of the same round; the result is the median ratio with a 95 %
-// bootstrap interval over rounds.
+// is taken against the bare app measured just before and just after it; the result is the median
+// ratio over rounds and the ratio of total CPU, each with a 95 % bootstrap interval.
 //
 //   node bench/cpu-per-request.mjs [--rounds=40] [--requests=4000] [--route=/hello|/json]
 //                                  [--configs=none,none-again,busy-1pct,sampler,heapwatch,...]
@@ -13,6 +13,7 @@
 // `none-again` is the A/A check (the same configuration twice must come out at 1.000 within the
 // interval) and `busy-1pct` the calibration (a busy loop per request costing 1 % of the bare
 // request, measured at start, that the method must see). Prints a Markdown table.
+import { createServer } from 'node:http';
 import { PerformanceObserver } from 'node:perf_hooks';
 import express from 'express';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
@@ -46,6 +47,19 @@ app.get('/json', (req, res) => {
 });
 
 const { default: pprof } = await import('@datadog/pprof');
+const { default: Pyroscope } = await import('@pyroscope/nodejs');
+
+let pyroscopeSink;
+/** A server on loopback that takes whatever Pyroscope pushes; its address. */
+function listenOnLoopback() {
+  return new Promise((resolve) => {
+    const server = createServer((req, res) => req.resume().on('end', () => res.end()));
+    server.listen(0, '127.0.0.1', () => {
+      server.unref();
+      resolve(`http://127.0.0.1:${server.address().port}`);
+    });
+  });
+}
 
 /** Each configuration: what turns it on and off. Intervals and depths say which sampler runs. */
 const configs = {
@@ -62,6 +76,15 @@ const configs = {
   // V8's sampler through @datadog/pprof directly, as dd-trace runs it (64 frames), at heapwatch's interval and at dd-trace's.
   'datadog-pprof-128k': { on: () => pprof.heap.start(128 * 1024, 64), off: () => pprof.heap.stop() },
   'datadog-pprof-512k': { on: () => pprof.heap.start(512 * 1024, 64), off: () => pprof.heap.stop() },
+  // @pyroscope/nodejs heap profiling at its defaults (512 KiB), pushing to a sink on loopback.
+  pyroscope: {
+    async on() {
+      pyroscopeSink ??= await listenOnLoopback();
+      Pyroscope.init({ serverAddress: pyroscopeSink, appName: 'heapwatch-bench' });
+      Pyroscope.startHeapProfiling();
+    },
+    off: () => Pyroscope.stopHeapProfiling(),
+  },
   // heapwatch's startSampling(): the same sampler through heapwatch's seam.
   sampler: { on: () => startSampling(), off: () => stopSampling() },
   'sampler-512k': { on: () => startSampling({ samplingIntervalBytes: 512 * 1024 }), off: () => stopSampling() },
@@ -179,29 +202,49 @@ async function cpuPerRequestMicros(count) {
 // will be): the CPU time a large number of iterations adds per request gives the cost of one, and
 // so the iterations that cost 1 % of a bare request.
 await cpuPerRequestMicros(requests);
-const bare = await cpuPerRequestMicros(requests);
 const probeIterations = 200_000;
-busyIterations = probeIterations;
-const probed = await cpuPerRequestMicros(Math.ceil(requests / 10));
-busyIterations = 0;
-const calibratedIterations = Math.max(1, Math.round((0.01 * bare * probeIterations) / Math.max(probed - bare, 1e-3)));
+const probeCosts = [];
+const bareCosts = [];
+for (let i = 0; i < 5; i++) {
+  bareCosts.push(await cpuPerRequestMicros(Math.ceil(requests / 5)));
+  busyIterations = probeIterations;
+  probeCosts.push(await cpuPerRequestMicros(Math.ceil(requests / 10)));
+  busyIterations = 0;
+}
+const bare = median(bareCosts);
+const calibratedIterations = Math.max(1, Math.round((0.01 * bare * probeIterations) / Math.max(median(probeCosts) - bare, 1e-3)));
 
 const ratios = Object.fromEntries(configNames.map((name) => [name, []]));
 const totals = Object.fromEntries(configNames.map((name) => [name, []]));
 const micros = Object.fromEntries(configNames.map((name) => [name, []]));
+// Each round measures the bare app between every two configurations, and each configuration is
+// compared with the mean of the bare measurements just before and just after it: on a shared
+// machine the speed of a core drifts over seconds (another tenant's load, frequency), and a
+// comparison a second apart sees less of that drift than one across the whole round.
+const measured = configNames.filter((name) => name !== 'none');
 for (let round = 0; round < rounds; round++) {
-  const order = configNames.map((_, i) => configNames[(i + round) % configNames.length]);
-  const perRequest = {};
+  const order = measured.map((_, i) => measured[(i + round) % measured.length]);
+  await cpuPerRequestMicros(Math.ceil(requests / 10));
+  let bareBefore = await cpuPerRequestMicros(requests);
+  const bares = [bareBefore];
   for (const name of order) {
-    configs[name].on();
+    await configs[name].on();
     await cpuPerRequestMicros(Math.ceil(requests / 10)); // settle: first reading, JIT of the new path
-    perRequest[name] = await cpuPerRequestMicros(requests);
-    configs[name].off();
+    const perRequest = await cpuPerRequestMicros(requests);
+    await configs[name].off();
+    await cpuPerRequestMicros(Math.ceil(requests / 10));
+    const bareAfter = await cpuPerRequestMicros(requests);
+    bares.push(bareAfter);
+    const bare = (bareBefore + bareAfter) / 2;
+    micros[name].push(perRequest);
+    ratios[name].push(perRequest / bare);
+    totals[name].push([perRequest, bare]);
+    bareBefore = bareAfter;
   }
-  for (const name of configNames) {
-    micros[name].push(perRequest[name]);
-    ratios[name].push(perRequest[name] / perRequest.none);
-    totals[name].push([perRequest[name], perRequest.none]);
+  if (configNames.includes('none')) {
+    micros.none.push(median(bares));
+    ratios.none.push(1);
+    totals.none.push([1, 1]);
   }
   process.stderr.write(`round ${round + 1}/${rounds}\n`);
 }
