@@ -25,6 +25,10 @@ const rounds = Number(args.rounds ?? 40);
 const requests = Number(args.requests ?? 4000);
 const route = args.route ?? '/hello';
 const configNames = (args.configs ?? 'none,none-again,busy-1pct,datadog-pprof-128k,sampler,heapwatch').split(',');
+// --versus=<configuration>: also compare every configuration with that one, round by round (the
+// ratio of their two ratios to the bare app), e.g. heapwatch against @datadog/pprof alone.
+const versus = args.versus;
+if (versus !== undefined && !configNames.includes(versus)) throw new Error(`--versus=${versus} is not among --configs`);
 
 // The app: the bare routes of bench/servers/express-app.mjs, behind one switch layer that every
 // configuration shares (so that mounting heapwatch costs what heapwatch costs, not a new layer).
@@ -296,4 +300,19 @@ if (readingDurations.length > 0) {
   console.log(
     `heapwatch's readings (the first of each start, and any that fell in a measurement): ${readingDurations.length}, median ${median(readingDurations).toFixed(2)} ms, max ${Math.max(...readingDurations).toFixed(2)} ms: at one reading per ${intervalMs / 1000} s, ${((100 * median(readingDurations)) / intervalMs).toFixed(3)} % of one core.`,
   );
+}
+if (versus !== undefined) {
+  console.log('');
+  console.log(`Against ${versus}, round by round (each configuration's ratio to the bare app over ${versus}'s in the same round):`);
+  console.log('');
+  console.log(`| configuration | CPU per request vs ${versus} (median of rounds) | 95 % interval | total CPU vs ${versus} | 95 % interval |`);
+  console.log('|---|---|---|---|---|');
+  for (const name of configNames) {
+    if (name === 'none' || name === versus) continue;
+    const paired = ratios[name].map((ratio, round) => ratio / ratios[versus][round]);
+    const pairedTotals = totals[name].map(([config], round) => [config, totals[versus][round][0]]);
+    const [low, high] = bootstrap(paired);
+    const [totalLow, totalHigh] = bootstrap(pairedTotals, ratioOfTotals);
+    console.log(`| ${name} | ${median(paired).toFixed(4)} | ${low.toFixed(4)}–${high.toFixed(4)} | ${ratioOfTotals(pairedTotals).toFixed(4)} | ${totalLow.toFixed(4)}–${totalHigh.toFixed(4)} |`);
+  }
 }
