@@ -189,10 +189,17 @@ for (const name of configNames) {
 
 for (const name of configNames) if (!(name in configs)) throw new Error(`Unknown configuration "${name}" - expected one of ${Object.keys(configs).join(', ')}`);
 
-async function cpuPerRequestMicros(count) {
-  // Every measurement starts from a collected heap (node --expose-gc), so that a major GC left
-  // over from the previous configuration is not charged to this one.
+/**
+ * A collected heap (node --expose-gc) before a configuration starts, so that a major GC left over
+ * from the previous one is not charged to it. Before, not inside, its measurement: heapwatch takes
+ * a reading after every major GC, and one forced per measurement would charge it a reading per
+ * second instead of the few that V8's own major GCs bring.
+ */
+function collect() {
   globalThis.gc?.();
+}
+
+async function cpuPerRequestMicros(count) {
   const before = process.cpuUsage();
   for (let i = 0; i < count; i++) {
     const status = await inject(app, `${route}?i=${i}`);
@@ -228,14 +235,17 @@ const micros = Object.fromEntries(configNames.map((name) => [name, []]));
 const measured = configNames.filter((name) => name !== 'none');
 for (let round = 0; round < rounds; round++) {
   const order = measured.map((_, i) => measured[(i + round) % measured.length]);
+  collect();
   await cpuPerRequestMicros(Math.ceil(requests / 10));
   let bareBefore = await cpuPerRequestMicros(requests);
   const bares = [bareBefore];
   for (const name of order) {
+    collect();
     await configs[name].on();
     await cpuPerRequestMicros(Math.ceil(requests / 10)); // settle: first reading, JIT of the new path
     const perRequest = await cpuPerRequestMicros(requests);
     await configs[name].off();
+    collect();
     await cpuPerRequestMicros(Math.ceil(requests / 10));
     const bareAfter = await cpuPerRequestMicros(requests);
     bares.push(bareAfter);
