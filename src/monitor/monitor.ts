@@ -235,6 +235,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if (this.ticking || !this.running) return;
     this.ticking = true;
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     let failed = false;
     try {
       const reading = this.read();
@@ -255,7 +256,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     } finally {
       this.ticking = false;
       this.counters.lastTickMs = performance.now() - started;
-      this.pace.record(this.counters.lastTickMs);
+      this.pace.record(ownTimeMs(this.counters.lastTickMs, cpuStarted));
       this.notify('reading', { durationMs: this.counters.lastTickMs, failed });
       if (this.running) {
         this.timer = setTimeout(() => this.tick(), this.pace.readingIntervalMs);
@@ -307,6 +308,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private readBetweenTicks(): Reading | undefined {
     if (!this.running || this.ticking || this.latest?.reader === 'inspector') return undefined;
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     try {
       return this.read();
     } catch (error) {
@@ -315,7 +317,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       this.log.readingFailed(error);
       return undefined;
     } finally {
-      this.pace.record(performance.now() - started);
+      this.pace.record(ownTimeMs(performance.now() - started, cpuStarted));
     }
   }
 
@@ -351,6 +353,17 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       this.log.listenerFailed(error, event);
     }
   }
+}
+
+/**
+ * What a reading cost the main thread, for its pace (ms): the lesser of its wall time and the
+ * process's CPU time meanwhile. On a core shared with other processes the wall time grows with
+ * their load, and with busy worker threads the process's CPU time grows with theirs; neither is
+ * the reading's own work, and a test on a loaded machine must not see its readings spaced out.
+ */
+function ownTimeMs(wallMs: number, cpuStarted: NodeJS.CpuUsage): number {
+  const cpu = process.cpuUsage(cpuStarted);
+  return Math.min(wallMs, (cpu.user + cpu.system) / 1000);
 }
 
 /**

@@ -35,7 +35,7 @@ export interface HeapMonitorOptions {
   /** Sites whose series are kept; the largest win (sites). Default: 2000. */
   readonly maxTrackedSites?: number;
   /**
-   * Main-thread time one reading may hold (milliseconds), 1 to 3600000: a reading that takes
+   * Main-thread time one reading may hold (milliseconds; the lesser of its wall and CPU time), 1 to 3600000: a reading that takes
    * longer (tens of thousands of live stacks) spaces the next ones out so that readings take at
    * most 1 % of the main thread, with a `HEAPWATCH_W_READING_SLOW` warning. Default: 100.
    */

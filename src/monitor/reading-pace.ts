@@ -32,7 +32,10 @@ export class ReadingPace {
     return this.readingIntervalMs > this.intervalMs;
   }
 
-  /** Records the main-thread time of a reading (a tick's, or one after a major GC). */
+  /**
+   * Records what a reading (a tick's, or one after a major GC) cost the main thread (ms): the
+   * lesser of its wall time and the process's CPU time meanwhile (see the monitor).
+   */
   record(durationMs: number): void {
     this.lastReadingMs = durationMs;
     if (!this.slowed) return;
