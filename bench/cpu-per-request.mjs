@@ -3,8 +3,8 @@
 // off in the same process (same JIT state, same heap), in many short rounds with the order rotated,
 // and the CPU time of the process (process.cpuUsage(): user + system, every thread, so V8's GC and
 // sampler threads included) is divided by the requests of each round. Each configuration's ratio
-// is taken against the bare app of the same round; the result is the median ratio with a 95 %
-// bootstrap interval over rounds.
+// is taken against the bare app measured just before and just after it; the result is the median
+// ratio over rounds and the ratio of total CPU, each with a 95 % bootstrap interval.
 //
 //   node bench/cpu-per-request.mjs [--rounds=40] [--requests=4000] [--route=/hello|/json]
 //                                  [--configs=none,none-again,busy-1pct,sampler,heapwatch,...]
@@ -13,8 +13,10 @@
 // `none-again` is the A/A check (the same configuration twice must come out at 1.000 within the
 // interval) and `busy-1pct` the calibration (a busy loop per request costing 1 % of the bare
 // request, measured at start, that the method must see). Prints a Markdown table.
+import { createServer } from 'node:http';
 import { PerformanceObserver } from 'node:perf_hooks';
 import express from 'express';
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { inject } from './lib/inject.mjs';
 import { createHeapMonitor, heapwatch, startSampling, stopSampling } from 'heapwatch';
 
@@ -23,6 +25,10 @@ const rounds = Number(args.rounds ?? 40);
 const requests = Number(args.requests ?? 4000);
 const route = args.route ?? '/hello';
 const configNames = (args.configs ?? 'none,none-again,busy-1pct,datadog-pprof-128k,sampler,heapwatch').split(',');
+// --versus=<configuration>: also compare every configuration with that one, round by round (the
+// ratio of their two ratios to the bare app), e.g. heapwatch against @datadog/pprof alone.
+const versus = args.versus;
+if (versus !== undefined && !configNames.includes(versus)) throw new Error(`--versus=${versus} is not among --configs`);
 
 // The app: the bare routes of bench/servers/express-app.mjs, behind one switch layer that every
 // configuration shares (so that mounting heapwatch costs what heapwatch costs, not a new layer).
@@ -45,6 +51,19 @@ app.get('/json', (req, res) => {
 });
 
 const { default: pprof } = await import('@datadog/pprof');
+const { default: Pyroscope } = await import('@pyroscope/nodejs');
+
+let pyroscopeSink;
+/** A server on loopback that takes whatever Pyroscope pushes; its address. */
+function listenOnLoopback() {
+  return new Promise((resolve) => {
+    const server = createServer((req, res) => req.resume().on('end', () => res.end()));
+    server.listen(0, '127.0.0.1', () => {
+      server.unref();
+      resolve(`http://127.0.0.1:${server.address().port}`);
+    });
+  });
+}
 
 /** Each configuration: what turns it on and off. Intervals and depths say which sampler runs. */
 const configs = {
@@ -61,6 +80,15 @@ const configs = {
   // V8's sampler through @datadog/pprof directly, as dd-trace runs it (64 frames), at heapwatch's interval and at dd-trace's.
   'datadog-pprof-128k': { on: () => pprof.heap.start(128 * 1024, 64), off: () => pprof.heap.stop() },
   'datadog-pprof-512k': { on: () => pprof.heap.start(512 * 1024, 64), off: () => pprof.heap.stop() },
+  // @pyroscope/nodejs heap profiling at its defaults (512 KiB), pushing to a sink on loopback.
+  pyroscope: {
+    async on() {
+      pyroscopeSink ??= await listenOnLoopback();
+      Pyroscope.init({ serverAddress: pyroscopeSink, appName: 'heapwatch-bench' });
+      Pyroscope.startHeapProfiling();
+    },
+    off: () => Pyroscope.stopHeapProfiling(),
+  },
   // heapwatch's startSampling(): the same sampler through heapwatch's seam.
   sampler: { on: () => startSampling(), off: () => stopSampling() },
   'sampler-512k': { on: () => startSampling({ samplingIntervalBytes: 512 * 1024 }), off: () => stopSampling() },
@@ -91,16 +119,52 @@ const configs = {
       },
     };
   })(),
+  // The monitor with readings so rare that none falls in the run: the sampler, the GC observer and
+  // the clean readings' machinery, without the readings' own cost.
+  'monitor-idle': (() => {
+    let monitor;
+    return {
+      on() {
+        monitor = createHeapMonitor({ logger: false, intervalMs: 3_600_000, windowMs: 14_400_000 }).start();
+      },
+      off() {
+        monitor.stop();
+      },
+    };
+  })(),
   // heapwatch as a user mounts it, and without prom-client's standard metrics.
   heapwatch: mountHeapwatch({ logger: false }),
+  // With an OpenTelemetry MeterProvider whose reader collects every second (its batch callback).
+  'heapwatch-otel': (() => {
+    let provider;
+    return {
+      on() {
+        provider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 1000 })] });
+        mounted = heapwatch({ logger: false, meterProvider: provider });
+        mounted.monitor.on('reading', ({ durationMs }) => readingDurations.push(durationMs));
+      },
+      off() {
+        mounted.stop();
+        mounted = null;
+        void provider.shutdown();
+      },
+    };
+  })(),
   'heapwatch-512k': mountHeapwatch({ logger: false, samplingIntervalBytes: 512 * 1024 }),
   'heapwatch-no-default-metrics': mountHeapwatch({ logger: false, defaultMetrics: false }),
 };
+
+/**
+ * Durations of heapwatch's readings (ms) while measured: a reading comes every 10 s, so few fall in
+ * a measurement of a second or two; their share of the time is reported beside the table instead.
+ */
+const readingDurations = [];
 
 function mountHeapwatch(options) {
   return {
     on() {
       mounted = heapwatch(options);
+      mounted.monitor.on('reading', ({ durationMs }) => readingDurations.push(durationMs));
     },
     off() {
       mounted.stop();
@@ -109,12 +173,33 @@ function mountHeapwatch(options) {
   };
 }
 
+// Sampler grids for the depth and interval table: `pprof-<KiB>k-d<depth>` (V8's sampler through
+// @datadog/pprof) and `sampler-<KiB>k-d<depth>` (through heapwatch's startSampling).
+for (const name of configNames) {
+  const grid = /^(pprof|sampler)-(\d+)k-d(\d+)$/.exec(name);
+  if (!grid) continue;
+  const [, via, kib, depth] = grid;
+  const samplingIntervalBytes = Number(kib) * 1024;
+  const stackDepth = Number(depth);
+  configs[name] =
+    via === 'pprof'
+      ? { on: () => pprof.heap.start(samplingIntervalBytes, stackDepth), off: () => pprof.heap.stop() }
+      : { on: () => startSampling({ samplingIntervalBytes, stackDepth }), off: () => stopSampling() };
+}
+
 for (const name of configNames) if (!(name in configs)) throw new Error(`Unknown configuration "${name}" - expected one of ${Object.keys(configs).join(', ')}`);
 
-async function cpuPerRequestMicros(count) {
-  // Every measurement starts from a collected heap (node --expose-gc), so that a major GC left
-  // over from the previous configuration is not charged to this one.
+/**
+ * A collected heap (node --expose-gc) before a configuration starts, so that a major GC left over
+ * from the previous one is not charged to it. Before, not inside, its measurement: heapwatch takes
+ * a reading after every major GC, and one forced per measurement would charge it a reading per
+ * second instead of the few that V8's own major GCs bring.
+ */
+function collect() {
   globalThis.gc?.();
+}
+
+async function cpuPerRequestMicros(count) {
   const before = process.cpuUsage();
   for (let i = 0; i < count; i++) {
     const status = await inject(app, `${route}?i=${i}`);
@@ -128,27 +213,52 @@ async function cpuPerRequestMicros(count) {
 // will be): the CPU time a large number of iterations adds per request gives the cost of one, and
 // so the iterations that cost 1 % of a bare request.
 await cpuPerRequestMicros(requests);
-const bare = await cpuPerRequestMicros(requests);
 const probeIterations = 200_000;
-busyIterations = probeIterations;
-const probed = await cpuPerRequestMicros(Math.ceil(requests / 10));
-busyIterations = 0;
-const calibratedIterations = Math.max(1, Math.round((0.01 * bare * probeIterations) / Math.max(probed - bare, 1e-3)));
+const probeCosts = [];
+const bareCosts = [];
+for (let i = 0; i < 5; i++) {
+  bareCosts.push(await cpuPerRequestMicros(Math.ceil(requests / 5)));
+  busyIterations = probeIterations;
+  probeCosts.push(await cpuPerRequestMicros(Math.ceil(requests / 10)));
+  busyIterations = 0;
+}
+const bare = median(bareCosts);
+const calibratedIterations = Math.max(1, Math.round((0.01 * bare * probeIterations) / Math.max(median(probeCosts) - bare, 1e-3)));
 
 const ratios = Object.fromEntries(configNames.map((name) => [name, []]));
+const totals = Object.fromEntries(configNames.map((name) => [name, []]));
 const micros = Object.fromEntries(configNames.map((name) => [name, []]));
+// Each round measures the bare app between every two configurations, and each configuration is
+// compared with the mean of the bare measurements just before and just after it: on a shared
+// machine the speed of a core drifts over seconds (another tenant's load, frequency), and a
+// comparison a second apart sees less of that drift than one across the whole round.
+const measured = configNames.filter((name) => name !== 'none');
 for (let round = 0; round < rounds; round++) {
-  const order = configNames.map((_, i) => configNames[(i + round) % configNames.length]);
-  const perRequest = {};
+  const order = measured.map((_, i) => measured[(i + round) % measured.length]);
+  collect();
+  await cpuPerRequestMicros(Math.ceil(requests / 10));
+  let bareBefore = await cpuPerRequestMicros(requests);
+  const bares = [bareBefore];
   for (const name of order) {
-    configs[name].on();
+    collect();
+    await configs[name].on();
     await cpuPerRequestMicros(Math.ceil(requests / 10)); // settle: first reading, JIT of the new path
-    perRequest[name] = await cpuPerRequestMicros(requests);
-    configs[name].off();
+    const perRequest = await cpuPerRequestMicros(requests);
+    await configs[name].off();
+    collect();
+    await cpuPerRequestMicros(Math.ceil(requests / 10));
+    const bareAfter = await cpuPerRequestMicros(requests);
+    bares.push(bareAfter);
+    const bare = (bareBefore + bareAfter) / 2;
+    micros[name].push(perRequest);
+    ratios[name].push(perRequest / bare);
+    totals[name].push([perRequest, bare]);
+    bareBefore = bareAfter;
   }
-  for (const name of configNames) {
-    micros[name].push(perRequest[name]);
-    ratios[name].push(perRequest[name] / perRequest.none);
+  if (configNames.includes('none')) {
+    micros.none.push(median(bares));
+    ratios.none.push(1);
+    totals.none.push([1, 1]);
   }
   process.stderr.write(`round ${round + 1}/${rounds}\n`);
 }
@@ -159,21 +269,60 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** 95 % bootstrap interval of the median, over rounds (2000 resamples, a fixed seed). */
-function bootstrap(values) {
+/**
+ * The ratio of total CPU over all rounds (configuration / bare app): unlike the median, it keeps
+ * the rare costly measurements — a tick every 10 s lands in few of them — at their weight.
+ */
+function ratioOfTotals(pairs) {
+  let config = 0;
+  let bareTotal = 0;
+  for (const [a, b] of pairs) {
+    config += a;
+    bareTotal += b;
+  }
+  return config / bareTotal;
+}
+
+/** 95 % bootstrap interval of a statistic, resampling rounds (2000 resamples, a fixed seed). */
+function bootstrap(values, statistic = median) {
   let seed = 42;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const medians = [];
-  for (let b = 0; b < 2000; b++) medians.push(median(values.map(() => values[Math.floor(random() * values.length)])));
-  medians.sort((a, b) => a - b);
-  return [medians[Math.floor(0.025 * medians.length)], medians[Math.floor(0.975 * medians.length)]];
+  const estimates = [];
+  for (let b = 0; b < 2000; b++) estimates.push(statistic(values.map(() => values[Math.floor(random() * values.length)])));
+  estimates.sort((a, b) => a - b);
+  return [estimates[Math.floor(0.025 * estimates.length)], estimates[Math.floor(0.975 * estimates.length)]];
 }
 
 console.log(`CPU per request on ${route}, ${rounds} rounds × ${requests} requests, Node ${process.version}; calibration: ${calibratedIterations} iterations = 1 % of ${bare.toFixed(1)} µs`);
 console.log('');
-console.log('| configuration | CPU per request vs bare (median) | 95 % interval | µs per request (median) |');
-console.log('|---|---|---|---|');
+console.log('| configuration | CPU per request vs bare (median of rounds) | 95 % interval | total CPU vs bare (all rounds) | 95 % interval | µs per request (median) |');
+console.log('|---|---|---|---|---|---|');
 for (const name of configNames) {
   const [low, high] = bootstrap(ratios[name]);
-  console.log(`| ${name} | ${median(ratios[name]).toFixed(4)} | ${low.toFixed(4)}–${high.toFixed(4)} | ${median(micros[name]).toFixed(2)} |`);
+  const [totalLow, totalHigh] = bootstrap(totals[name], ratioOfTotals);
+  console.log(
+    `| ${name} | ${median(ratios[name]).toFixed(4)} | ${low.toFixed(4)}–${high.toFixed(4)} | ${ratioOfTotals(totals[name]).toFixed(4)} | ${totalLow.toFixed(4)}–${totalHigh.toFixed(4)} | ${median(micros[name]).toFixed(2)} |`,
+  );
+}
+if (readingDurations.length > 0) {
+  const intervalMs = 10_000;
+  console.log('');
+  console.log(
+    `heapwatch's readings (the first of each start, and any that fell in a measurement): ${readingDurations.length}, median ${median(readingDurations).toFixed(2)} ms, max ${Math.max(...readingDurations).toFixed(2)} ms: at one reading per ${intervalMs / 1000} s, ${((100 * median(readingDurations)) / intervalMs).toFixed(3)} % of one core.`,
+  );
+}
+if (versus !== undefined) {
+  console.log('');
+  console.log(`Against ${versus}, round by round (each configuration's ratio to the bare app over ${versus}'s in the same round):`);
+  console.log('');
+  console.log(`| configuration | CPU per request vs ${versus} (median of rounds) | 95 % interval | total CPU vs ${versus} | 95 % interval |`);
+  console.log('|---|---|---|---|---|');
+  for (const name of configNames) {
+    if (name === 'none' || name === versus) continue;
+    const paired = ratios[name].map((ratio, round) => ratio / ratios[versus][round]);
+    const pairedTotals = totals[name].map(([config], round) => [config, totals[versus][round][0]]);
+    const [low, high] = bootstrap(paired);
+    const [totalLow, totalHigh] = bootstrap(pairedTotals, ratioOfTotals);
+    console.log(`| ${name} | ${median(paired).toFixed(4)} | ${low.toFixed(4)}–${high.toFixed(4)} | ${ratioOfTotals(pairedTotals).toFixed(4)} | ${totalLow.toFixed(4)}–${totalHigh.toFixed(4)} |`);
+  }
 }

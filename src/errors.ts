@@ -57,6 +57,11 @@ export const WarningCode = {
   OTEL_FAILED: 'HEAPWATCH_W_OTEL_FAILED',
   /** More worker threads watch themselves than the main thread labels (32 at once): the others are left out until some exit. */
   THREAD_LIMIT: 'HEAPWATCH_W_THREAD_LIMIT',
+  /**
+   * A reading held the main thread beyond `readingBudgetMs` (many live stacks): readings are spaced
+   * so that they take at most 1 % of the main thread while they stay that slow.
+   */
+  READING_SLOW: 'HEAPWATCH_W_READING_SLOW',
 } as const;
 
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];

@@ -39,6 +39,7 @@ test('the default options are exactly these, and docs/api.md states each one', (
       growthThresholdBytes: 2_097_152,
       topSites: 10,
       maxTrackedSites: 2000,
+      readingBudgetMs: 100,
     },
   );
   assert.ok(Object.isFrozen(defaults));

@@ -30,6 +30,7 @@ export const PrometheusMetric = {
   snapshotsTotal: 'heapwatch_snapshots_total',
   snapshotErrorsTotal: 'heapwatch_snapshot_errors_total',
   forcedGcsTotal: 'heapwatch_forced_gcs_total',
+  skippedGcsTotal: 'heapwatch_skipped_gcs_total',
   logErrorsTotal: 'heapwatch_log_errors_total',
   otelErrorsTotal: 'heapwatch_otel_errors_total',
   samplingIntervalBytes: 'heapwatch_sampling_interval_bytes',
@@ -198,6 +199,7 @@ export function registerPrometheusMetrics(
     },
   });
   counter(PrometheusMetric.forcedGcsTotal, 'Full GCs heapwatch asked V8 for, to confirm a rising site.', (i) => i.stats().requestedGcs);
+  counter(PrometheusMetric.skippedGcsTotal, 'Full GCs heapwatch did not ask for because their expected pause exceeded its pause budget (100 ms).', (i) => i.stats().skippedGcs);
   gauge(PrometheusMetric.samplingIntervalBytes, "Mean bytes between two samples of V8's sampling heap profiler.", 'max', (i) => i.stats().samplingIntervalBytes);
   gauge(PrometheusMetric.growthThresholdBytes, 'Growth over the window that makes a site a leak suspect (twice that over a shorter horizon).', 'max', (i) => i.growthThresholdBytes);
   gauge(PrometheusMetric.windowSeconds, 'The longest horizon over which growth is judged.', 'max', (i) => i.windowMs / 1000);

@@ -1,8 +1,9 @@
 import { GrowthWindow } from '../growth/window.js';
 import type { SiteSeries } from '../growth/window.js';
 import type { SiteReadings } from '../snapshot/site-aggregator.js';
-import { onMajorGc, requestFullGc } from '../v8/gc-events.js';
+import { onMajorGc, requestFullGc, usedHeapBytes } from '../v8/gc-events.js';
 import type { ReaderName } from '../v8/profile.js';
+import { ForcedGcPause } from './forced-gc-pause.js';
 import type { ResolvedMonitorOptions } from './options.js';
 
 /** One reading of the sampler, summed per site. */
@@ -22,6 +23,11 @@ export interface CleanReadingSource {
   readNow(): Reading | undefined;
   /** Sites that must not be evicted from the window (current suspects). */
   isProtected(key: string): boolean;
+  /**
+   * The time between two readings now (ms): `intervalMs`, or longer while readings are slow (see
+   * `reading-pace.ts`). Readings after major GCs come at most twice per that time.
+   */
+  readingIntervalMs(): number;
 }
 
 /**
@@ -41,8 +47,10 @@ const GC_BURST = 6;
  * readings taken right after major GCs: V8's own (at most two per interval), or, when those have
  * not come lately and a site is rising, one heapwatch asks for — at most once per sixth of the
  * shortest horizon over which a site rises (and once per interval), never when nothing rises, and
- * within a budget of {@link GC_BUDGET} per window. The inspector reader forces a full GC before
- * every read: its tick readings are all clean, and go here too.
+ * within a budget of {@link GC_BUDGET} per window — and only when its expected pause fits the
+ * pause budget (see `forced-gc-pause.ts`): with a large heap the site waits for V8's own major GCs,
+ * which are incremental. The inspector reader forces a full GC before every read: its tick
+ * readings are all clean, and go here too.
  */
 export class CleanReadings {
   private readonly window: GrowthWindow;
@@ -61,10 +69,14 @@ export class CleanReadings {
   taken = 0;
   /** Full GCs asked of V8. */
   requestedGcs = 0;
+  /** Full GCs not asked for because their expected pause exceeded the pause budget. */
+  skippedGcs = 0;
 
   constructor(
     private readonly options: ResolvedMonitorOptions,
     private readonly source: CleanReadingSource,
+    /** What forced GCs cost in this process, and the budget. */
+    readonly pause = new ForcedGcPause(),
   ) {
     this.window = new GrowthWindow(options.windowSlots, options.maxTrackedSites, options.windowMs);
   }
@@ -93,7 +105,8 @@ export class CleanReadings {
   /**
    * After a tick: when a site rises (`wantedHorizonMs`) and V8's own major GCs have not brought a
    * clean reading within a sixth of that horizon (and at least an interval), asks V8 for a full GC
-   * and reads right after it.
+   * and reads right after it — or, when that GC would pause the host beyond the budget, counts it
+   * skipped and leaves the confirmation to V8's own major GCs.
    */
   requestGcIfNeeded(now: number, reader: ReaderName): void {
     this.refillTokens(now);
@@ -101,12 +114,18 @@ export class CleanReadings {
     const spacing = Math.max(this.options.intervalMs, this.wantedHorizonMs / 6);
     const lastClean = this.window.latestTimestamp ?? Number.NEGATIVE_INFINITY;
     if (now - lastClean < spacing || now - this.lastRequestedGc < spacing) return;
+    // A skipped GC is spaced as an asked one: the count is of GCs not asked for, not of ticks.
     this.lastRequestedGc = now;
+    if (!this.pause.fits(usedHeapBytes())) {
+      this.skippedGcs++;
+      return;
+    }
     this.gcTokens--;
     this.gcInFlight = true;
     this.requestedGcs++;
-    requestFullGc(() => {
+    requestFullGc((error, pause) => {
       this.gcInFlight = false;
+      if (!error) this.pause.record(pause);
       this.readAfterGc();
     });
   }
@@ -121,7 +140,7 @@ export class CleanReadings {
   /** A reading right after a major GC: at most two per interval, native readings only. */
   private readAfterGc(): void {
     const last = this.window.latestTimestamp;
-    if (last !== undefined && Date.now() - last < this.options.intervalMs / 2) return;
+    if (last !== undefined && Date.now() - last < this.source.readingIntervalMs() / 2) return;
     const reading = this.source.readNow();
     if (reading?.reader === 'native') this.push(reading);
   }

@@ -17,6 +17,7 @@ import { readProfile, startSampling, stopSampling } from '../v8/sampler.js';
 import { CleanReadings } from './clean-readings.js';
 import type { Reading } from './clean-readings.js';
 import { NearLimitWatch } from './near-limit.js';
+import { ReadingPace } from './reading-pace.js';
 import { resolveMonitorOptions } from './options.js';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from './options.js';
 import { SiteReports } from './reports.js';
@@ -37,6 +38,15 @@ export interface MonitorStats {
   readonly cleanReadings: number;
   /** Full GCs heapwatch asked V8 for, to confirm a rising site (36 per window on average at most). */
   readonly requestedGcs: number;
+  /**
+   * Full GCs heapwatch did not ask for because their expected pause exceeded the pause budget
+   * (100 ms): the rising site waited for V8's own major GCs instead.
+   */
+  readonly skippedGcs: number;
+  /** Main-thread time of the latest forced GC (ms; its `gc` entries), 0 before the first. */
+  readonly lastForcedGcPauseMs: number;
+  /** The time between two readings now (ms): `intervalMs`, or longer while readings exceed `readingBudgetMs`. */
+  readonly readingIntervalMs: number;
   /** Suspicions raised since the start. */
   readonly suspicionsRaised: number;
   /** Estimated live bytes of all watched sites at the latest reading (0 before the first). */
@@ -84,6 +94,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private readonly aggregator = new SiteAggregator(sharedInterner, sharedResolver);
+  /** Spaces readings out while each holds the main thread beyond `readingBudgetMs`. */
+  private readonly pace: ReadingPace;
   /** The latest tick reading: its sites live in the window, only its total, reader and interval are kept. */
   private latest: { readonly reader: ReaderName; readonly totalBytes: number; readonly samplingIntervalBytes: number } | undefined;
   /** Suspects are never evicted from the windows. */
@@ -95,9 +107,11 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     this.options = resolveMonitorOptions(options);
     const { windowSlots, maxTrackedSites, windowMs } = this.options;
     this.window = new GrowthWindow(windowSlots, maxTrackedSites, windowMs);
+    this.pace = new ReadingPace(this.options.intervalMs, this.options.readingBudgetMs);
     this.clean = new CleanReadings(this.options, {
       readNow: () => this.readBetweenTicks(),
       isProtected: this.isSuspect,
+      readingIntervalMs: () => this.pace.readingIntervalMs,
     });
     this.tracker = new SuspicionTracker(windowMs);
     this.detector = new Detector(this.options, this.window, (key, since) => this.clean.series(key, since), this.tracker);
@@ -207,6 +221,9 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       droppedSites: this.window.droppedSites,
       cleanReadings: this.clean.taken,
       requestedGcs: this.clean.requestedGcs,
+      skippedGcs: this.clean.skippedGcs,
+      lastForcedGcPauseMs: this.clean.pause.lastPauseMs,
+      readingIntervalMs: this.pace.readingIntervalMs,
       sampledLiveBytes: this.latest?.totalBytes ?? 0,
       samplingIntervalBytes: this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes,
       logErrors: this.log.failedWrites,
@@ -218,6 +235,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if (this.ticking || !this.running) return;
     this.ticking = true;
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     let failed = false;
     try {
       const reading = this.read();
@@ -238,9 +256,10 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     } finally {
       this.ticking = false;
       this.counters.lastTickMs = performance.now() - started;
+      this.pace.record(ownTimeMs(this.counters.lastTickMs, cpuStarted));
       this.notify('reading', { durationMs: this.counters.lastTickMs, failed });
       if (this.running) {
-        this.timer = setTimeout(() => this.tick(), this.options.intervalMs);
+        this.timer = setTimeout(() => this.tick(), this.pace.readingIntervalMs);
         this.timer.unref();
       }
     }
@@ -288,6 +307,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
    */
   private readBetweenTicks(): Reading | undefined {
     if (!this.running || this.ticking || this.latest?.reader === 'inspector') return undefined;
+    const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     try {
       return this.read();
     } catch (error) {
@@ -295,6 +316,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       this.counters.readingErrors++;
       this.log.readingFailed(error);
       return undefined;
+    } finally {
+      this.pace.record(ownTimeMs(performance.now() - started, cpuStarted));
     }
   }
 
@@ -330,6 +353,17 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       this.log.listenerFailed(error, event);
     }
   }
+}
+
+/**
+ * What a reading cost the main thread, for its pace (ms): the lesser of its wall time and the
+ * process's CPU time meanwhile. On a core shared with other processes the wall time grows with
+ * their load, and with busy worker threads the process's CPU time grows with theirs; neither is
+ * the reading's own work, and a test on a loaded machine must not see its readings spaced out.
+ */
+function ownTimeMs(wallMs: number, cpuStarted: NodeJS.CpuUsage): number {
+  const cpu = process.cpuUsage(cpuStarted);
+  return Math.min(wallMs, (cpu.user + cpu.system) / 1000);
 }
 
 /**

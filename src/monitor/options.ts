@@ -35,6 +35,12 @@ export interface HeapMonitorOptions {
   /** Sites whose series are kept; the largest win (sites). Default: 2000. */
   readonly maxTrackedSites?: number;
   /**
+   * Main-thread time one reading may hold (milliseconds; the lesser of its wall and CPU time), 1 to 3600000: a reading that takes
+   * longer (tens of thousands of live stacks) spaces the next ones out so that readings take at
+   * most 1 % of the main thread, with a `HEAPWATCH_W_READING_SLOW` warning. Default: 100.
+   */
+  readonly readingBudgetMs?: number;
+  /**
    * A pino logger: heapwatch logs through a child of it. `false` logs nothing. Default: a pino
    * logger writing to standard output.
    */
@@ -60,6 +66,7 @@ export interface ResolvedMonitorOptions {
   readonly samplingIntervalBytes: number;
   readonly topSites: number;
   readonly maxTrackedSites: number;
+  readonly readingBudgetMs: number;
   readonly logger: Logger | false | undefined;
   readonly filters: readonly Filter[];
   readonly reader: 'auto' | 'native' | 'inspector';
@@ -75,6 +82,7 @@ export const MONITOR_OPTION_NAMES = [
   'samplingIntervalBytes',
   'topSites',
   'maxTrackedSites',
+  'readingBudgetMs',
   'logger',
   'include',
   'exclude',
@@ -139,6 +147,7 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
     samplingIntervalBytes: samplingIntervalOption(given.samplingIntervalBytes),
     topSites: integerOption('topSites', given.topSites ?? defaults.topSites, 1, 1000),
     maxTrackedSites: integerOption('maxTrackedSites', given.maxTrackedSites ?? defaults.maxTrackedSites, 1, 100_000),
+    readingBudgetMs: integerOption('readingBudgetMs', given.readingBudgetMs ?? defaults.readingBudgetMs, 1, 3_600_000),
     logger: loggerOption(given.logger),
     filters: [...include.map((glob) => new Filter(true, glob)), ...exclude.map((glob) => new Filter(false, glob))],
     reader: readerOption(given.reader),
@@ -148,7 +157,7 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
 
 /** The first monitor option whose value differs, or undefined. The logger compares by identity. */
 export function differingMonitorOption(a: ResolvedMonitorOptions, b: ResolvedMonitorOptions): string | undefined {
-  const scalar = ['intervalMs', 'windowMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
+  const scalar = ['intervalMs', 'windowMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
   for (const name of scalar) if (a[name] !== b[name]) return name;
   const globs = (options: ResolvedMonitorOptions, inclusive: boolean): string =>
     JSON.stringify(options.filters.filter((filter) => filter.inclusive === inclusive).map((filter) => filter.filePattern));

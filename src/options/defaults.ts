@@ -22,4 +22,9 @@ export const defaults = Object.freeze({
   topSites: 10,
   /** Sites whose series the monitor keeps; the largest are kept (sites). */
   maxTrackedSites: 2_000,
+  /**
+   * Main-thread time one reading may take before readings are spaced out to 1 % of the main
+   * thread (milliseconds): a tick at ~10k live stacks takes ~70 ms.
+   */
+  readingBudgetMs: 100,
 });

@@ -70,7 +70,7 @@ export function parseThreadMessage(data: unknown): ThreadMessage | undefined {
 
 function isReport(message: Partial<Record<string, unknown>>): boolean {
   const stats = message['stats'] as Partial<Record<keyof MonitorStats, unknown>> | null | undefined;
-  const statsFields: Array<keyof MonitorStats> = ['readings', 'readingErrors', 'trackedSites', 'droppedSites', 'requestedGcs', 'sampledLiveBytes', 'samplingIntervalBytes', 'logErrors'];
+  const statsFields: Array<keyof MonitorStats> = ['readings', 'readingErrors', 'trackedSites', 'droppedSites', 'requestedGcs', 'skippedGcs', 'sampledLiveBytes', 'samplingIntervalBytes', 'logErrors'];
   return (
     Array.isArray(message['sites']) &&
     message['sites'].every(isSite) &&

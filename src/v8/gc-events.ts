@@ -1,6 +1,7 @@
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import type { PerformanceEntry } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
+import { getHeapStatistics } from 'node:v8';
 
 /** A `gc` performance entry: `detail.kind` tells which collection it was. */
 type GcEntry = PerformanceEntry & { detail?: { kind?: number } };
@@ -22,26 +23,52 @@ export function onMajorGc(onMajorGc: (at: number) => void): () => void {
   return () => observer.disconnect();
 }
 
+/** What one full GC asked of V8 cost the main thread. */
+export interface FullGcPause {
+  /** Main-thread time of the collection: the sum of its major-GC entries (milliseconds). */
+  readonly pauseMs: number;
+  /** V8's used heap when it was asked for (bytes). */
+  readonly heapBytes: number;
+}
+
+/** V8's used heap now (bytes): what a full GC has to go through. A few microseconds. */
+export function usedHeapBytes(): number {
+  return getHeapStatistics().used_heap_size;
+}
+
 /**
  * Asks V8 for a full GC through the inspector (`HeapProfiler.collectGarbage`), without
  * `--expose-gc`, and calls `done` once it has run (V8 runs it from a task, some milliseconds
- * later; `done` gets an error if it could not). A stop-the-world pause: 55 ms at a 76 MB heap,
- * 740 ms at 1.2 GB of small objects, measured on Node 20. The monitor asks for one only to confirm
- * a suspicion that V8's own major GCs have not settled, and rarely (see `clean-readings.ts`).
+ * later; `done` gets an error if it could not) with what it cost. A stop-the-world pause: V8 runs
+ * two mark-compacts back to back (all available garbage), 55 ms at a 76 MB heap, 740 ms at 1.2 GB
+ * of small objects, measured on Node 20. The monitor asks for one only to confirm a suspicion that
+ * V8's own major GCs have not settled, and rarely (see `clean-readings.ts`).
  */
-export function requestFullGc(done: (error?: Error) => void): void {
+export function requestFullGc(done: (error: Error | undefined, pause: FullGcPause) => void): void {
+  const heapBytes = usedHeapBytes();
+  // The pause is measured from the GC's own entries: they are queued by the time `done` runs (a
+  // turn after V8's callback). The wall time is the fallback, a little longer (the task's wait).
+  const observer = new PerformanceObserver(() => {});
+  observer.observe({ entryTypes: ['gc'] });
   const session = new Session();
+  const requestedAt = performance.now();
+  const finish = (error: Error | undefined): void => {
+    const wallMs = performance.now() - requestedAt;
+    const majorMs = observer
+      .takeRecords()
+      .filter((entry) => (entry as GcEntry).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR && entry.startTime >= requestedAt)
+      .reduce((sum, entry) => sum + entry.duration, 0);
+    observer.disconnect();
+    session.disconnect();
+    done(error, { pauseMs: majorMs > 0 ? majorMs : wallMs, heapBytes });
+  };
   try {
     session.connect();
     session.post('HeapProfiler.collectGarbage', (error) => {
       // Disconnecting inside the callback leaves the process unable to exit (Node 20 to 24).
-      setImmediate(() => {
-        session.disconnect();
-        done(error ?? undefined);
-      });
+      setImmediate(() => finish(error ?? undefined));
     });
   } catch (error) {
-    session.disconnect();
-    done(error instanceof Error ? error : new Error(String(error)));
+    finish(error instanceof Error ? error : new Error(String(error)));
   }
 }

@@ -50,6 +50,7 @@ test("each metric names how a cluster's primary aggregates it: sums of counts an
     [PrometheusMetric.snapshotsTotal]: 'sum',
     [PrometheusMetric.snapshotErrorsTotal]: 'sum',
     [PrometheusMetric.forcedGcsTotal]: 'sum',
+    [PrometheusMetric.skippedGcsTotal]: 'sum',
     [PrometheusMetric.samplingIntervalBytes]: 'max',
     [PrometheusMetric.growthThresholdBytes]: 'max',
     [PrometheusMetric.windowSeconds]: 'max',

@@ -7,7 +7,7 @@ import { resolveMonitorOptions } from '../../src/monitor/options.js';
 test('asks V8 for full GCs only while a site rises, six in a row at most, then 36 per window', async () => {
   // A 36 s window refills one full GC per simulated second.
   const options = resolveMonitorOptions({ intervalMs: 10, windowMs: 36_000, logger: false });
-  const clean = new CleanReadings(options, { readNow: () => undefined, isProtected: () => false });
+  const clean = new CleanReadings(options, { readNow: () => undefined, isProtected: () => false, readingIntervalMs: () => 10 });
   let now = 1_000_000;
   const tick = async () => {
     const before = clean.requestedGcs;

@@ -1,0 +1,49 @@
+import { WarningCode, warnOnce } from '../errors.js';
+
+/**
+ * The share of the main thread readings may take once one exceeds the reading budget: 1 %. A
+ * reading is one synchronous call into V8 (`getAllocationProfile`, ~750 ms at 100k live stacks)
+ * followed by heapwatch's sum per site (~350 ms there): V8's part cannot be split, so a slow
+ * reading is not cut into pieces but spaced out.
+ */
+const MAX_READING_SHARE = 0.01;
+
+/**
+ * When the next reading comes. At `intervalMs` while each reading holds the main thread within
+ * `readingBudgetMs`; past it, readings are spaced so that they take at most 1 % of the time
+ * (a 1.1 s reading, one every 110 s), with a coded warning once — until readings are fast again.
+ */
+export class ReadingPace {
+  private lastReadingMs = 0;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly readingBudgetMs: number,
+  ) {}
+
+  /** The time between two readings now (ms). */
+  get readingIntervalMs(): number {
+    if (this.lastReadingMs <= this.readingBudgetMs) return this.intervalMs;
+    return Math.max(this.intervalMs, Math.ceil(this.lastReadingMs / MAX_READING_SHARE));
+  }
+
+  /** Whether readings are spaced beyond `intervalMs` now. */
+  get slowed(): boolean {
+    return this.readingIntervalMs > this.intervalMs;
+  }
+
+  /**
+   * Records what a reading (a tick's, or one after a major GC) cost the main thread (ms): the
+   * lesser of its wall time and the process's CPU time meanwhile (see the monitor).
+   */
+  record(durationMs: number): void {
+    this.lastReadingMs = durationMs;
+    if (!this.slowed) return;
+    warnOnce(
+      WarningCode.READING_SLOW,
+      `A heapwatch reading held the main thread ${Math.round(durationMs)} ms, beyond readingBudgetMs (${this.readingBudgetMs}): ` +
+        `readings are spaced to ${Math.round(this.readingIntervalMs / 1000)} s apart (1 % of the main thread) while they stay that slow. ` +
+        'Fewer live stacks (a larger samplingIntervalBytes, include/exclude) make readings faster.',
+    );
+  }
+}
