@@ -49,6 +49,12 @@ export const WarningCode = {
    * `--enable-source-maps`, say): its sites are reported at compiled positions, marked `[compiled]`.
    */
   TYPESCRIPT_UNMAPPED: 'HEAPWATCH_W_TYPESCRIPT_UNMAPPED',
+  /**
+   * The application's OpenTelemetry MeterProvider or meter threw (getMeter, creating instruments,
+   * an observation in the batch callback): heapwatch goes on without it, counted in
+   * `heapwatch_otel_errors_total`.
+   */
+  OTEL_FAILED: 'HEAPWATCH_W_OTEL_FAILED',
   /** More worker threads watch themselves than the main thread labels (32 at once): the others are left out until some exit. */
   THREAD_LIMIT: 'HEAPWATCH_W_THREAD_LIMIT',
   /**

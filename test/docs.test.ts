@@ -110,6 +110,17 @@ test('every relative link of the README and docs/ points to a file that exists',
   }
 });
 
+test('every row of RELIABILITY.md names a test or a script, and every file it links exists', () => {
+  const reliability = readFileSync(`${repoRoot}/RELIABILITY.md`, 'utf8');
+  assert.match(readme, /\]\(RELIABILITY\.md\)/, 'the README links it');
+  const rows = reliability.split('\n').filter((line) => line.startsWith('| ') && !/^\| (fault|input|load|promise) \|/.test(line));
+  assert.ok(rows.length >= 25, `${rows.length} rows`);
+  for (const row of rows) assert.match(row, /(test\/|scripts\/|bench\/)[\w/.-]+\.(ts|sh|mjs)/, row);
+  const linked = [...reliability.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1] as string).filter((target) => !/^[a-z]+:/.test(target));
+  assert.ok(linked.filter((target) => target.startsWith('test/')).length >= 15);
+  for (const target of linked) assert.ok(existsSync(resolve(repoRoot, target)), `RELIABILITY.md links to ${target}, which exists`);
+});
+
 test("the README's demo output names recordOrderView at the line the demo declares it", () => {
   const demo = readFileSync(`${repoRoot}/examples/express-demo.mjs`, 'utf8').split('\n');
   const declared = demo.findIndex((line) => /^function recordOrderView\(/.test(line)) + 1;

@@ -3,6 +3,7 @@ import type { MeterProvider } from '@opentelemetry/api';
 import type { HeapMonitor } from '../monitor/monitor.js';
 import type { ThreadFiguresSource } from './isolates.js';
 import { observeWithOpenTelemetry } from './otel.js';
+import type { SiteLabelOptions } from './otel.js';
 
 const NoopMeter = createNoopMeter().constructor;
 
@@ -18,7 +19,7 @@ function isNoop(provider: MeterProvider): boolean {
  * that is disabled or replaced loses them. Until an SDK registers, nothing is attached: the API's
  * no-op provider would swallow every observation. Returns the function that stops following.
  */
-export function followGlobalMeterProvider(monitor: HeapMonitor, threads?: ThreadFiguresSource): () => void {
+export function followGlobalMeterProvider(monitor: HeapMonitor, threads?: ThreadFiguresSource, labels: SiteLabelOptions = {}): () => void {
   let seen: MeterProvider | undefined;
   let detach: (() => void) | undefined;
   const follow = (): void => {
@@ -27,7 +28,7 @@ export function followGlobalMeterProvider(monitor: HeapMonitor, threads?: Thread
     seen = current;
     detach?.();
     detach = undefined;
-    if (!isNoop(current)) detach = observeWithOpenTelemetry(monitor, current, threads);
+    if (!isNoop(current)) detach = observeWithOpenTelemetry(monitor, current, threads, labels);
   };
   follow();
   monitor.on('reading', follow);

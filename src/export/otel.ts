@@ -4,6 +4,8 @@ import type { HeapMonitor } from '../monitor/monitor.js';
 import type { Frame } from '../snapshot/frame.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
 import { isolatesOf } from './isolates.js';
+import { otelFailed } from './otel-errors.js';
+import { redactSite } from '../format/site-hash.js';
 import type { ThreadFiguresSource } from './isolates.js';
 
 /**
@@ -29,11 +31,18 @@ export const OtelInstrument = {
   samplingInterval: 'heapwatch.sampling_interval',
 } as const;
 
-/** The stable `code.*` semantic-convention attributes of a site. */
-export function codeAttributes(site: Frame): Attributes {
+/** How the exporters label a site. */
+export interface SiteLabelOptions {
+  /** Hashes in place of the function name and the file path (see `redactSites`). Default: `false`. */
+  readonly redactSites?: boolean;
+}
+
+/** The stable `code.*` semantic-convention attributes of a site (hashed names with `redactSites`). */
+export function codeAttributes(site: Frame, labels: SiteLabelOptions = {}): Attributes {
+  const redacted = labels.redactSites === true ? redactSite(site) : undefined;
   return {
-    'code.function.name': site.functionName,
-    'code.file.path': site.file,
+    'code.function.name': redacted?.function ?? site.functionName,
+    'code.file.path': redacted?.file ?? site.file,
     'code.line.number': site.line,
     'code.column.number': site.column,
   };
@@ -77,7 +86,23 @@ const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
  * With `threads` (given by `heapwatch()` in the main thread), each watched worker thread's
  * figures are points of their own, with the semantic-convention attribute `thread.name`.
  */
-export function observeWithOpenTelemetry(monitor: HeapMonitor, meterProvider: MeterProvider, threads?: ThreadFiguresSource): () => void {
+export function observeWithOpenTelemetry(
+  monitor: HeapMonitor,
+  meterProvider: MeterProvider,
+  threads?: ThreadFiguresSource,
+  labels: SiteLabelOptions = {},
+): () => void {
+  try {
+    return observe(monitor, meterProvider, threads, labels);
+  } catch (error) {
+    // A provider or meter that throws (a broken wrapper, one torn down) gets no instruments; the
+    // Prometheus page, the log and the host carry on.
+    otelFailed('registered its instruments', error);
+    return () => {};
+  }
+}
+
+function observe(monitor: HeapMonitor, meterProvider: MeterProvider, threads: ThreadFiguresSource | undefined, labels: SiteLabelOptions): () => void {
   const meter = meterProvider.getMeter('heapwatch');
   const instrument = {} as Record<ObservedName, Observable>;
   for (const [name, spec] of Object.entries(OBSERVED) as Array<[ObservedName, ObservableSpec]>) {
@@ -91,11 +116,19 @@ export function observeWithOpenTelemetry(monitor: HeapMonitor, meterProvider: Me
   const isolates = isolatesOf(monitor, threads);
 
   const callback: BatchObservableCallback = (result) => {
+    try {
+      observeAll(result);
+    } catch (error) {
+      // The observations made before stand; the SDK's collection and its other callbacks go on.
+      otelFailed('observed its instruments', error);
+    }
+  };
+  const observeAll = (result: Parameters<BatchObservableCallback>[0]): void => {
     for (const isolate of isolates()) {
       const thread: Attributes = isolate.thread === undefined ? {} : { 'thread.name': isolate.thread };
       let suspects = 0;
       for (const site of isolate.sites()) {
-        const attributes = { ...codeAttributes(site.site), ...thread };
+        const attributes = { ...codeAttributes(site.site, labels), ...thread };
         result.observe(instrument.siteLive, site.liveBytes, attributes);
         result.observe(instrument.siteLiveObjects, site.count, attributes);
         result.observe(instrument.siteGrowth, site.growthBytes, attributes);
@@ -114,19 +147,30 @@ export function observeWithOpenTelemetry(monitor: HeapMonitor, meterProvider: Me
       result.observe(instrument.samplingInterval, stats.samplingIntervalBytes, thread);
     }
   };
-  meter.addBatchObservableCallback(callback, observables);
-
   // The one synchronous instrument: durations are recorded as readings happen.
   const snapshotDuration = meter.createHistogram(OtelInstrument.snapshotDuration, {
     unit: 's',
     description: 'Main-thread time of one reading: read the sampler, aggregate per site, judge growth.',
     advice: { explicitBucketBoundaries: [...SNAPSHOT_DURATION_BUCKETS_SECONDS] },
   });
-  const record = ({ durationMs }: { durationMs: number }): void => snapshotDuration.record(durationMs / 1000);
+  // Added last: nothing after it can throw, so a failure above leaves no callback behind.
+  meter.addBatchObservableCallback(callback, observables);
+
+  const record = ({ durationMs }: { durationMs: number }): void => {
+    try {
+      snapshotDuration.record(durationMs / 1000);
+    } catch (error) {
+      otelFailed('recorded a reading duration', error);
+    }
+  };
   monitor.on('reading', record);
 
   return () => {
     monitor.off('reading', record);
-    meter.removeBatchObservableCallback(callback, observables);
+    try {
+      meter.removeBatchObservableCallback(callback, observables);
+    } catch (error) {
+      otelFailed('removed its instruments', error);
+    }
   };
 }

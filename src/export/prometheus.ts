@@ -7,6 +7,9 @@ import type { HeapMonitor } from '../monitor/monitor.js';
 import { answerClusterPrimary, clusterWorkerLabel } from './cluster-worker.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
 import { isolatesOf } from './isolates.js';
+import { otelErrors } from './otel-errors.js';
+import type { SiteLabelOptions } from './otel.js';
+import { redactSite } from '../format/site-hash.js';
 import type { ExportedSite, IsolateFigures, ThreadFiguresSource } from './isolates.js';
 
 /**
@@ -29,6 +32,7 @@ export const PrometheusMetric = {
   forcedGcsTotal: 'heapwatch_forced_gcs_total',
   skippedGcsTotal: 'heapwatch_skipped_gcs_total',
   logErrorsTotal: 'heapwatch_log_errors_total',
+  otelErrorsTotal: 'heapwatch_otel_errors_total',
   samplingIntervalBytes: 'heapwatch_sampling_interval_bytes',
   growthThresholdBytes: 'heapwatch_growth_threshold_bytes',
   windowSeconds: 'heapwatch_window_seconds',
@@ -60,10 +64,11 @@ interface SeriesValues {
   suspicions: number;
 }
 
-function seriesOf(sites: readonly ExportedSite[]): SeriesValues[] {
+function seriesOf(sites: readonly ExportedSite[], redact: boolean): SeriesValues[] {
   const series = new Map<string, SeriesValues>();
   for (const site of sites) {
-    const labels = { function: site.site.functionName, file: displayPath(site.site.file), line: sitePosition(site.site) };
+    const names = redact ? redactSite(site.site) : { function: site.site.functionName, file: displayPath(site.site.file) };
+    const labels = { function: names.function, file: names.file, line: sitePosition(site.site) };
     const id = `${labels.function}\0${labels.file}\0${labels.line}`;
     const existing = series.get(id);
     if (!existing) {
@@ -91,7 +96,12 @@ function seriesOf(sites: readonly ExportedSite[]): SeriesValues[] {
  * `heapwatch()` in the main thread), each watched worker thread's figures are series of their
  * own, labelled `thread`.
  */
-export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Registry, threads?: ThreadFiguresSource): () => void {
+export function registerPrometheusMetrics(
+  monitor: HeapMonitor,
+  registry: Registry,
+  threads?: ThreadFiguresSource,
+  labels: SiteLabelOptions = {},
+): () => void {
   // All or nothing: a registry that already holds one of the names would make prom-client throw
   // halfway through, leaving half the metrics registered.
   const taken = Object.values(PrometheusMetric).find((name) => registry.getSingleMetric(name) !== undefined);
@@ -112,7 +122,7 @@ export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Regist
   const currentSeries = (): SeriesValues[] =>
     isolates().flatMap((isolate) => {
       const extra = siteLabelsOf(isolate);
-      return seriesOf(isolate.sites()).map((series) => ({ ...series, labels: { ...series.labels, ...extra } }));
+      return seriesOf(isolate.sites(), labels.redactSites === true).map((series) => ({ ...series, labels: { ...series.labels, ...extra } }));
     });
   // Every per-site series comes from one worker (its `worker` label), so the primary's sum keeps
   // each as it is; `max` keeps the suspicion flag at 1 should two workers ever share a label.
@@ -176,6 +186,18 @@ export function registerPrometheusMetrics(monitor: HeapMonitor, registry: Regist
   counter(PrometheusMetric.snapshotsTotal, 'Readings of the V8 sampler taken by heapwatch.', (i) => i.stats().readings);
   counter(PrometheusMetric.snapshotErrorsTotal, 'Readings of the V8 sampler that failed.', (i) => i.stats().readingErrors);
   counter(PrometheusMetric.logErrorsTotal, "Records heapwatch's logger refused (it threw).", (i) => i.stats().logErrors);
+  // The process's count (OpenTelemetry runs in the main thread): no thread label; a cluster
+  // worker's carries its `worker`, as every counter does.
+  new Counter({
+    name: PrometheusMetric.otelErrorsTotal,
+    help: 'Calls into OpenTelemetry (the MeterProvider, a meter, an observation) that threw; heapwatch went on without them.',
+    labelNames: ['worker'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc(workerLabels, otelErrors());
+    },
+  });
   counter(PrometheusMetric.forcedGcsTotal, 'Full GCs heapwatch asked V8 for, to confirm a rising site.', (i) => i.stats().requestedGcs);
   counter(PrometheusMetric.skippedGcsTotal, 'Full GCs heapwatch did not ask for because their expected pause exceeded its pause budget (100 ms).', (i) => i.stats().skippedGcs);
   gauge(PrometheusMetric.samplingIntervalBytes, "Mean bytes between two samples of V8's sampling heap profiler.", 'max', (i) => i.stats().samplingIntervalBytes);

@@ -26,6 +26,13 @@ export interface HeapwatchOptions extends HeapMonitorOptions {
    * loopback clients only, and only requests that came through no proxy. Default: none.
    */
   readonly debugToken?: string;
+  /**
+   * Replace function names and file paths in the metric labels (Prometheus `function` and `file`,
+   * OpenTelemetry `code.function.name` and `code.file.path`) by stable 12-hex-digit hashes, for
+   * teams whose metrics must not show their code's names; lines and columns stay. The leak records
+   * of the log carry both, to map a hash back. Default: `false`.
+   */
+  readonly redactSites?: boolean;
 }
 
 export interface ResolvedHeapwatchOptions {
@@ -40,6 +47,7 @@ export interface ResolvedHeapwatchOptions {
   readonly meterProvider: MeterProvider | undefined;
   readonly debug: boolean;
   readonly debugToken: string | undefined;
+  readonly redactSites: boolean;
 }
 
 export const HEAPWATCH_OPTION_NAMES = [
@@ -50,6 +58,7 @@ export const HEAPWATCH_OPTION_NAMES = [
   'meterProvider',
   'debug',
   'debugToken',
+  'redactSites',
 ] as const;
 
 function metricsPathOption(value: unknown): string | false {
@@ -107,5 +116,6 @@ export function resolveHeapwatchOptions(options: unknown): ResolvedHeapwatchOpti
     meterProvider: meterProviderOption(given.meterProvider),
     debug: booleanOption('debug', given.debug, false),
     debugToken: debugTokenOption(given.debugToken),
+    redactSites: booleanOption('redactSites', given.redactSites, false),
   };
 }

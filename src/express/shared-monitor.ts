@@ -17,6 +17,8 @@ export interface ExportTargets {
   readonly defaultMetrics: boolean;
   /** undefined: the global MeterProvider, followed as SDKs register. */
   readonly meterProvider: MeterProvider | undefined;
+  /** Hash function names and file paths in the labels (see `redactSites`). */
+  readonly redactSites: boolean;
 }
 
 /** One heapwatch() call's share of the process-wide monitor; `release()` is idempotent. */
@@ -108,7 +110,7 @@ export function acquireMonitor(given: HeapMonitorOptions, options: ResolvedMonit
   let registryShared = false;
   try {
     share(current.registries, targets.registry, () => {
-      const unregister = registerPrometheusMetrics(monitor, targets.registry, threads);
+      const unregister = registerPrometheusMetrics(monitor, targets.registry, threads, { redactSites: targets.redactSites });
       const unregisterDefaults = targets.defaultMetrics ? registerDefaultMetrics(targets.registry) : () => {};
       return () => {
         unregisterDefaults();
@@ -117,8 +119,9 @@ export function acquireMonitor(given: HeapMonitorOptions, options: ResolvedMonit
     });
     registryShared = true;
     const { meterProvider } = targets;
+    const labels = { redactSites: targets.redactSites };
     share(current.meterProviders, meterProvider, () =>
-      meterProvider ? observeWithOpenTelemetry(monitor, meterProvider, threads) : followGlobalMeterProvider(monitor, threads),
+      meterProvider ? observeWithOpenTelemetry(monitor, meterProvider, threads, labels) : followGlobalMeterProvider(monitor, threads, labels),
     );
   } catch (error) {
     // Undo this lease's part (a share that threw was not counted), then the lease itself.

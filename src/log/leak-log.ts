@@ -7,6 +7,7 @@ import { sitePosition } from '../snapshot/frame.js';
 import type { StatisticDiff } from '../snapshot/statistic.js';
 import type { Traceback } from '../snapshot/traceback.js';
 import { WarningCode, warnOnce } from '../errors.js';
+import { redactSite } from '../format/site-hash.js';
 
 /** What the monitor knows of one site at one reading. */
 export interface SiteReport {
@@ -62,9 +63,14 @@ function destinationClosed(logger: Logger): boolean {
   return stream?.writableEnded === true || stream?.destroyed === true || stream?.closed === true;
 }
 
-/** The site as log records carry it: greppable, relative path when under the working directory. */
+/**
+ * The site as log records carry it: greppable, relative path when under the working directory,
+ * and the hashes that `redactSites` shows in the metric labels instead of the names (`labels`),
+ * so that a hash seen on a dashboard leads back to the function.
+ */
 function siteFields(site: Frame) {
-  return { function: site.functionName, file: displayPath(site.file), line: site.line, column: site.column };
+  const redacted = redactSite(site);
+  return { function: site.functionName, file: displayPath(site.file), line: site.line, column: site.column, labels: { function: redacted.function, file: redacted.file } };
 }
 
 /** `40 s`, `64 min`: a horizon as a message gives it (minutes from ten of them up). */

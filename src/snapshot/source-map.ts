@@ -2,6 +2,7 @@ import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TraceMap } from '@jridgewell/trace-mapping';
 import { originalPositionFor } from '@jridgewell/trace-mapping';
+import { WarningCode, warnOnce } from '../errors.js';
 import { findSourceMap } from './find-source-map.js';
 import { frameKey, makeFrame } from './frame.js';
 import type { Frame } from './frame.js';
@@ -42,7 +43,7 @@ export class SourceMapResolver {
     const key = frameKey(frame);
     let mapped = this.byPosition.get(key);
     if (!mapped) {
-      mapped = map === WITHOUT_MAP ? this.typescript.withoutMap(frame) : this.mapFrame(frame, map);
+      mapped = map === WITHOUT_MAP ? this.typescript.withoutMap(frame) : this.mapFrameOrDrop(frame, map);
       if (this.byPosition.size >= MAX_CACHED_FRAMES) this.byPosition.clear();
       this.byPosition.set(key, mapped);
     }
@@ -59,6 +60,26 @@ export class SourceMapResolver {
     return map;
   }
 
+  /**
+   * A map that parses can still be wrong (a hand-edited or truncated one, a bundler's bug): one
+   * that fails on a frame would fail every reading that meets it. It is dropped for its script,
+   * whose sites stay at their compiled positions, and said once, as an unreadable map is.
+   */
+  private mapFrameOrDrop(frame: Frame, map: TraceMap): Frame {
+    try {
+      return this.mapFrame(frame, map);
+    } catch (error) {
+      this.maps.set(frame.file, null);
+      const reason = error instanceof Error ? error.message : String(error);
+      warnOnce(
+        WarningCode.SOURCE_MAP_UNREADABLE,
+        `The source map of ${frame.file} could not be read (${reason}); its sites are reported in the compiled file`,
+        frame.file,
+      );
+      return frame;
+    }
+  }
+
   /** The frame at its original position; where the map has none, the frame itself, marked when its file is TypeScript. */
   private mapFrame(frame: Frame, map: TraceMap): Frame {
     // trace-mapping takes a 1-based line and a 0-based column; V8 points at the function's
@@ -70,6 +91,8 @@ export class SourceMapResolver {
       return only ? makeFrame(frame.functionName, sourceToFile(only), 1, 1) : frame;
     }
     const original = originalPositionFor(map, { line: frame.line, column: Math.max(0, frame.column - 1) });
+    // A segment whose source index the map does not list (trace-mapping then answers undefined).
+    if (original.source === undefined) throw new Error(`a mapping at ${frame.line}:${frame.column} names a source the map does not list`);
     if (original.source !== null) return makeFrame(frame.functionName, sourceToFile(original.source), original.line, original.column + 1);
     return isTypeScriptFile(frame.file) ? this.typescript.notInMap(frame) : frame;
   }

@@ -42,6 +42,7 @@ test("each metric names how a cluster's primary aggregates it: sums of counts an
     [PrometheusMetric.leakSuspicionsTotal]: 'sum',
     [PrometheusMetric.leakSuspects]: 'sum',
     [PrometheusMetric.logErrorsTotal]: 'sum',
+    [PrometheusMetric.otelErrorsTotal]: 'sum',
     [PrometheusMetric.arrayBuffersBytes]: 'sum',
     [PrometheusMetric.sampledLiveBytes]: 'sum',
     [PrometheusMetric.sitesTracked]: 'sum',

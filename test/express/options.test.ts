@@ -34,6 +34,7 @@ const valid: Record<OptionName, fc.Arbitrary<unknown>> = {
   meterProvider: fc.constant(new MeterProvider()),
   debug: fc.boolean(),
   debugToken: fc.stringMatching(/^\S{16,40}$/),
+  redactSites: fc.boolean(),
 };
 
 /** Values that are wrong for most options: other types, non-integers, out of every range, odd objects. */
