@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # npm run bench: every table of BENCHMARKS.md, on this machine, into bench/results/<UTC time>/.
-# About 70 minutes on 2 cores: the detection part runs for about 70 minutes in light background
+# About 100 minutes on 2 cores: the detection part runs for about 70 minutes in light background
 # processes (about a fifth of one core in all: a slow leak needs the hour-long window), the noise
-# measurement for 15 minutes beside it, while the other parts run one after the other (about 28
-# minutes).
+# measurement for 15 minutes beside it, while the other parts run one after the other (about 100
+# minutes, most of it CPU per request on a core of its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build >/dev/null
@@ -19,12 +19,30 @@ step "noise of growth (15 min, in the background)"
 node --expose-gc bench/growth-noise.mjs >"$out/growth-noise-512k.md" 2>"$out/growth-noise-512k.log" &
 noise=$!
 
-step "request overhead, Node $(node --version): heapwatch and its peers"
-node bench/request-overhead.mjs --configs=none,heapwatch,heapwatch-32k,heapwatch-512k,prom-client,datadog-pprof,pyroscope >"$out/overhead-$(node --version).md"
+# CPU per request runs on one core of its own when taskset is there (the last one), so that the
+# background parts above do not share it.
+last_core=$(($(nproc) - 1))
+pin() { if command -v taskset >/dev/null; then taskset -c "$last_core" "$@"; else "$@"; fi; }
+parts=none,none-again,busy-1pct,pprof-512k-d64,sampler-512k-d64,sampler-gc-observer,monitor-idle,monitor,heapwatch-no-default-metrics,heapwatch,heapwatch-otel,pyroscope
+grid=none,none-again,pprof-128k-d16,pprof-128k-d32,pprof-128k-d64,pprof-256k-d16,pprof-256k-d32,pprof-256k-d64,pprof-512k-d16,pprof-512k-d32,pprof-512k-d64
+step "CPU per request, Node $(node --version): heapwatch's parts and its peers (30 min)"
+pin node --expose-gc bench/cpu-per-request.mjs --rounds=50 --requests=5000 --route=/hello --configs=$parts --versus=pprof-512k-d64 >"$out/cpu-parts-hello-$(node --version).md"
+pin node --expose-gc bench/cpu-per-request.mjs --rounds=40 --requests=1000 --route=/json --configs=$parts --versus=pprof-512k-d64 >"$out/cpu-parts-json-$(node --version).md"
+step "CPU per request: sampling interval and stack depth (12 min)"
+pin node --expose-gc bench/cpu-per-request.mjs --rounds=30 --requests=5000 --route=/hello --configs=$grid >"$out/cpu-grid-hello-$(node --version).md"
+pin node --expose-gc bench/cpu-per-request.mjs --rounds=30 --requests=1000 --route=/json --configs=$grid >"$out/cpu-grid-json-$(node --version).md"
+node bench/stack-depth.mjs >"$out/stack-depth-$(node --version).md"
 for bin in "${other_nodes[@]}"; do
-  step "request overhead, Node $("$bin" --version)"
-  node bench/request-overhead.mjs --configs=none,heapwatch --node="$bin" >"$out/overhead-$("$bin" --version).md"
+  step "CPU per request, Node $("$bin" --version) (7 min)"
+  for route in hello json; do
+    requests=$([[ $route == hello ]] && echo 5000 || echo 1000)
+    pin "$bin" --expose-gc bench/cpu-per-request.mjs --rounds=40 --requests=$requests --route=/$route --configs=none,none-again,busy-1pct,pprof-512k-d64,heapwatch --versus=pprof-512k-d64 >"$out/cpu-peers-$route-$("$bin" --version).md"
+  done
 done
+step "heapwatch's own work, per event"
+pin node --expose-gc bench/own-work.mjs >"$out/own-work-$(node --version).md"
+step "tail latency with a 1 GB heap (15 min)"
+pin node bench/tail-latency.mjs --rounds=3 --seconds=60 --cache-mb=1000 --aa=1 --out="$out" >/dev/null
 
 step "snapshot pause, Node $(node --version)"
 node bench/snapshot-pause.mjs >"$out/pause-$(node --version).md"
