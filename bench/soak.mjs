@@ -51,9 +51,10 @@ function start(kind) {
   });
 }
 
-function request(target, path) {
+// Scrapes open a connection of their own, as Prometheus does, apart from the load's pool.
+function request(target, path, agent = target.agent) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: target.port, path, agent: target.agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port: target.port, path, agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk) => (body += chunk));
       res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${path}: ${res.statusCode}`))));
@@ -95,7 +96,11 @@ const rows = [];
 const started = Date.now();
 for (let minute = 1; minute <= MINUTES; minute++) {
   await new Promise((resolve) => setTimeout(resolve, started + minute * 60_000 - Date.now()));
-  const page = await request(watched, '/metrics');
+  // A failed scrape is recorded (an empty page: no series) rather than ending a half-hour run.
+  const page = await request(watched, '/metrics', false).catch((error) => {
+    failures.set(`scrape: ${error.message}`, (failures.get(`scrape: ${error.message}`) ?? 0) + 1);
+    return '';
+  });
   const { series, sites } = siteSeriesOf(page);
   const [w, b] = [await measure(watched), await measure(bare)];
   const row = {

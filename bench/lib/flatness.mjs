@@ -21,7 +21,7 @@ export function slopeOf(xs, ys) {
 /**
  * `{ level, slope, change, allowed, flat }` for samples `[{ x, y }]` in order of x: level is the
  * mean of the first half, slope that of the second half, change the slope times the second half's
- * span, allowed max(fraction × |level|, floor).
+ * span, allowed max(fraction × |level|, floor); `flat` is undefined below 4 points.
  */
 export function flatness(points, { fraction, floor }) {
   // Two points per half at least, or there is no slope to speak of.
