@@ -1,8 +1,8 @@
 // Soak: does a service watched by heapwatch at its defaults keep a flat memory for half an hour
 // under steady request load? (Issue 13.)
 //   nice -n 10 taskset -c 0 node bench/soak.mjs [--minutes=30] [--rate=200] [--out=DIR]
-// Writes soak.md (a table per minute and a verdict per series) and soak.svg (the same series
-// drawn) into DIR, by default bench/results/<UTC stamp>/; progress goes to stderr.
+// Writes soak.md (a table per minute and a verdict per series), soak.svg (the same series drawn)
+// and soak.json (the figures) into DIR, by default bench/results/<UTC stamp>/; progress goes to stderr.
 //
 // Two copies of bench/servers/soak-app.mjs run side by side: the demo's app with its leak switched
 // off (a bounded ring of recent order views instead of a map nothing empties: the demo's leak
@@ -18,7 +18,8 @@
 // default) goes to heapwatch.log beside the results.
 //
 // Flat: the least-squares slope over the second half of the run, times the second half's span,
-// within 5 % of the first half's mean level or 1 MiB, whichever is larger (bench/lib/flatness.mjs).
+// within 5 % of the first half's mean level or 1 MiB, whichever is larger; not flat when beyond it
+// even less two standard errors; noise otherwise (bench/lib/flatness.mjs).
 import http from 'node:http';
 import { fork } from 'node:child_process';
 import { openSync, writeFileSync } from 'node:fs';
@@ -161,11 +162,12 @@ const lines = [
       `| ${r.minute} | ${mib(r.rss)} | ${mib(r.heapUsed)} | ${mib(r.own)} | ${mib(r.bareRss)} | ${mib(r.bareHeapUsed)} | ${r.trackedSites} | ${r.droppedSites} | ${r.readings} | ${r.siteSeries} (${r.siteLabels}) | ${r.siteBound} | ${r.answered} | ${r.failed} |`,
   ),
   '',
-  `Flat: the second half's least-squares slope × its span within max(${TOLERANCE.fraction * 100} % of the first half's mean, ${TOLERANCE.floor / MiB} MiB).`,
+  `Flat: the second half's least-squares slope × its span (the change) within max(${TOLERANCE.fraction * 100} % of the first half's mean, ${TOLERANCE.floor / MiB} MiB): **yes**. ` +
+    "**no** when the change is beyond that even less two standard errors of the slope; **noise** when the series swings too much from one minute to the next for the run to tell.",
   '',
-  "| series | first half's mean MiB | second half's slope MiB/min | change over the second half MiB | allowed MiB | flat |",
+  "| series | first half's mean MiB | second half's slope MiB/min | change over the second half MiB (± 2 s.e.) | allowed MiB | flat |",
   '|---|---|---|---|---|---|',
-  ...verdicts.map((v) => `| ${v.name} | ${mib(v.level)} | ${(v.slope / MiB).toFixed(3)} | ${mib(v.change)} | ${mib(v.allowed)} | ${v.flat === undefined ? 'too short to say' : v.flat ? 'yes' : '**no**'} |`),
+  ...verdicts.map((v) => `| ${v.name} | ${mib(v.level)} | ${(v.slope / MiB).toFixed(3)} | ${mib(v.change)} ± ${mib(v.margin)} | ${mib(v.allowed)} | ${v.flat === undefined ? 'too short to say' : `**${v.flat}**`} |`),
   '',
   `Requests: ${last.answered} answered by the watched app, ${bare.answered} by the bare one, ${watched.failed + bare.failed} failed` +
     (failures.size ? ` (${[...failures].map(([m, n]) => `${n}× ${m}`).join('; ')})` : '') +
@@ -176,6 +178,8 @@ const lines = [
   '![RSS, heap used and own memory per minute](soak.svg)',
 ];
 writeFileSync(join(out, 'soak.md'), `${lines.join('\n')}\n`);
+// The figures behind the table, to judge them again by another rule.
+writeFileSync(join(out, 'soak.json'), `${JSON.stringify({ command: shellCommand(), node: process.version, rate: RATE, minutes: MINUTES, rows }, null, 1)}\n`);
 writeFileSync(
   join(out, 'soak.svg'),
   lineChartSvg({
