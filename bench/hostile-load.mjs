@@ -199,6 +199,8 @@ const result = {
   suspicions,
   requests,
   latencyMs: { p50: latency.quantileMs(0.5), p99: latency.quantileMs(0.99), max: latency.maxMs },
+  cpuSeconds: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+  wallSeconds: (Date.now() - started) / 1000,
   readings: final.readings,
   readingErrors: final.readingErrors,
   maxTickMs,
@@ -233,9 +235,11 @@ if (JSON_OUT) {
     `- Site labels on /metrics: at most ${maxLabels} beyond the suspects (bound ${TOP_SITES}): ${maxLabels <= TOP_SITES ? 'within' : '**over**'}.`,
     `- Left out: ${scrapes.at(-1).droppedSites} sites of the latest reading untracked (heapwatch_sites_dropped ${scrapes.at(-1).droppedOnPage}), ${scrapes.at(-1).trackedSites} tracked.`,
     `- Suspicions raised: ${suspicions.length}${suspicions.length ? ` (${suspicions.map((s) => s.site).join('; ')})` : ''}; at or through heapwatch's own files: ${ownSuspicions.length}.`,
-    `- Requests: ${requests.sent} sent, ${requests.answered} answered, ${requests.failed} failed${requests.failed ? ` (${JSON.stringify(requests.errors)})` : ''}. ` +
+    `- Requests: ${requests.sent} sent (of ${Math.round((RATE * (RUN_MS + warmupMs)) / 1000)} at ${RATE}/s: the client shares the main thread, so it sends none while a reading holds it), ` +
+      `${requests.answered} answered, ${requests.failed} failed${requests.failed ? ` (${JSON.stringify(requests.errors)})` : ''}. ` +
       `Latency while heapwatch was on: median ${result.latencyMs.p50.toFixed(1)} ms, 99th percentile ${result.latencyMs.p99.toFixed(0)} ms, longest ${result.latencyMs.max.toFixed(0)} ms ` +
-      `(a request waits while a reading holds the main thread). Readings: ${final.readings}, ${final.readingErrors} failed; the longest tick seen ${maxTickMs.toFixed(0)} ms (wall time, on a core shared with whatever else ran).`,
+      `(a request waits while a reading holds the main thread). Readings: ${final.readings}, ${final.readingErrors} failed; the longest tick seen ${maxTickMs.toFixed(0)} ms (wall time). ` +
+      `This process had ${result.cpuSeconds.toFixed(0)} s of CPU in ${result.wallSeconds.toFixed(0)} s (${((100 * result.cpuSeconds) / result.wallSeconds).toFixed(0)} % of a core): on a shared core, waits stretch by the inverse of that share.`,
   ];
   writeFileSync(join(out, 'hostile-load.md'), `${lines.join('\n')}\n`);
   progress(`wrote ${join(out, 'hostile-load.md')}`);
