@@ -78,6 +78,7 @@ log(`apps on ports ${watched.port} (heapwatch at its defaults) and ${bare.port} 
 
 let sent = 0;
 const failures = new Map();
+const loadStarted = Date.now();
 const load = setInterval(() => {
   for (let i = 0; i < RATE / 20; i++) {
     const path = `/orders/${sent++}?ref=soak`;
@@ -86,7 +87,10 @@ const load = setInterval(() => {
         () => target.answered++,
         (error) => {
           target.failed++;
-          failures.set(error.message, (failures.get(error.message) ?? 0) + 1);
+          // One line per app and cause, with the minute of the first and the count.
+          const cause = `${target.kind} app, ${error.message.replace(/\/orders\/\d+\?ref=soak/, '/orders/:id')}`;
+          const seen = failures.get(cause) ?? `${0} (first at ${((Date.now() - loadStarted) / 60_000).toFixed(1)} min)`;
+          failures.set(cause, seen.replace(/^\d+/, (n) => String(Number(n) + 1)));
         },
       );
     }
@@ -99,7 +103,7 @@ for (let minute = 1; minute <= MINUTES; minute++) {
   await new Promise((resolve) => setTimeout(resolve, started + minute * 60_000 - Date.now()));
   // A failed scrape is recorded (an empty page: no series) rather than ending a half-hour run.
   const page = await request(watched, '/metrics', false).catch((error) => {
-    failures.set(`scrape: ${error.message}`, (failures.get(`scrape: ${error.message}`) ?? 0) + 1);
+    failures.set(`scrape of minute ${minute}`, error.message);
     return '';
   });
   const { series, sites } = siteSeriesOf(page);
@@ -170,7 +174,7 @@ const lines = [
   ...verdicts.map((v) => `| ${v.name} | ${mib(v.level)} | ${(v.slope / MiB).toFixed(3)} | ${mib(v.change)} ± ${mib(v.margin)} | ${mib(v.allowed)} | ${v.flat === undefined ? 'too short to say' : `**${v.flat}**`} |`),
   '',
   `Requests: ${last.answered} answered by the watched app, ${bare.answered} by the bare one, ${watched.failed + bare.failed} failed` +
-    (failures.size ? ` (${[...failures].map(([m, n]) => `${n}× ${m}`).join('; ')})` : '') +
+    (failures.size ? ` (${[...failures].map(([cause, count]) => `${cause}: ${count}`).join('; ')})` : '') +
     `. Readings: ${last.readings}, ${last.readingErrors} failed. Suspicions raised: ${last.suspicionsRaised}` +
     (last.suspects.length ? `; suspects at the end: ${last.suspects.join(', ')}` : '') +
     `. Site labels on /metrics at most ${Math.max(...rows.map((r) => r.siteLabels))} sites (bound ${TOP_SITES} + suspects). heapwatch's log: heapwatch.log.`,
