@@ -72,8 +72,12 @@ test('an SDK registered before heapwatch() gets the instruments at once', async 
     metrics.disable();
     await meterProvider.shutdown();
   });
+  // Live objects allocated while the sampler runs, so that the first reading has sites to report
+  // (what the module kept before was allocated before sampling started, and V8 never saw it).
+  const keptSinceStart = Array.from({ length: 20_000 }, (_, i) => ({ i, label: `order-${i}` }));
   await nextReadings(watch.monitor, 1);
   assert.deepEqual(heapwatchInstruments(await reader.collect()), everyInstrument);
+  assert.equal(keptSinceStart.length, 20_000);
   watch.stop();
   assert.deepEqual(heapwatchInstruments(await reader.collect()), [], 'stop() removes them');
 });
