@@ -1,7 +1,7 @@
 // Hostile load: does heapwatch stay within its bounds when the heap holds far more distinct
 // allocation sites than it tracks, on deep recursive stacks, under request load? (Issue 13.)
 //   nice -n 10 taskset -c 0 node --expose-gc bench/hostile-load.mjs [--sites=100000] [--minutes=10]
-//     [--depth=200] [--interval=5000] [--rate=100] [--scrape=60] [--out=DIR] [--json=1]
+//     [--depth=200] [--interval=5000] [--rate=100] [--scrape=60] [--reading-budget=MS] [--out=DIR] [--json=1]
 // Writes hostile-load.md into DIR (by default bench/results/<UTC stamp>/) and heapwatch's log
 // (pino) beside it; --json=1 prints the raw result as one JSON line instead (what
 // test/monitor/hostile-load.test.ts reads), with heapwatch's log on stderr.
@@ -41,7 +41,7 @@ import { ownFramesOf } from './lib/own-files.mjs';
 import { resultsDir } from './lib/results-dir.mjs';
 import { metricValue, siteSeriesOf } from './lib/site-series.mjs';
 
-const flags = parseFlags(process.argv.slice(2), { sites: '100000', minutes: '10', depth: '200', interval: '5000', rate: '100', scrape: '60', out: '', json: '0' });
+const flags = parseFlags(process.argv.slice(2), { sites: '100000', minutes: '10', depth: '200', interval: '5000', rate: '100', scrape: '60', out: '', json: '0', 'reading-budget': '' });
 const SITES = Number(flags.sites);
 const DEPTH = Number(flags.depth);
 const INTERVAL_MS = Number(flags.interval);
@@ -51,6 +51,10 @@ const SCRAPE_MS = Number(flags.scrape) * 1000;
 const RATE = Number(flags.rate);
 const JSON_OUT = flags.json === '1';
 const SAMPLING_INTERVAL_BYTES = 1024;
+// heapwatch's default unless given: a reading of this many stacks outlasts it, and heapwatch then
+// spaces its readings to 1 % of the main thread. The test gives a large one, to watch the bounds
+// over many readings in 30 s.
+const READING_BUDGET_MS = flags['reading-budget'] === '' ? undefined : Number(flags['reading-budget']);
 const MAX_TRACKED_SITES = 2000; // heapwatch's default
 const TOP_SITES = 10; // heapwatch's default
 const CHURN_PER_REQUEST = 4;
@@ -142,7 +146,7 @@ const warmupMs = Math.min(20_000, RUN_MS / 10);
 await new Promise((resolve) => setTimeout(resolve, warmupMs));
 const baselineBytes = settledMemory();
 const logger = JSON_OUT ? pino(pino.destination(2)) : pino(pino.destination({ dest: join(out, 'hostile-load.log'), sync: true }));
-watch = heapwatch({ samplingIntervalBytes: SAMPLING_INTERVAL_BYTES, intervalMs: INTERVAL_MS, windowMs: WINDOW_MS, logger });
+watch = heapwatch({ samplingIntervalBytes: SAMPLING_INTERVAL_BYTES, intervalMs: INTERVAL_MS, windowMs: WINDOW_MS, logger, ...(READING_BUDGET_MS === undefined ? {} : { readingBudgetMs: READING_BUDGET_MS }) });
 const suspicions = [];
 watch.monitor.on('leak-suspected', (report) => {
   suspicions.push({ site: `${report.site.functionName} ${report.site.file}:${report.site.line}`, ownFrames: ownFramesOf(report) });

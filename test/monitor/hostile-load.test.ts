@@ -52,6 +52,9 @@ test('with ten times more live sites than it tracks, on deep stacks and under lo
     `--interval=${INTERVAL_MS}`,
     '--rate=100',
     '--scrape=10',
+    // Readings at every interval, however long they take here: the bounds are watched over many
+    // readings (at the default budget, heapwatch spaces readings of 20 000 stacks out).
+    '--reading-budget=3600000',
     '--json=1',
   ]);
   const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Result;
