@@ -31,6 +31,9 @@ for (const [name, createApp] of [
 ] as const) {
   test(`${name}: mounted under a path prefix, heapwatch serves its pages there and nowhere else`, async (t) => {
     const watch = heapwatch({ ...quiet, registry: new Registry(), debug: true });
+    // Live objects allocated while the sampler runs, so that the heap page has a site to list at
+    // once (at 512 KiB the test's own allocations alone sometimes held no sample yet).
+    const keptSinceStart = Array.from({ length: 50_000 }, (_, i) => ({ i, label: `order-${i}` }));
     const app = createApp();
     app.use('/ops', watch);
     app.get('/ops/ready', (_req, res) => {
@@ -46,6 +49,7 @@ for (const [name, createApp] of [
     const heap = await fetch(`${server.base}/ops/debug/heap?top=1`);
     assert.equal(heap.status, 200);
     assert.match(await heap.text(), /^\[ Top 1 site statistics/m);
+    assert.equal(keptSinceStart.length, 50_000);
     assert.equal(await (await fetch(`${server.base}/ops/ready`)).text(), 'ready', "the app's routes under the prefix still answer");
   });
 }
