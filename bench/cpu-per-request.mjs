@@ -18,6 +18,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import express from 'express';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { inject } from './lib/inject.mjs';
+import { addBenchRoutes } from './lib/routes.mjs';
 import { createHeapMonitor, heapwatch, startSampling, stopSampling } from 'heapwatch';
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')));
@@ -41,14 +42,7 @@ app.use((_req, _res, next) => {
   for (let i = 0; i < busyIterations; i++) sink = (sink * 31 + i) | 0;
   next();
 });
-app.get('/hello', (_req, res) => {
-  res.send('Hello World!');
-});
-app.get('/json', (req, res) => {
-  const rows = [];
-  for (let k = 0; k < 800; k++) rows.push({ id: k, name: `row-${k}-${req.query.i ?? ''}`, tags: ['a', 'b', `t${k % 7}`], score: k * 1.5 });
-  res.type('application/json').send(JSON.stringify({ rows }));
-});
+addBenchRoutes(app);
 
 const { default: pprof } = await import('@datadog/pprof');
 const { default: Pyroscope } = await import('@pyroscope/nodejs');

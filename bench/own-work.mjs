@@ -9,6 +9,7 @@
 import express from 'express';
 import { Registry } from 'prom-client';
 import { inject } from './lib/inject.mjs';
+import { addBenchRoutes } from './lib/routes.mjs';
 import { heapwatch } from 'heapwatch';
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')));
@@ -51,12 +52,7 @@ const app = express();
 const served = heapwatch({ logger: false, registry: new Registry(), intervalMs: 1000 });
 served.monitor.on('reading', ({ durationMs }) => durations.push(durationMs));
 app.use(served);
-app.get('/hello', (_req, res) => res.send('Hello World!'));
-app.get('/json', (r, res) => {
-  const rows = [];
-  for (let k = 0; k < 800; k++) rows.push({ id: k, name: `row-${k}-${r.query.i ?? ''}`, tags: ['a', 'b', `t${k % 7}`], score: k * 1.5 });
-  res.type('application/json').send(JSON.stringify({ rows }));
-});
+addBenchRoutes(app);
 const until = Date.now() + seconds * 1000;
 let requests = 0;
 const cpuBefore = cpuMicros();

@@ -4,6 +4,7 @@
 // Prints `port=<n>` once listening on 127.0.0.1 (an ephemeral port), and serves until killed.
 import http from 'node:http';
 import express from 'express';
+import { addBenchRoutes } from '../lib/routes.mjs';
 
 const instrumentation = process.argv[2] ?? 'none';
 const app = express();
@@ -84,15 +85,7 @@ const instrument = {
 if (!(instrumentation in instrument)) throw new Error(`Unknown instrumentation "${instrumentation}" - expected one of ${Object.keys(instrument).join(', ')}`);
 await instrument[instrumentation]();
 
-app.get('/hello', (_req, res) => {
-  res.send('Hello World!');
-});
-
-app.get('/json', (req, res) => {
-  const rows = [];
-  for (let k = 0; k < 800; k++) rows.push({ id: k, name: `row-${k}-${req.query.i ?? ''}`, tags: ['a', 'b', `t${k % 7}`], score: k * 1.5 });
-  res.type('application/json').send(JSON.stringify({ rows }));
-});
+addBenchRoutes(app);
 
 const server = app.listen(0, '127.0.0.1', () => console.log(`port=${server.address().port}`));
 // Exit normally on SIGINT, so that profilers (--cpu-prof, valgrind) write their output.
