@@ -3,16 +3,22 @@
 // off in the same process (same JIT state, same heap), in many short rounds with the order rotated,
 // and the CPU time of the process (process.cpuUsage(): user + system, every thread, so V8's GC and
 // sampler threads included) is divided by the requests of each round. Each configuration's ratio
-// is taken against the bare app measured just before and just after it; the result is the median
-// ratio over rounds and the ratio of total CPU, each with a 95 % bootstrap interval.
+// is taken against the reference (the bare app unless --reference says otherwise) measured just
+// before and just after it; the result is the median ratio over rounds and the ratio of total CPU,
+// each with a 95 % bootstrap interval.
 //
 //   node bench/cpu-per-request.mjs [--rounds=40] [--requests=4000] [--route=/hello|/json]
 //                                  [--configs=none,none-again,busy-1pct,sampler,heapwatch,...]
+//                                  [--reference=none] [--versus=<configuration>]
 //   taskset -c 1 node bench/cpu-per-request.mjs …   (one core: no migrations)
 //
-// `none-again` is the A/A check (the same configuration twice must come out at 1.000 within the
-// interval) and `busy-1pct` the calibration (a busy loop per request costing 1 % of the bare
-// request, measured at start, that the method must see). Prints a Markdown table.
+// `<configuration>-again` is any configuration a second time (the A/A check: it must come out at
+// 1.000 within the interval), `busy-<p>pct` a busy loop per request costing p % of the bare
+// request, measured at start, that the method must see (the calibration), and `a+b` two
+// configurations at once (`pprof-512k-d64+busy-0.5pct`). `--reference=pprof-512k-d64` measures
+// every configuration between two measurements of @datadog/pprof's heap profiler instead of the
+// bare app: the direct comparison, with the noise of one reference instead of the two that
+// --versus carries. Prints a Markdown table.
 import { createServer } from 'node:http';
 import { PerformanceObserver } from 'node:perf_hooks';
 import express from 'express';
@@ -30,6 +36,8 @@ const configNames = (args.configs ?? 'none,none-again,busy-1pct,datadog-pprof-12
 // ratio of their two ratios to the bare app), e.g. heapwatch against @datadog/pprof alone.
 const versus = args.versus;
 if (versus !== undefined && !configNames.includes(versus)) throw new Error(`--versus=${versus} is not among --configs`);
+// --reference=<configuration>: what every configuration is measured between (default: the bare app).
+const reference = args.reference ?? 'none';
 
 // The app: the bare routes of bench/servers/express-app.mjs, behind one switch layer that every
 // configuration shares (so that mounting heapwatch costs what heapwatch costs, not a new layer).
@@ -62,15 +70,6 @@ function listenOnLoopback() {
 /** Each configuration: what turns it on and off. Intervals and depths say which sampler runs. */
 const configs = {
   none: { on() {}, off() {} },
-  'none-again': { on() {}, off() {} },
-  'busy-1pct': {
-    on() {
-      busyIterations = calibratedIterations;
-    },
-    off() {
-      busyIterations = 0;
-    },
-  },
   // V8's sampler through @datadog/pprof directly, as dd-trace runs it (64 frames), at heapwatch's interval and at dd-trace's.
   'datadog-pprof-128k': { on: () => pprof.heap.start(128 * 1024, 64), off: () => pprof.heap.stop() },
   'datadog-pprof-512k': { on: () => pprof.heap.start(512 * 1024, 64), off: () => pprof.heap.stop() },
@@ -167,21 +166,49 @@ function mountHeapwatch(options) {
   };
 }
 
-// Sampler grids for the depth and interval table: `pprof-<KiB>k-d<depth>` (V8's sampler through
-// @datadog/pprof) and `sampler-<KiB>k-d<depth>` (through heapwatch's startSampling).
-for (const name of configNames) {
+/**
+ * A configuration by name: one of the above, or a name built from them — a sampler grid
+ * (`pprof-<KiB>k-d<depth>` through @datadog/pprof, `sampler-<KiB>k-d<depth>` through heapwatch's
+ * startSampling), `busy-<p>pct`, `<name>-again` (the same configuration, another row) or `a+b`.
+ */
+function configuration(name) {
+  if (name in configs) return configs[name];
+  const again = /^(.+)-again$/.exec(name);
+  if (again) return configuration(again[1]);
+  if (name.includes('+')) {
+    const parts = name.split('+').map(configuration);
+    return {
+      async on() {
+        for (const part of parts) await part.on();
+      },
+      async off() {
+        for (const part of [...parts].reverse()) await part.off();
+      },
+    };
+  }
+  const busy = /^busy-(\d+(?:\.\d+)?)pct$/.exec(name);
+  if (busy) {
+    return {
+      on() {
+        busyIterations = Math.round(onePercentIterations * Number(busy[1]));
+      },
+      off() {
+        busyIterations = 0;
+      },
+    };
+  }
   const grid = /^(pprof|sampler)-(\d+)k-d(\d+)$/.exec(name);
-  if (!grid) continue;
-  const [, via, kib, depth] = grid;
-  const samplingIntervalBytes = Number(kib) * 1024;
-  const stackDepth = Number(depth);
-  configs[name] =
-    via === 'pprof'
+  if (grid) {
+    const [, via, kib, depth] = grid;
+    const samplingIntervalBytes = Number(kib) * 1024;
+    const stackDepth = Number(depth);
+    return via === 'pprof'
       ? { on: () => pprof.heap.start(samplingIntervalBytes, stackDepth), off: () => pprof.heap.stop() }
       : { on: () => startSampling({ samplingIntervalBytes, stackDepth }), off: () => stopSampling() };
+  }
+  throw new Error(`Unknown configuration "${name}" - expected one of ${Object.keys(configs).join(', ')}, busy-<p>pct, pprof-<KiB>k-d<depth>, sampler-<KiB>k-d<depth>, <name>-again or a+b`);
 }
-
-for (const name of configNames) if (!(name in configs)) throw new Error(`Unknown configuration "${name}" - expected one of ${Object.keys(configs).join(', ')}`);
+const chosen = Object.fromEntries([...new Set([...configNames, reference])].map((name) => [name, configuration(name)]));
 
 /**
  * A collected heap (node --expose-gc) before a configuration starts, so that a major GC left over
@@ -217,42 +244,44 @@ for (let i = 0; i < 5; i++) {
   busyIterations = 0;
 }
 const bare = median(bareCosts);
-const calibratedIterations = Math.max(1, Math.round((0.01 * bare * probeIterations) / Math.max(median(probeCosts) - bare, 1e-3)));
+const onePercentIterations = (0.01 * bare * probeIterations) / Math.max(median(probeCosts) - bare, 1e-3);
 
 const ratios = Object.fromEntries(configNames.map((name) => [name, []]));
 const totals = Object.fromEntries(configNames.map((name) => [name, []]));
 const micros = Object.fromEntries(configNames.map((name) => [name, []]));
-// Each round measures the bare app between every two configurations, and each configuration is
-// compared with the mean of the bare measurements just before and just after it: on a shared
+// Each round measures the reference between every two configurations, and each configuration is
+// compared with the mean of the reference measurements just before and just after it: on a shared
 // machine the speed of a core drifts over seconds (another tenant's load, frequency), and a
 // comparison a second apart sees less of that drift than one across the whole round.
-const measured = configNames.filter((name) => name !== 'none');
+/** One measurement of a configuration: switched on, settled (first reading, JIT of the new path), measured, switched off. */
+async function measure(config) {
+  collect();
+  await config.on();
+  await cpuPerRequestMicros(Math.ceil(requests / 10));
+  const perRequest = await cpuPerRequestMicros(requests);
+  await config.off();
+  return perRequest;
+}
+const measured = configNames.filter((name) => name !== reference);
+await cpuPerRequestMicros(Math.ceil(requests / 10));
 for (let round = 0; round < rounds; round++) {
   const order = measured.map((_, i) => measured[(i + round) % measured.length]);
-  collect();
-  await cpuPerRequestMicros(Math.ceil(requests / 10));
-  let bareBefore = await cpuPerRequestMicros(requests);
-  const bares = [bareBefore];
+  let referenceBefore = await measure(chosen[reference]);
+  const references = [referenceBefore];
   for (const name of order) {
-    collect();
-    await configs[name].on();
-    await cpuPerRequestMicros(Math.ceil(requests / 10)); // settle: first reading, JIT of the new path
-    const perRequest = await cpuPerRequestMicros(requests);
-    await configs[name].off();
-    collect();
-    await cpuPerRequestMicros(Math.ceil(requests / 10));
-    const bareAfter = await cpuPerRequestMicros(requests);
-    bares.push(bareAfter);
-    const bare = (bareBefore + bareAfter) / 2;
+    const perRequest = await measure(chosen[name]);
+    const referenceAfter = await measure(chosen[reference]);
+    references.push(referenceAfter);
+    const around = (referenceBefore + referenceAfter) / 2;
     micros[name].push(perRequest);
-    ratios[name].push(perRequest / bare);
-    totals[name].push([perRequest, bare]);
-    bareBefore = bareAfter;
+    ratios[name].push(perRequest / around);
+    totals[name].push([perRequest, around]);
+    referenceBefore = referenceAfter;
   }
-  if (configNames.includes('none')) {
-    micros.none.push(median(bares));
-    ratios.none.push(1);
-    totals.none.push([1, 1]);
+  if (configNames.includes(reference)) {
+    micros[reference].push(median(references));
+    ratios[reference].push(1);
+    totals[reference].push([1, 1]);
   }
   process.stderr.write(`round ${round + 1}/${rounds}\n`);
 }
@@ -287,9 +316,9 @@ function bootstrap(values, statistic = median) {
   return [estimates[Math.floor(0.025 * estimates.length)], estimates[Math.floor(0.975 * estimates.length)]];
 }
 
-console.log(`CPU per request on ${route}, ${rounds} rounds × ${requests} requests, Node ${process.version}; calibration: ${calibratedIterations} iterations = 1 % of ${bare.toFixed(1)} µs`);
+console.log(`CPU per request on ${route}, ${rounds} rounds × ${requests} requests, Node ${process.version}, against ${reference === 'none' ? 'the bare app' : reference}; calibration: ${Math.round(onePercentIterations)} iterations = 1 % of ${bare.toFixed(1)} µs (the bare app)`);
 console.log('');
-console.log('| configuration | CPU per request vs bare (median of rounds) | 95 % interval | total CPU vs bare (all rounds) | 95 % interval | µs per request (median) |');
+console.log(`| configuration | CPU per request vs ${reference} (median of rounds) | 95 % interval | total CPU vs ${reference} (all rounds) | 95 % interval | µs per request (median) |`);
 console.log('|---|---|---|---|---|---|');
 for (const name of configNames) {
   const [low, high] = bootstrap(ratios[name]);
@@ -312,7 +341,7 @@ if (versus !== undefined) {
   console.log(`| configuration | CPU per request vs ${versus} (median of rounds) | 95 % interval | total CPU vs ${versus} | 95 % interval |`);
   console.log('|---|---|---|---|---|');
   for (const name of configNames) {
-    if (name === 'none' || name === versus) continue;
+    if (name === reference || name === versus) continue;
     const paired = ratios[name].map((ratio, round) => ratio / ratios[versus][round]);
     const pairedTotals = totals[name].map(([config], round) => [config, totals[versus][round][0]]);
     const [low, high] = bootstrap(paired);

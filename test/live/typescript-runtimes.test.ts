@@ -88,8 +88,13 @@ function assertAtDeclarations(report: HarnessReport): void {
   }
   const [top] = inVisits;
   assert.ok(top && leakLines.includes(top.line), `the largest site of visits.ts is not the leak:\n${listing}`);
-  assert.ok(!report.sites.some((site) => site.file.startsWith(visitsFile) && site.file !== visitsFile), `a site is marked compiled:\n${listing}`);
-  assert.deepEqual(report.warnings, []);
+  // Code the compiler added has no mapping (tsx's `__name` helper, on line 1 of its output): when
+  // a sample lands in it, that site is marked compiled, with the warning. No function of visits.ts is.
+  const compiled = report.sites.filter((site) => site.file.startsWith(visitsFile) && site.file !== visitsFile);
+  for (const site of compiled) {
+    assert.ok(!visitsDeclarations.some((declaration) => declaration.name === site.functionName), `${site.functionName} of visits.ts is marked compiled:\n${listing}`);
+  }
+  assert.deepEqual(report.warnings, compiled.length > 0 ? ['HEAPWATCH_W_TYPESCRIPT_UNMAPPED'] : []);
 }
 
 test('tsx (node --import tsx): sites at their .ts lines, through the maps tsx hands to Node', async () => {
