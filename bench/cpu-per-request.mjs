@@ -18,7 +18,9 @@
 // configurations at once (`pprof-512k-d64+busy-0.5pct`). `--reference=pprof-512k-d64` measures
 // every configuration between two measurements of @datadog/pprof's heap profiler instead of the
 // bare app: the direct comparison, with the noise of one reference instead of the two that
-// --versus carries. Prints a Markdown table.
+// --versus carries. `layers-<n>-empty` and `layers-<n>-heapwatch` measure what one more Express
+// layer costs (see configuration()); with n = 1 and a larger n of the same kind, the cost of one
+// layer is printed under the table. Prints Markdown.
 import { createServer } from 'node:http';
 import { PerformanceObserver } from 'node:perf_hooks';
 import express from 'express';
@@ -197,6 +199,32 @@ function configuration(name) {
       },
     };
   }
+  // `layers-<n>-empty` / `layers-<n>-heapwatch`: an Express router in the switch layer, holding n
+  // layers of an empty middleware or of one heapwatch() middleware (its monitor and sampler
+  // running). The difference between n = 33 and n = 1, over 32, is what one more layer costs a
+  // request: Express's routing of it and the middleware's own code — 32 times larger than the
+  // cost of one, so resolved 32 times more finely.
+  const layers = /^layers-(\d+)-(empty|heapwatch)$/.exec(name);
+  if (layers) {
+    const [, count, kind] = layers;
+    let watch;
+    return {
+      on() {
+        const router = express.Router();
+        let layer = (_req, _res, next) => next();
+        if (kind === 'heapwatch') {
+          watch = heapwatch({ logger: false });
+          layer = watch;
+        }
+        for (let i = 0; i < Number(count); i++) router.use(layer);
+        mounted = router;
+      },
+      off() {
+        mounted = null;
+        watch?.stop();
+      },
+    };
+  }
   const grid = /^(pprof|sampler)-(\d+)k-d(\d+)$/.exec(name);
   if (grid) {
     const [, via, kib, depth] = grid;
@@ -206,7 +234,7 @@ function configuration(name) {
       ? { on: () => pprof.heap.start(samplingIntervalBytes, stackDepth), off: () => pprof.heap.stop() }
       : { on: () => startSampling({ samplingIntervalBytes, stackDepth }), off: () => stopSampling() };
   }
-  throw new Error(`Unknown configuration "${name}" - expected one of ${Object.keys(configs).join(', ')}, busy-<p>pct, pprof-<KiB>k-d<depth>, sampler-<KiB>k-d<depth>, <name>-again or a+b`);
+  throw new Error(`Unknown configuration "${name}" - expected one of ${Object.keys(configs).join(', ')}, busy-<p>pct, pprof-<KiB>k-d<depth>, sampler-<KiB>k-d<depth>, layers-<n>-empty, layers-<n>-heapwatch, <name>-again or a+b`);
 }
 const chosen = Object.fromEntries([...new Set([...configNames, reference])].map((name) => [name, configuration(name)]));
 
@@ -220,11 +248,20 @@ function collect() {
   globalThis.gc?.();
 }
 
+/**
+ * Injected requests complete in microtasks: without a pause the event loop would never turn, and
+ * no timer (heapwatch's readings, the metrics' timers) nor observer would run while measured. A
+ * server turns its loop between the batches of requests that arrive together: so does this, every
+ * `BATCH` requests.
+ */
+const BATCH = 10;
+
 async function cpuPerRequestMicros(count) {
   const before = process.cpuUsage();
   for (let i = 0; i < count; i++) {
     const status = await inject(app, `${route}?i=${i}`);
     if (status !== 200) throw new Error(`${route} answered ${status}`);
+    if (i % BATCH === BATCH - 1) await new Promise(setImmediate);
   }
   const used = process.cpuUsage(before);
   return (used.user + used.system) / count;
@@ -348,4 +385,26 @@ if (versus !== undefined) {
     const [totalLow, totalHigh] = bootstrap(pairedTotals, ratioOfTotals);
     console.log(`| ${name} | ${median(paired).toFixed(4)} | ${low.toFixed(4)}–${high.toFixed(4)} | ${ratioOfTotals(pairedTotals).toFixed(4)} | ${totalLow.toFixed(4)}–${totalHigh.toFixed(4)} |`);
   }
+}
+
+// One more layer: the slope between the fewest and the most layers of each kind, round by round.
+for (const kind of ['empty', 'heapwatch']) {
+  // By count, the configurations of this kind (alone or with others: `pprof-512k-d64+layers-33-empty`).
+  const byCount = new Map();
+  for (const name of configNames) {
+    const match = new RegExp(`(?:^|\\+)layers-(\\d+)-${kind}$`).exec(name);
+    if (match) byCount.set(Number(match[1]), name);
+  }
+  if (byCount.size < 2) continue;
+  const [fewest, most] = [Math.min(...byCount.keys()), Math.max(...byCount.keys())];
+  const [few, many] = [ratios[byCount.get(fewest)], ratios[byCount.get(most)]];
+  const perLayer = many.map((ratio, round) => (ratio - few[round]) / (most - fewest));
+  const [low, high] = bootstrap(perLayer);
+  const referenceMicros = micros[reference]?.length ? median(micros[reference]) : 0;
+  console.log('');
+  console.log(
+    `One more layer of ${kind === 'empty' ? 'an empty middleware' : "heapwatch's middleware"} (${byCount.get(most)} − ${byCount.get(fewest)}, over ${most - fewest}): ` +
+      `${(100 * median(perLayer)).toFixed(3)} % of a ${reference} request [${(100 * low).toFixed(3)}–${(100 * high).toFixed(3)} %]` +
+      (referenceMicros > 0 ? `, ${(median(perLayer) * referenceMicros * 1000).toFixed(0)} ns` : ''),
+  );
 }

@@ -5,7 +5,13 @@
 // share far more finely. Process CPU time (process.cpuUsage), so time taken by other tenants
 // is not counted; on a loaded core each figure is an upper bound.
 //
-//   node --expose-gc bench/own-work.mjs [--calls=2000000] [--seconds=20]
+// Also what a reading allocates beside what a request does: the garbage heapwatch adds to V8's
+// collections. V8 counts no allocated bytes; with a young generation large enough that no
+// scavenge falls inside one reading (--max-semi-space-size=64), the used heap after it minus
+// before it is what it allocated.
+//
+//   node --expose-gc --max-semi-space-size=64 bench/own-work.mjs [--calls=2000000] [--seconds=20]
+import { getHeapStatistics } from 'node:v8';
 import express from 'express';
 import { Registry } from 'prom-client';
 import { inject } from './lib/inject.mjs';
@@ -51,6 +57,16 @@ watch.stop();
 const app = express();
 const served = heapwatch({ logger: false, registry: new Registry(), intervalMs: 1000 });
 served.monitor.on('reading', ({ durationMs }) => durations.push(durationMs));
+// The bytes each tick allocates: its timer calls monitor.tick() (a private method, wrapped here
+// for the benchmark only). A tick in which V8 collected (used heap fell) is left out.
+const readingBytes = [];
+const tick = served.monitor.tick.bind(served.monitor);
+served.monitor.tick = () => {
+  const before = getHeapStatistics().used_heap_size;
+  tick();
+  const allocated = getHeapStatistics().used_heap_size - before;
+  if (allocated > 0) readingBytes.push(allocated);
+};
 app.use(served);
 addBenchRoutes(app);
 const until = Date.now() + seconds * 1000;
@@ -63,6 +79,16 @@ while (Date.now() < until) {
   if (requests % 100 === 0) await new Promise(setImmediate);
 }
 const cpuPerRequest = (cpuMicros() - cpuBefore) / requests;
+// What a request allocates, the same way: batches of 100 with no collection inside.
+const requestBytes = [];
+for (let batch = 0; batch < 20; batch++) {
+  const before = getHeapStatistics().used_heap_size;
+  for (let i = 0; i < 100; i++) await inject(app, i % 2 ? '/hello' : `/json?i=${i}`);
+  const allocated = getHeapStatistics().used_heap_size - before;
+  if (allocated > 0) requestBytes.push(allocated / 100);
+}
+readingBytes.sort((a, b) => a - b);
+requestBytes.sort((a, b) => a - b);
 const stats = served.monitor.stats();
 served.stop();
 durations.sort((a, b) => a - b);
@@ -74,3 +100,6 @@ console.log('| event | cost | how often at the defaults | share of one core, or 
 console.log('|---|---|---|---|');
 console.log(`| a request through the middleware (not heapwatch's path) | ${middlewareNanos.toFixed(0)} ns over an empty middleware | every request | ${((100 * middlewareNanos) / 1000 / cpuPerRequest).toFixed(3)} % of this run's ${cpuPerRequest.toFixed(0)} µs request |`);
 console.log(`| a reading (${stats.trackedSites} sites tracked, ${durations.length} readings) | ${readingMs.toFixed(2)} ms (median; max ${durations.at(-1).toFixed(2)}) | every 10 s, and after V8's major GCs (at most two per interval) | ${((100 * readingMs) / 10_000).toFixed(3)} % of one core (${((100 * 3 * readingMs) / 10_000).toFixed(3)} % with two readings after GCs per interval) |`);
+const readingKiB = (readingBytes[readingBytes.length >> 1] ?? 0) / 1024;
+const requestKiB = (requestBytes[requestBytes.length >> 1] ?? 0) / 1024;
+console.log(`| garbage: what a reading allocates (median of ${readingBytes.length}) | ${readingKiB.toFixed(0)} KiB, against ${requestKiB.toFixed(0)} KiB per request (median of the mixed /hello and /json batches) | every 10 s, and after V8's major GCs | the allocation of ${(readingKiB / requestKiB).toFixed(1)} requests every 10 s: ${((100 * 3 * readingKiB) / requestKiB / (10 * (1e6 / cpuPerRequest))).toFixed(4)} % of what this app allocates at one core's worth of requests, with three readings per interval |`);

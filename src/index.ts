@@ -13,7 +13,8 @@ export type { GroupBy } from './snapshot/group.js';
 export type { Trace } from './snapshot/trace.js';
 export type { ReaderName } from './v8/profile.js';
 export { createHeapMonitor, HeapMonitor } from './monitor/monitor.js';
-export type { MonitorStats, HeapMonitorEvents } from './monitor/monitor.js';
+export type { HeapMonitorEvents } from './monitor/monitor.js';
+export type { MonitorStats } from './monitor/stats.js';
 export type { HeapMonitorOptions } from './monitor/options.js';
 export type { SiteReport } from './log/leak-log.js';
 export type { SiteSeries } from './growth/window.js';
@@ -24,7 +25,7 @@ export { registerPrometheusMetrics, PrometheusMetric } from './export/prometheus
 export { observeWithOpenTelemetry, OtelInstrument } from './export/otel.js';
 export { watchThread } from './threads/watch-thread.js';
 export type { ThreadWatch, WatchThreadOptions } from './threads/watch-thread.js';
-export type { ReadingTiming } from './monitor/monitor.js';
+export type { ReadingTiming } from './monitor/stats.js';
 export { HeapwatchError, ErrorCode, WarningCode } from './errors.js';
 export { formatSize } from './format/size.js';
 export { defaults } from './options/defaults.js';

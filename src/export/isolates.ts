@@ -1,5 +1,6 @@
 import { getHeapStatistics } from 'node:v8';
-import type { HeapMonitor, MonitorStats } from '../monitor/monitor.js';
+import type { HeapMonitor } from '../monitor/monitor.js';
+import type { MonitorStats } from '../monitor/stats.js';
 import { labelledSites } from './labelled-sites.js';
 import type { LabelledSite } from './labelled-sites.js';
 

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import { Detector } from '../growth/detector.js';
 import { GrowthWindow } from '../growth/window.js';
 import type { SiteSeries } from '../growth/window.js';
@@ -21,52 +20,7 @@ import { ReadingPace } from './reading-pace.js';
 import { resolveMonitorOptions } from './options.js';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from './options.js';
 import { SiteReports } from './reports.js';
-
-/** Counters of the monitor's own work, for self-observation. */
-export interface MonitorStats {
-  /** Readings taken at ticks and after major GCs. */
-  readonly readings: number;
-  /** Readings that failed (each is logged once per cause; the next tick tries again). */
-  readonly readingErrors: number;
-  /** Main-thread time of the last tick: read, aggregate, judge (milliseconds). */
-  readonly lastTickMs: number;
-  /** Sites tracked now. */
-  readonly trackedSites: number;
-  /** Sites of the latest reading left untracked because of `maxTrackedSites`. */
-  readonly droppedSites: number;
-  /** Readings taken right after a full GC, which hold no garbage. */
-  readonly cleanReadings: number;
-  /** Full GCs heapwatch asked V8 for, to confirm a rising site (36 per window on average at most). */
-  readonly requestedGcs: number;
-  /**
-   * Full GCs heapwatch did not ask for because their expected pause exceeded the pause budget
-   * (100 ms): the rising site waited for V8's own major GCs instead.
-   */
-  readonly skippedGcs: number;
-  /** Main-thread time of the latest forced GC (ms; its `gc` entries), 0 before the first. */
-  readonly lastForcedGcPauseMs: number;
-  /** The time between two readings now (ms): `intervalMs`, or longer while readings exceed `readingBudgetMs`. */
-  readonly readingIntervalMs: number;
-  /** Suspicions raised since the start. */
-  readonly suspicionsRaised: number;
-  /** Estimated live bytes of all watched sites at the latest reading (0 before the first). */
-  readonly sampledLiveBytes: number;
-  /**
-   * The interval V8's sampler ran at for the latest reading (bytes): `samplingIntervalBytes`, or
-   * the interval of another tool that heapwatch shares the sampler with.
-   */
-  readonly samplingIntervalBytes: number;
-  /** Records heapwatch's logger refused (it threw); each cause is also a process warning, once. */
-  readonly logErrors: number;
-}
-
-/** What one reading cost, for the snapshot-duration histogram. */
-export interface ReadingTiming {
-  /** Main-thread time of the reading and its judgement (milliseconds). */
-  readonly durationMs: number;
-  /** Whether the reading failed (it is then counted in `readingErrors`). */
-  readonly failed: boolean;
-}
+import type { MonitorStats, ReadingTiming } from './stats.js';
 
 export interface HeapMonitorEvents {
   'leak-suspected': [SiteReport];
@@ -234,8 +188,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private tick(): void {
     if (this.ticking || !this.running) return;
     this.ticking = true;
-    const started = performance.now();
-    const cpuStarted = process.cpuUsage();
+    const timing = this.pace.time();
     let failed = false;
     try {
       const reading = this.read();
@@ -255,8 +208,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       }
     } finally {
       this.ticking = false;
-      this.counters.lastTickMs = performance.now() - started;
-      this.pace.record(ownTimeMs(this.counters.lastTickMs, cpuStarted));
+      this.counters.lastTickMs = timing.end();
       this.notify('reading', { durationMs: this.counters.lastTickMs, failed });
       if (this.running) {
         this.timer = setTimeout(() => this.tick(), this.pace.readingIntervalMs);
@@ -307,8 +259,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
    */
   private readBetweenTicks(): Reading | undefined {
     if (!this.running || this.ticking || this.latest?.reader === 'inspector') return undefined;
-    const started = performance.now();
-    const cpuStarted = process.cpuUsage();
+    const timing = this.pace.time();
     try {
       return this.read();
     } catch (error) {
@@ -317,7 +268,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       this.log.readingFailed(error);
       return undefined;
     } finally {
-      this.pace.record(ownTimeMs(performance.now() - started, cpuStarted));
+      timing.end();
     }
   }
 
@@ -353,17 +304,6 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       this.log.listenerFailed(error, event);
     }
   }
-}
-
-/**
- * What a reading cost the main thread, for its pace (ms): the lesser of its wall time and the
- * process's CPU time meanwhile. On a core shared with other processes the wall time grows with
- * their load, and with busy worker threads the process's CPU time grows with theirs; neither is
- * the reading's own work, and a test on a loaded machine must not see its readings spaced out.
- */
-function ownTimeMs(wallMs: number, cpuStarted: NodeJS.CpuUsage): number {
-  const cpu = process.cpuUsage(cpuStarted);
-  return Math.min(wallMs, (cpu.user + cpu.system) / 1000);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { WarningCode, warnOnce } from '../errors.js';
 
 /**
@@ -33,8 +34,24 @@ export class ReadingPace {
   }
 
   /**
-   * Records what a reading (a tick's, or one after a major GC) cost the main thread (ms): the
-   * lesser of its wall time and the process's CPU time meanwhile (see the monitor).
+   * Times a reading (a tick's, or one after a major GC) from now: `end()` records what it cost
+   * the main thread and returns its wall time (ms).
+   */
+  time(): { end(): number } {
+    const started = performance.now();
+    const cpuStarted = process.cpuUsage();
+    return {
+      end: () => {
+        const wallMs = performance.now() - started;
+        this.record(ownTimeMs(wallMs, cpuStarted));
+        return wallMs;
+      },
+    };
+  }
+
+  /**
+   * Records what a reading cost the main thread (ms): the lesser of its wall time and the
+   * process's CPU time meanwhile (see {@link ownTimeMs}).
    */
   record(durationMs: number): void {
     this.lastReadingMs = durationMs;
@@ -46,4 +63,15 @@ export class ReadingPace {
         'Fewer live stacks (a larger samplingIntervalBytes, include/exclude) make readings faster.',
     );
   }
+}
+
+/**
+ * What a reading cost the main thread, for its pace (ms): the lesser of its wall time and the
+ * process's CPU time meanwhile. On a core shared with other processes the wall time grows with
+ * their load, and with busy worker threads the process's CPU time grows with theirs; neither is
+ * the reading's own work, and a test on a loaded machine must not see its readings spaced out.
+ */
+function ownTimeMs(wallMs: number, cpuStarted: NodeJS.CpuUsage): number {
+  const cpu = process.cpuUsage(cpuStarted);
+  return Math.min(wallMs, (cpu.user + cpu.system) / 1000);
 }

@@ -1,5 +1,5 @@
 import type { ExportedSite } from '../export/isolates.js';
-import type { MonitorStats } from '../monitor/monitor.js';
+import type { MonitorStats } from '../monitor/stats.js';
 
 /**
  * The BroadcastChannel a watched worker thread posts on and the main thread's hub listens to. A

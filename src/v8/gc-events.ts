@@ -9,18 +9,28 @@ type GcEntry = PerformanceEntry & { detail?: { kind?: number } };
 /**
  * Calls `onMajorGc` shortly after each full mark-compact GC completes. Right after such a GC the
  * profile holds no garbage; between two of them, objects that were promoted and then died still
- * count as live with the native reader. Node reports GCs through `perf_hooks` entries, delivered
- * asynchronously after the GC. Returns a function that stops observing.
+ * count as live with the native reader. Returns a function that stops watching.
+ *
+ * How it knows: an empty sentinel object registered with a FinalizationRegistry and held by
+ * nothing else. V8's young-generation collections keep registered targets alive (they promote
+ * it); only a full mark-compact clears it, and V8 then calls the registry back from the event
+ * loop, where a new sentinel is armed. One callback per major GC, none at the minor ones: a `gc`
+ * PerformanceObserver was called at every scavenge — up to a hundred a second on an
+ * allocation-bound route — to find the few major ones among them (bench/own-share.mjs).
  */
 export function onMajorGc(onMajorGc: (at: number) => void): () => void {
-  const observer = new PerformanceObserver((list) => {
-    const major = list
-      .getEntries()
-      .some((entry) => (entry as GcEntry).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
-    if (major) onMajorGc(Date.now());
+  let watching = true;
+  const registry = new FinalizationRegistry<undefined>(() => {
+    if (!watching) return;
+    arm();
+    onMajorGc(Date.now());
   });
-  observer.observe({ entryTypes: ['gc'] });
-  return () => observer.disconnect();
+  const arm = (): void => registry.register({}, undefined);
+  arm();
+  return () => {
+    // The sentinel still registered may call once more; the registry is garbage with it.
+    watching = false;
+  };
 }
 
 /** What one full GC asked of V8 cost the main thread. */

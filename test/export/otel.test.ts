@@ -25,7 +25,7 @@ import { heapwatch } from '../../src/index.js';
 import type { SiteReport } from '../../src/log/leak-log.js';
 import { createHeapMonitor } from '../../src/monitor/monitor.js';
 import type { HeapMonitor } from '../../src/monitor/monitor.js';
-import type { ReadingTiming } from '../../src/monitor/monitor.js';
+import type { ReadingTiming } from '../../src/monitor/stats.js';
 import { nextReadings, repoRoot } from '../helpers.js';
 import { decodeAttributes, decodeValue, startReceiver } from '../otlp-receiver.js';
 import type { OtlpNumberPoint } from '../otlp-receiver.js';

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BroadcastChannel, Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { WarningCode } from '../../src/errors.js';
-import type { MonitorStats } from '../../src/monitor/monitor.js';
+import type { MonitorStats } from '../../src/monitor/stats.js';
 import { PROTOCOL_VERSION, THREAD_CHANNEL } from '../../src/threads/protocol.js';
 import { MAX_WATCHED_THREADS, STALE_AFTER_INTERVALS, ThreadHub } from '../../src/threads/thread-hub.js';
 

@@ -1,0 +1,47 @@
+// What the monitor tells about its own work: its counters, and what each reading cost.
+
+/** Counters of the monitor's own work, for self-observation. */
+export interface MonitorStats {
+  /** Readings taken at ticks and after major GCs. */
+  readonly readings: number;
+  /** Readings that failed (each is logged once per cause; the next tick tries again). */
+  readonly readingErrors: number;
+  /** Main-thread time of the last tick: read, aggregate, judge (milliseconds). */
+  readonly lastTickMs: number;
+  /** Sites tracked now. */
+  readonly trackedSites: number;
+  /** Sites of the latest reading left untracked because of `maxTrackedSites`. */
+  readonly droppedSites: number;
+  /** Readings taken right after a full GC, which hold no garbage. */
+  readonly cleanReadings: number;
+  /** Full GCs heapwatch asked V8 for, to confirm a rising site (36 per window on average at most). */
+  readonly requestedGcs: number;
+  /**
+   * Full GCs heapwatch did not ask for because their expected pause exceeded the pause budget
+   * (100 ms): the rising site waited for V8's own major GCs instead.
+   */
+  readonly skippedGcs: number;
+  /** Main-thread time of the latest forced GC (ms; its `gc` entries), 0 before the first. */
+  readonly lastForcedGcPauseMs: number;
+  /** The time between two readings now (ms): `intervalMs`, or longer while readings exceed `readingBudgetMs`. */
+  readonly readingIntervalMs: number;
+  /** Suspicions raised since the start. */
+  readonly suspicionsRaised: number;
+  /** Estimated live bytes of all watched sites at the latest reading (0 before the first). */
+  readonly sampledLiveBytes: number;
+  /**
+   * The interval V8's sampler ran at for the latest reading (bytes): `samplingIntervalBytes`, or
+   * the interval of another tool that heapwatch shares the sampler with.
+   */
+  readonly samplingIntervalBytes: number;
+  /** Records heapwatch's logger refused (it threw); each cause is also a process warning, once. */
+  readonly logErrors: number;
+}
+
+/** What one reading cost, for the snapshot-duration histogram. */
+export interface ReadingTiming {
+  /** Main-thread time of the reading and its judgement (milliseconds). */
+  readonly durationMs: number;
+  /** Whether the reading failed (it is then counted in `readingErrors`). */
+  readonly failed: boolean;
+}
