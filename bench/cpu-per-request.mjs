@@ -18,7 +18,7 @@
 // configurations at once (`pprof-512k-d64+busy-0.5pct`). `--reference=pprof-512k-d64` measures
 // every configuration between two measurements of @datadog/pprof's heap profiler instead of the
 // bare app: the direct comparison, with the noise of one reference instead of the two that
-// --versus carries. `layers-<n>-empty` and `layers-<n>-heapwatch` measure what one more Express
+// --versus carries. `layers-<n>-empty`, `layers-<n>-heapwatch` and `layers-<n>-prefixed` measure what one more Express
 // layer costs (see configuration()); with n = 1 and a larger n of the same kind, the cost of one
 // layer is printed under the table. Prints Markdown.
 import { createServer } from 'node:http';
@@ -204,7 +204,9 @@ function configuration(name) {
   // running). The difference between n = 33 and n = 1, over 32, is what one more layer costs a
   // request: Express's routing of it and the middleware's own code — 32 times larger than the
   // cost of one, so resolved 32 times more finely.
-  const layers = /^layers-(\d+)-(empty|heapwatch)$/.exec(name);
+  // `layers-<n>-prefixed`: heapwatch mounted under a path prefix (`router.use('/ops', heapwatch())`),
+  // which Express skips for other paths with a path match instead of a call.
+  const layers = /^layers-(\d+)-(empty|heapwatch|prefixed)$/.exec(name);
   if (layers) {
     const [, count, kind] = layers;
     let watch;
@@ -212,11 +214,14 @@ function configuration(name) {
       on() {
         const router = express.Router();
         let layer = (_req, _res, next) => next();
-        if (kind === 'heapwatch') {
+        if (kind !== 'empty') {
           watch = heapwatch({ logger: false });
           layer = watch;
         }
-        for (let i = 0; i < Number(count); i++) router.use(layer);
+        for (let i = 0; i < Number(count); i++) {
+          if (kind === 'prefixed') router.use('/ops', layer);
+          else router.use(layer);
+        }
         mounted = router;
       },
       off() {
@@ -234,7 +239,7 @@ function configuration(name) {
       ? { on: () => pprof.heap.start(samplingIntervalBytes, stackDepth), off: () => pprof.heap.stop() }
       : { on: () => startSampling({ samplingIntervalBytes, stackDepth }), off: () => stopSampling() };
   }
-  throw new Error(`Unknown configuration "${name}" - expected one of ${Object.keys(configs).join(', ')}, busy-<p>pct, pprof-<KiB>k-d<depth>, sampler-<KiB>k-d<depth>, layers-<n>-empty, layers-<n>-heapwatch, <name>-again or a+b`);
+  throw new Error(`Unknown configuration "${name}" - expected one of ${Object.keys(configs).join(', ')}, busy-<p>pct, pprof-<KiB>k-d<depth>, sampler-<KiB>k-d<depth>, layers-<n>-empty, layers-<n>-heapwatch, layers-<n>-prefixed, <name>-again or a+b`);
 }
 const chosen = Object.fromEntries([...new Set([...configNames, reference])].map((name) => [name, configuration(name)]));
 
@@ -388,7 +393,7 @@ if (versus !== undefined) {
 }
 
 // One more layer: the slope between the fewest and the most layers of each kind, round by round.
-for (const kind of ['empty', 'heapwatch']) {
+for (const kind of ['empty', 'heapwatch', 'prefixed']) {
   // By count, the configurations of this kind (alone or with others: `pprof-512k-d64+layers-33-empty`).
   const byCount = new Map();
   for (const name of configNames) {
@@ -403,7 +408,7 @@ for (const kind of ['empty', 'heapwatch']) {
   const referenceMicros = micros[reference]?.length ? median(micros[reference]) : 0;
   console.log('');
   console.log(
-    `One more layer of ${kind === 'empty' ? 'an empty middleware' : "heapwatch's middleware"} (${byCount.get(most)} − ${byCount.get(fewest)}, over ${most - fewest}): ` +
+    `One more layer of ${{ empty: 'an empty middleware', heapwatch: "heapwatch's middleware", prefixed: "heapwatch's middleware under a path prefix" }[kind]} (${byCount.get(most)} − ${byCount.get(fewest)}, over ${most - fewest}): ` +
       `${(100 * median(perLayer)).toFixed(3)} % of a ${reference} request [${(100 * low).toFixed(3)}–${(100 * high).toFixed(3)} %]` +
       (referenceMicros > 0 ? `, ${(median(perLayer) * referenceMicros * 1000).toFixed(0)} ns` : ''),
   );

@@ -2,7 +2,7 @@
 // finer check of what bench/cpu-per-request.mjs cannot resolve below about ±1 % on this machine.
 // heapwatch runs V8's sampler through the very call `@datadog/pprof` makes (`heap.start(interval,
 // depth)`, src/v8/native-reader.ts), so what it may cost beyond `@datadog/pprof` alone is its own
-// JavaScript — the middleware, readings, the `gc` observer, the metrics it serves — and the
+// JavaScript — the middleware, readings, the major-GC watch, the metrics it serves — and the
 // garbage that work leaves. V8's CPU profiler attributes every millisecond of the main thread to a
 // stack; a sample is heapwatch's when, walking from the running function towards the root, the
 // first frame that is not Node's or V8's own is in heapwatch's `dist/` (or in prom-client, counted
@@ -93,11 +93,15 @@ const parentOf = new Map();
 for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
 
 /** Whose work a frame is, or undefined for Node's and V8's own (internals, built-ins, natives). */
-function ownerOfFrame({ url }) {
+function ownerOfFrame({ url, functionName }) {
   if (!url) return undefined;
   const path = url.startsWith('file://') ? fileURLToPath(url) : url;
   if (path.startsWith('node:') || !path.startsWith('/')) return undefined;
-  if (path.startsWith(heapwatchDist)) return 'heapwatch';
+  if (path.startsWith(heapwatchDist)) {
+    // The middleware function, on every request: bench/cpu-per-request.mjs's layers measure the
+    // request path more finely (the profiler charges a call in flight to its caller's frame).
+    return functionName === 'middleware' && path.endsWith('/express/middleware.js') ? 'heapwatch: its middleware function' : 'heapwatch: between requests';
+  }
   if (path.includes('/node_modules/prom-client/')) return 'prom-client';
   return 'app';
 }
@@ -166,9 +170,9 @@ if (watch) {
   // heapwatch's functions by self time, for where its share goes.
   const self = new Map();
   for (let i = 0; i < profile.samples.length; i++) {
-    if (ownerOf(profile.samples[i]) !== 'heapwatch') continue;
+    if (!ownerOf(profile.samples[i]).startsWith('heapwatch')) continue;
     let frame;
-    for (let id = profile.samples[i]; id !== undefined && !frame; id = parentOf.get(id)) if (ownerOfFrame(nodes.get(id).callFrame) === 'heapwatch') frame = nodes.get(id).callFrame;
+    for (let id = profile.samples[i]; id !== undefined && !frame; id = parentOf.get(id)) if (ownerOfFrame(nodes.get(id).callFrame)?.startsWith('heapwatch')) frame = nodes.get(id).callFrame;
     const key = `${frame.functionName || '(anonymous)'} (${fileURLToPath(frame.url).slice(heapwatchDist.length + 1)}:${frame.lineNumber + 1})`;
     self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
   }

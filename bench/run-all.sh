@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # npm run bench: every table of BENCHMARKS.md, on this machine, into bench/results/<UTC time>/.
-# About 100 minutes on 2 cores: the detection part runs for about 70 minutes in light background
+# About 140 minutes on 2 cores: the detection part runs for about 70 minutes in light background
 # processes (about a fifth of one core in all: a slow leak needs the hour-long window), the noise
-# measurement for 15 minutes beside it, while the other parts run one after the other (about 100
+# measurement for 15 minutes beside it, while the other parts run one after the other (about 140
 # minutes, most of it CPU per request on a core of its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +40,17 @@ for bin in "${other_nodes[@]}"; do
   done
 done
 step "heapwatch's own work, per event"
-pin node --expose-gc bench/own-work.mjs >"$out/own-work-$(node --version).md"
+pin node --expose-gc --max-semi-space-size=64 bench/own-work.mjs >"$out/own-work-$(node --version).md"
+layers=pprof-512k-d64,layers-1-heapwatch,layers-33-heapwatch,pprof-512k-d64+layers-1-empty,pprof-512k-d64+layers-33-empty
+for bin in node "${other_nodes[@]}"; do
+  version=$("$bin" --version)
+  step "heapwatch's share of the main thread (CPU profile) and one more Express layer, Node $version (14 min)"
+  for route in hello json; do
+    pin "$bin" --expose-gc bench/own-share.mjs --route=/$route --seconds=120 >"$out/own-share-heapwatch-$route-$version.md"
+  done
+  requests=$([[ $version == v24* ]] && echo 20000 || echo 5000)
+  pin "$bin" --expose-gc bench/cpu-per-request.mjs --rounds=60 --requests=$requests --route=/hello --configs=$layers --reference=pprof-512k-d64 >"$out/cpu-layers-hello-$version.md"
+done
 step "tail latency with a 1 GB heap (15 min)"
 pin node bench/tail-latency.mjs --rounds=3 --seconds=60 --cache-mb=1000 --aa=1 --out="$out" >/dev/null
 
