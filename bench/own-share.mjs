@@ -9,7 +9,7 @@
 // apart: heapwatch registers prom-client's standard metrics when the app has none). Thousands of
 // samples a second, over minutes, resolve a share far below 0.1 %.
 //
-//   node --expose-gc bench/own-share.mjs [--config=heapwatch|pprof] [--route=/json|/hello] [--seconds=120] [--scrape-seconds=15]
+//   node --expose-gc bench/own-share.mjs [--config=heapwatch|heapwatch-otel|pprof] [--route=/json|/hello] [--seconds=120] [--scrape-seconds=15]
 //   taskset -c 1 node --expose-gc bench/own-share.mjs …   (one core)
 //
 // heapwatch at its defaults (`app.use(heapwatch())`, readings every 10 s and after V8's major GCs,
@@ -40,11 +40,21 @@ let pprofHeap;
 if (config === 'heapwatch') {
   watch = heapwatch({ logger: false });
   app.use(watch);
+} else if (config === 'heapwatch-otel') {
+  // With an OpenTelemetry SDK collecting every second (the SDK's default is 60 s): heapwatch's
+  // batch callback at each collection, and the SDK's own work, counted apart.
+  const { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 1000 })] });
+  // The exporter keeps every batch: emptied at each turn of the load below.
+  setInterval(() => exporter.reset(), 5000).unref();
+  watch = heapwatch({ logger: false, meterProvider });
+  app.use(watch);
 } else if (config === 'pprof') {
   pprofHeap = (await import('@datadog/pprof')).default.heap;
   pprofHeap.start(512 * 1024, 64);
 } else {
-  throw new Error(`--config must be heapwatch or pprof, received ${config}`);
+  throw new Error(`--config must be heapwatch, heapwatch-otel or pprof, received ${config}`);
 }
 addBenchRoutes(app);
 
@@ -103,6 +113,7 @@ function ownerOfFrame({ url, functionName }) {
     return functionName === 'middleware' && path.endsWith('/express/middleware.js') ? 'heapwatch: its middleware function' : 'heapwatch: between requests';
   }
   if (path.includes('/node_modules/prom-client/')) return 'prom-client';
+  if (path.includes('/node_modules/@opentelemetry/')) return 'OpenTelemetry SDK';
   return 'app';
 }
 
