@@ -21,9 +21,14 @@ type GcEntry = PerformanceEntry & { detail?: { kind?: number } };
 export function onMajorGc(onMajorGc: (at: number) => void): () => void {
   let watching = true;
   const registry = new FinalizationRegistry<undefined>(() => {
-    if (!watching) return;
-    arm();
-    onMajorGc(Date.now());
+    // Called out of V8's cleanup, on the next turn, and the next sentinel armed after it: a
+    // callback that itself brings a full GC (a reading through the inspector forces one) would
+    // otherwise clear the next sentinel within this very cleanup and be called again, without end.
+    setImmediate(() => {
+      if (!watching) return;
+      onMajorGc(Date.now());
+      arm();
+    }).unref();
   });
   const arm = (): void => registry.register({}, undefined);
   arm();

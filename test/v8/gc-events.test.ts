@@ -3,6 +3,7 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 import type { PerformanceEntry } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { setImmediate as turn, setTimeout as sleep } from 'node:timers/promises';
+import { Session } from 'node:inspector';
 import { onMajorGc, requestFullGc } from '../../src/v8/gc-events.js';
 
 // onMajorGc() must call back after every full mark-compact and never at a young-generation
@@ -55,4 +56,46 @@ test('onMajorGc: no call at young-generation collections, one after a full GC, n
   await sleep(100);
   assert.equal(calls.length, stoppedAt, 'no call once stopped');
   collections.stop();
+});
+
+test('onMajorGc: a callback that brings a full GC itself is not called again within the same cleanup; the next GC calls it', async () => {
+  const session = new Session();
+  session.connect();
+  // Each call leaves a marker for the event loop's next turn, and brings one more full GC at once,
+  // as a reading through the inspector does (V8 collects before it answers getSamplingProfile, and
+  // an in-process session answers synchronously). Called again within the same cleanup, it would
+  // bring another, without end: the first 20 calls do, so that even such an implementation ends.
+  session.post('HeapProfiler.startSampling');
+  let calls = 0;
+  let markerRan = true;
+  const withinOneTurn: number[] = [];
+  const stop = onMajorGc(() => {
+    calls++;
+    if (!markerRan) withinOneTurn.push(calls);
+    markerRan = false;
+    setImmediate(() => {
+      markerRan = true;
+    });
+    if (calls < 20) session.post('HeapProfiler.getSamplingProfile');
+  });
+  const waitForCall = async (before: number): Promise<void> => {
+    for (let wait = 0; wait < 200 && calls === before; wait++) await sleep(10);
+  };
+  try {
+    session.post('HeapProfiler.getSamplingProfile');
+    await waitForCall(0);
+    await sleep(100);
+    assert.ok(calls >= 1, 'called after the first full GC');
+    assert.deepEqual(withinOneTurn, [], `calls that came before the event loop turned, of ${calls}`);
+    // Still watching: the next full GC from elsewhere calls it.
+    const before = calls;
+    session.post('HeapProfiler.getSamplingProfile');
+    await waitForCall(before);
+    assert.ok(calls > before, 'called after the next full GC');
+    assert.deepEqual(withinOneTurn, [], `calls that came before the event loop turned, of ${calls}`);
+  } finally {
+    stop();
+    session.post('HeapProfiler.stopSampling');
+    session.disconnect();
+  }
 });
