@@ -51,7 +51,7 @@ npm install --no-audit --no-fund express@5 @types/express@5 >/dev/null
 [[ -e node_modules/prom-client && -e node_modules/@opentelemetry/api ]]
 cat > quick-start.mjs <<'JS'
 import express from 'express';
-import { heapwatch } from 'heapwatch';
+import { defaults, heapwatch } from 'heapwatch';
 const app = express();
 const watch = heapwatch({ logger: false });
 app.use(watch);
@@ -59,7 +59,7 @@ const server = app.listen(0, '127.0.0.1', async () => {
   const page = await (await fetch(`http://127.0.0.1:${server.address().port}/metrics`)).text();
   watch.stop();
   server.close();
-  if (!/^heapwatch_sampling_interval_bytes 131072$/m.test(page) || !/^process_cpu_user_seconds_total /m.test(page)) {
+  if (!page.includes(`\nheapwatch_sampling_interval_bytes ${defaults.samplingIntervalBytes}\n`) || !/^process_cpu_user_seconds_total /m.test(page)) {
     console.error(page);
     process.exit(1);
   }
