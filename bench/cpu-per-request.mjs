@@ -25,6 +25,7 @@ import { createServer } from 'node:http';
 import { PerformanceObserver } from 'node:perf_hooks';
 import express from 'express';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { bootstrap, median } from './lib/distribution.mjs';
 import { inject } from './lib/inject.mjs';
 import { addBenchRoutes } from './lib/routes.mjs';
 import { createHeapMonitor, heapwatch, startSampling, stopSampling } from 'heapwatch';
@@ -328,12 +329,6 @@ for (let round = 0; round < rounds; round++) {
   process.stderr.write(`round ${round + 1}/${rounds}\n`);
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 /**
  * The ratio of total CPU over all rounds (configuration / bare app): unlike the median, it keeps
  * the rare costly measurements — a tick every 10 s lands in few of them — at their weight.
@@ -346,16 +341,6 @@ function ratioOfTotals(pairs) {
     bareTotal += b;
   }
   return config / bareTotal;
-}
-
-/** 95 % bootstrap interval of a statistic, resampling rounds (2000 resamples, a fixed seed). */
-function bootstrap(values, statistic = median) {
-  let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const estimates = [];
-  for (let b = 0; b < 2000; b++) estimates.push(statistic(values.map(() => values[Math.floor(random() * values.length)])));
-  estimates.sort((a, b) => a - b);
-  return [estimates[Math.floor(0.025 * estimates.length)], estimates[Math.floor(0.975 * estimates.length)]];
 }
 
 console.log(`CPU per request on ${route}, ${rounds} rounds × ${requests} requests, Node ${process.version}, against ${reference === 'none' ? 'the bare app' : reference}; calibration: ${Math.round(onePercentIterations)} iterations = 1 % of ${bare.toFixed(1)} µs (the bare app)`);

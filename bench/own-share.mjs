@@ -22,6 +22,7 @@ import { dirname } from 'node:path';
 import { Session } from 'node:inspector';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
+import { bootstrap } from './lib/distribution.mjs';
 import { inject } from './lib/inject.mjs';
 import { addBenchRoutes } from './lib/routes.mjs';
 import { heapwatch } from 'heapwatch';
@@ -153,14 +154,8 @@ const share = (chosen, owner) => {
   }
   return busy === 0 ? 0 : mine / busy;
 };
-function interval(owner) {
-  let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const estimates = [];
-  for (let b = 0; b < 2000; b++) estimates.push(share(full.map(() => full[Math.floor(random() * full.length)]), owner));
-  estimates.sort((x, y) => x - y);
-  return [estimates[50], estimates[1949]];
-}
+/** 95 % interval of an owner's share, resampling the 10-second blocks. */
+const interval = (owner) => bootstrap(full, (blocks) => share(blocks, owner));
 const percent = (x) => `${(100 * x).toFixed(3)} %`;
 const totalUs = full.reduce((sum, block) => sum + [...block.values()].reduce((a, b) => a + b, 0), 0);
 

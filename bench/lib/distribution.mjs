@@ -19,3 +19,16 @@ export function medianRange(values, digits = 1) {
   const f = (value) => value.toFixed(digits);
   return `${f(median(values))} [${f(Math.min(...values))}–${f(Math.max(...values))}]`;
 }
+
+/**
+ * 95 % bootstrap interval of a statistic of a list (2000 resamples with replacement, a fixed
+ * seed, so that a run's table is reproducible from its data): [2.5th, 97.5th percentile].
+ */
+export function bootstrap(values, statistic = median) {
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const estimates = [];
+  for (let b = 0; b < 2000; b++) estimates.push(statistic(values.map(() => values[Math.floor(random() * values.length)])));
+  estimates.sort((x, y) => x - y);
+  return [estimates[Math.floor(0.025 * estimates.length)], estimates[Math.floor(0.975 * estimates.length)]];
+}
