@@ -29,7 +29,7 @@ export interface ConfirmationOptions {
  * - be at least {@link MIN_CLEAN_READINGS}, spread over at least half the horizon, the latest no
  *   older than a quarter of it;
  * - rise by at least the threshold scaled to the span they cover, and rise in both their first
- *   and their second half (by a quarter of that pro rata each, and by {@link STEP_DEVIATIONS}
+ *   and their second half of time (by a quarter of that pro rata each, and by {@link STEP_DEVIATIONS}
  *   deviations of the site's wander over the half): a one-time step — a cache filled in one go —
  *   rises in one half only, and a cache that filled and now turns over wanders in its second;
  * - from four readings on, rise by the Mann–Kendall test (p < 0.05);
@@ -44,7 +44,9 @@ export function cleanReadingsConfirm(clean: SiteSeries | undefined, now: number,
   if (span < horizonMs / 2 || now - last > horizonMs / 4) return false;
   const growth = (clean.bytes.at(-1) as number) - (clean.bytes[0] as number);
   const totalGrowth = (clean.totals.at(-1) as number) - (clean.totals[0] as number);
-  const middle = Math.floor((clean.bytes.length - 1) / 2);
+  // The halves are of time, not of readings: clean readings come unevenly (heapwatch asks for
+  // them while a site rises), and a middle by count can fall inside a warm-up's tail.
+  const middle = middleReading(clean.timestamps, first + span / 2);
   const riseOver = (from: number, to: number) => {
     const rise = (clean.bytes[to] as number) - (clean.bytes[from] as number);
     const elapsed = (clean.timestamps[to] as number) - (clean.timestamps[from] as number);
@@ -58,4 +60,13 @@ export function cleanReadingsConfirm(clean: SiteSeries | undefined, now: number,
     totalGrowth >= growth / 2 &&
     (clean.bytes.length < 4 || mannKendallIncreasingP(clean.bytes) < CLEAN_P_VALUE)
   );
+}
+
+/** The reading nearest to `time`, neither the first nor the last (each half keeps one step). */
+function middleReading(timestamps: readonly number[], time: number): number {
+  let nearest = 1;
+  for (let i = 2; i < timestamps.length - 1; i++) {
+    if (Math.abs((timestamps[i] as number) - time) < Math.abs((timestamps[nearest] as number) - time)) nearest = i;
+  }
+  return nearest;
 }

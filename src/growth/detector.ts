@@ -2,7 +2,7 @@ import { frameKey, NATIVE_SITE } from '../snapshot/frame.js';
 import { cleanReadingsConfirm } from './confirmation.js';
 import { horizonsOf } from './horizons.js';
 import type { Horizon } from './horizons.js';
-import { turnoverVariancePerMs } from './noise.js';
+import { MIN_CLEAN_READINGS_FOR_WANDER, turnoverVariancePerMs } from './noise.js';
 import type { SuspicionTracker } from './suspicion.js';
 import { assessTrend, quarterGrowth } from './trend.js';
 import type { BytesSeries, GrowthWindow, SiteSeries } from './window.js';
@@ -109,9 +109,10 @@ export class Detector {
       const series = this.window.bytesOf(key, this.startOf(this.options.windowMs, now)) as BytesSeries;
       const clean = this.cleanSeriesOf(key, this.startOf(this.options.windowMs, now));
       // The site's wander, measured over the whole window: a short horizon holds too few clean
-      // readings to tell. Before there are three, the tick readings tell, garbage and all (more
+      // readings to tell. Until there are enough, the tick readings tell, garbage and all (more
       // than the wander: the safe side; see `turnoverVariancePerMs`).
-      const turnoverPerMs = turnoverVariancePerMs(clean && clean.bytes.length >= 3 ? clean : series);
+      const enoughClean = clean !== undefined && clean.bytes.length >= MIN_CLEAN_READINGS_FOR_WANDER;
+      const turnoverPerMs = turnoverVariancePerMs(enoughClean ? clean : series);
       for (const [i, horizon] of this.horizons.entries()) {
         if (!this.coversHorizon(key, horizon.ms, now)) break;
         const start = this.startOf(horizon.ms, now);

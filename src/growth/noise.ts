@@ -2,8 +2,19 @@ import type { BytesSeries } from './window.js';
 
 /** Growth must stand this many deviations of its noise above zero. */
 export const NOISE_DEVIATIONS = 3;
-/** A late step of a rise must stand this many deviations of the site's wander above zero. */
-export const STEP_DEVIATIONS = 2;
+/**
+ * A late step of a rise must stand this many deviations of the site's wander above zero: as many
+ * as growth stands above its noise. At two, a cache that warmed up for half a window and then
+ * turned over wandered past them in about one run in ten (test/scenarios, three at a time).
+ */
+export const STEP_DEVIATIONS = 3;
+/**
+ * Clean readings the wander is measured from; until there are this many, it is measured from the
+ * tick readings (garbage included: more, the safe side). From a few steps, the falling ones are as
+ * likely to be none as not (a turning-over site rises in two steps of three one time in four), and
+ * a wander of zero lets a warm-up's chance rise pass for a leak's.
+ */
+export const MIN_CLEAN_READINGS_FOR_WANDER = 9;
 
 /**
  * How fast a site's estimate wanders as its objects turn over: the variance, per millisecond, of

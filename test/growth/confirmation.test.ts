@@ -58,3 +58,14 @@ test('a cache that filled and now turns over does not: its second half only wand
   const turnoverPerMs = (2 * 1e6 * 32 * 1024) / 1000;
   assert.equal(cleanReadingsConfirm(warmed, 51_000, { ...horizon, thresholdBytes: 2 * MiB, turnoverPerMs }), false);
 });
+
+test('the halves are of time: readings crowded into a warm-up do not move the middle into it', () => {
+  // Filled over the first 20 s, read often while it rose; then replaced at 1 MB/s and read twice,
+  // rising by chance. By count, the middle reading (15 s) is inside the fill, and the "second
+  // half" rises by the fill's tail; by time (27.5 s) it only wanders.
+  const crowded = clean([[0, 1 * MiB], [5_000, 3 * MiB], [10_000, 5 * MiB], [15_000, 7 * MiB], [20_000, 9 * MiB], [40_000, 9.8 * MiB], [55_000, 10.6 * MiB]]);
+  const turnoverPerMs = (2 * 1e6 * 32 * 1024) / 1000;
+  assert.equal(cleanReadingsConfirm(crowded, 56_000, { ...horizon, thresholdBytes: 2 * MiB, turnoverPerMs }), false);
+  const leak = clean([[0, 1 * MiB], [5_000, 2 * MiB], [10_000, 3 * MiB], [15_000, 4 * MiB], [20_000, 5 * MiB], [40_000, 9 * MiB], [55_000, 12 * MiB]]);
+  assert.equal(cleanReadingsConfirm(leak, 56_000, { ...horizon, thresholdBytes: 2 * MiB, turnoverPerMs }), true, 'a leak read the same way is confirmed');
+});

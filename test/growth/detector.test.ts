@@ -92,3 +92,26 @@ test('a suspicion clears once the growth over its horizon and over the window ha
   const cleared = Number(/^(\d+) s: leak cleared$/.exec(events[1] ?? '')?.[1]);
   assert.ok(cleared > 20 + 32 && cleared <= 20 + 64, events.join('; '));
 });
+
+test('a few clean readings that rise by chance do not make a turning-over site look like a leak', () => {
+  // A cache warms up by 1.8 MiB over half the window, then turns over: its tick readings carry
+  // the entries it replaced until each major GC (every 8 s) drops them, and its six clean
+  // readings happen to rise after the warm-up too (+0.4 MiB: chance). From six readings without a
+  // falling step, its wander would be zero and the chance rise a leak's late growth; the tick
+  // readings' falls tell the wander until there are nine.
+  const window = new GrowthWindow(65, 100, options.windowMs);
+  const clean = new GrowthWindow(65, 100, options.windowMs);
+  const tracker = new SuspicionTracker(options.windowMs);
+  const detector = new Detector(options, window, (key, since) => clean.series(key, since), tracker);
+  const live = (t: number) => 5 * MiB + Math.min(t, 32) * 0.056 * MiB + (t > 32 ? ((t - 32) / 32) * 0.4 * MiB : 0);
+  const cleanAt = new Set([8, 24, 40, 48, 56, 64]);
+  const raised: string[] = [];
+  for (let t = 0; t <= 64; t++) {
+    const reading = (size: number) => new Map([['warm', { key: 'warm', size, count: size / 100, traceback: new Traceback([frame('warm')]) }]]);
+    const garbage = (t % 8) * 0.1 * MiB;
+    window.push(t * 1000, reading(live(t) + garbage), live(t) + garbage + 50 * MiB, () => false);
+    if (cleanAt.has(t)) clean.push(t * 1000, reading(live(t)), live(t) + 50 * MiB, () => false);
+    for (const [key, horizon] of detector.judge(t * 1000, R).raise) raised.push(`${t} s: ${key} over ${horizon.ms / 1000} s`);
+  }
+  assert.deepEqual(raised, []);
+});
