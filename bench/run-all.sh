@@ -68,6 +68,13 @@ node bench/own-memory.mjs --sizes=100000 --caps=2000 >>"$out/own-memory.md"
 step "Python's tracemalloc beside heapwatch"
 node bench/tracemalloc-compare.mjs >"$out/tracemalloc.md"
 
+step "the spread of the slow leaks' delays (a model of the sampling's chance, seconds)"
+for flags in "--rate=10000 --holding-mb=0 --clean-every-s=10" "--rate=10000 --holding-mb=0 --clean-every-s=10 --sampling-kib=128" \
+  "--rate=2000" "--rate=2000 --sampling-kib=128"; do
+  # shellcheck disable=SC2086 # the flags are words
+  node bench/detection-model.mjs $flags && echo
+done >"$out/detection-model.md"
+
 step "waiting for detection and the noise measurement"
 wait "$noise"
 wait "$detection"
