@@ -5,14 +5,11 @@ import type { SiteSeries } from '../growth/window.js';
 import { SuspicionTracker } from '../growth/suspicion.js';
 import { LeakLog } from '../log/leak-log.js';
 import type { SiteReport } from '../log/leak-log.js';
-import { sharedInterner } from '../snapshot/frame-interner.js';
-import { SiteAggregator } from '../snapshot/site-aggregator.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
-import { sharedResolver } from '../snapshot/source-map.js';
 import { ErrorCode } from '../errors.js';
 import { takeSnapshot } from '../take-snapshot.js';
 import type { ReaderName } from '../v8/profile.js';
-import { readProfile, startSampling, stopSampling } from '../v8/sampler.js';
+import { startSampling, stopSampling } from '../v8/sampler.js';
 import { CleanReadings } from './clean-readings.js';
 import type { Reading } from './clean-readings.js';
 import { NearLimitWatch } from './near-limit.js';
@@ -20,6 +17,7 @@ import { ReadingPace } from './reading-pace.js';
 import { resolveMonitorOptions } from './options.js';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from './options.js';
 import { SiteReports } from './reports.js';
+import { HoldReading, SiteReader } from './site-reader.js';
 import type { MonitorStats, ReadingTiming } from './stats.js';
 
 export interface HeapMonitorEvents {
@@ -28,9 +26,6 @@ export interface HeapMonitorEvents {
   /** After every tick's reading, failed or not. */
   reading: [ReadingTiming];
 }
-
-/** A reading not taken: V8's heap is at its limit and the near-limit callback is on its way. */
-class HoldReading extends Error {}
 
 /** See {@link createHeapMonitor}. */
 export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
@@ -47,14 +42,15 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private readonly nearLimit: NearLimitWatch;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
-  private readonly aggregator = new SiteAggregator(sharedInterner, sharedResolver);
+  /** Every reading goes through it; none while the near-limit record is on its way. */
+  private readonly reader: SiteReader;
   /** Spaces readings out while each holds the main thread beyond `readingBudgetMs`. */
   private readonly pace: ReadingPace;
   /** The latest tick reading: its sites live in the window, only its total, reader and interval are kept. */
   private latest: { readonly reader: ReaderName; readonly totalBytes: number; readonly samplingIntervalBytes: number } | undefined;
   /** Suspects are never evicted from the windows. */
   private readonly isSuspect = (key: string): boolean => this.tracker.isSuspect(key);
-  private counters = { readings: 0, readingErrors: 0, lastTickMs: 0, suspicionsRaised: 0 };
+  private counters = { readingErrors: 0, lastTickMs: 0, suspicionsRaised: 0 };
 
   constructor(options?: HeapMonitorOptions) {
     super();
@@ -62,6 +58,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     const { windowSlots, maxTrackedSites, windowMs } = this.options;
     this.window = new GrowthWindow(windowSlots, maxTrackedSites, windowMs);
     this.pace = new ReadingPace(this.options.intervalMs, this.options.readingBudgetMs);
+    this.reader = new SiteReader(this.options.filters, () => this.nearLimit.holdReadings());
     this.clean = new CleanReadings(this.options, {
       readNow: () => this.readBetweenTicks(),
       isProtected: this.isSuspect,
@@ -170,6 +167,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
 
   stats(): MonitorStats {
     return {
+      readings: this.reader.taken,
       ...this.counters,
       trackedSites: this.window.size,
       droppedSites: this.window.droppedSites,
@@ -191,7 +189,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     const timing = this.pace.time();
     let failed = false;
     try {
-      const reading = this.read();
+      const reading = this.reader.read();
       this.latest = { reader: reading.reader, totalBytes: reading.totalBytes, samplingIntervalBytes: reading.samplingIntervalBytes };
       this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
       // The inspector reader forces a full GC before every read: all its readings are clean.
@@ -217,16 +215,6 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     }
   }
 
-  /** Reads the sampler and sums it per site (filtered by `include`/`exclude`). */
-  private read(): Reading {
-    if (this.nearLimit.holdReadings()) throw new HoldReading();
-    const profile = readProfile();
-    const timestamp = Date.now();
-    const sites = this.aggregator.aggregate(profile.root, this.options.filters);
-    this.counters.readings++;
-    return { ...sites, timestamp, reader: profile.reader, samplingIntervalBytes: profile.samplingIntervalBytes };
-  }
-
   /** Arms V8's near-heap-limit hook, unless nothing would be written (no logger, no profile directory). */
   private armNearLimit(): void {
     if (this.options.logger === false && this.options.outOfMemoryProfileDir === undefined) {
@@ -245,7 +233,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private readAtLimit(): boolean {
     if (!this.running || this.ticking) return false;
     try {
-      const reading = this.read();
+      const reading = this.reader.read();
       this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
       return true;
     } catch {
@@ -261,7 +249,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if (!this.running || this.ticking || this.latest?.reader === 'inspector') return undefined;
     const timing = this.pace.time();
     try {
-      return this.read();
+      return this.reader.read();
     } catch (error) {
       if (error instanceof HoldReading) return undefined;
       this.counters.readingErrors++;
