@@ -27,13 +27,16 @@ const flags = parseFlags(process.argv.slice(2), {
   'clean-every-s': '300',
   'max-minutes': '120',
 });
-const positive = (name) => {
+const number = (name, { zeroAllowed = false } = {}) => {
   const value = Number(flags[name]);
-  if (!(value >= 0) || (name !== 'holding-mb' && value === 0)) throw new Error(`Invalid --${name}="${flags[name]}" - expected a positive number`);
+  if (!(value > 0 || (zeroAllowed && value === 0))) {
+    throw new Error(`Invalid --${name}="${flags[name]}" - expected a ${zeroAllowed ? 'non-negative' : 'positive'} number`);
+  }
   return value;
 };
+const positive = (name) => number(name);
 const rate = positive('rate');
-const holdingBytes = positive('holding-mb') * 1e6;
+const holdingBytes = number('holding-mb', { zeroAllowed: true }) * 1e6;
 const samplingIntervalBytes = positive('sampling-kib') * 1024;
 const runs = positive('runs');
 const cleanEveryS = positive('clean-every-s');

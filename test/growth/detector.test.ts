@@ -105,9 +105,9 @@ test('a few clean readings that rise by chance do not make a turning-over site l
   const detector = new Detector(options, window, (key, since) => clean.series(key, since), tracker);
   const live = (t: number) => 5 * MiB + Math.min(t, 32) * 0.056 * MiB + (t > 32 ? ((t - 32) / 32) * 0.4 * MiB : 0);
   const cleanAt = new Set([8, 24, 40, 48, 56, 64]);
+  const reading = (size: number) => new Map([['warm', { key: 'warm', size, count: size / 100, traceback: new Traceback([frame('warm')]) }]]);
   const raised: string[] = [];
   for (let t = 0; t <= 64; t++) {
-    const reading = (size: number) => new Map([['warm', { key: 'warm', size, count: size / 100, traceback: new Traceback([frame('warm')]) }]]);
     const garbage = (t % 8) * 0.1 * MiB;
     window.push(t * 1000, reading(live(t) + garbage), live(t) + garbage + 50 * MiB, () => false);
     if (cleanAt.has(t)) clean.push(t * 1000, reading(live(t)), live(t) + 50 * MiB, () => false);
