@@ -1,25 +1,17 @@
 #!/usr/bin/env bash
-# Runs the compiled test suite (built by `npm test`) on Node 22 and 24 as well. Those Node builds
-# come from the npm registry's node-linux-<arch> packages, installed into .node-versions/, not
-# globally.   bash scripts/test-node-versions.sh [22 24]
+# Runs the compiled test suite (built by `npm test`) on other Node lines as well, with Node builds
+# from the npm registry installed into .node-versions/ (scripts/install-node-versions.sh).
+#   bash scripts/test-node-versions.sh [24 26]
 set -euo pipefail
-versions=("${@:-22 24}")
+cd "$(dirname "$0")/.."
+versions=("${@:-24 26}")
 read -r -a versions <<<"${versions[*]}"
-case "$(uname -m)" in
-  x86_64) arch=x64 ;;
-  aarch64) arch=arm64 ;;
-  *) echo "no Node package for $(uname -m); skipping other Node versions"; exit 0 ;;
-esac
-dir=.node-versions
-mkdir -p "$dir"
-[[ -f $dir/package.json ]] || printf '{ "private": true }\n' >"$dir/package.json"
-specs=()
-for v in "${versions[@]}"; do specs+=("node$v@npm:node-linux-$arch@$v"); done
-npm install --prefix "$dir" --no-audit --no-fund --no-save "${specs[@]}" >/dev/null
-for v in "${versions[@]}"; do
-  node_bin="$dir/node_modules/node$v/bin/node"
+mapfile -t bins < <(bash scripts/install-node-versions.sh "${versions[@]}")
+for i in "${!versions[@]}"; do
+  v=${versions[$i]}
+  node_bin="${bins[$i]}/node"
   echo "== tests on Node $("$node_bin" --version)"
-  log="$dir/test-node$v.tap"
+  log=".node-versions/test-node$v.tap"
   status=0
   "$node_bin" --test --test-concurrency=1 --test-reporter=tap .test-build/test/*.test.js .test-build/test/*/*.test.js >"$log" 2>&1 || status=$?
   grep -E '^# (tests|pass|fail)' "$log"

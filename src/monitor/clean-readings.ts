@@ -1,7 +1,8 @@
 import { GrowthWindow } from '../growth/window.js';
 import type { SiteSeries } from '../growth/window.js';
 import type { SiteReadings } from '../snapshot/site-aggregator.js';
-import { onMajorGc, requestFullGc, usedHeapBytes } from '../v8/gc-events.js';
+import { requestFullGc, usedHeapBytes } from '../v8/gc-events.js';
+import { onMajorGc } from '../v8/major-gc.js';
 import type { ReaderName } from '../v8/profile.js';
 import { ForcedGcPause } from './forced-gc-pause.js';
 import type { ResolvedMonitorOptions } from './options.js';

@@ -9,6 +9,7 @@ import type { Snapshot } from '../snapshot/snapshot.js';
 import { ErrorCode } from '../errors.js';
 import { takeSnapshot } from '../take-snapshot.js';
 import type { ReaderName } from '../v8/profile.js';
+import { majorGcSignal } from '../v8/major-gc.js';
 import { startSampling, stopSampling } from '../v8/sampler.js';
 import { CleanReadings } from './clean-readings.js';
 import type { Reading } from './clean-readings.js';
@@ -172,6 +173,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       trackedSites: this.window.size,
       droppedSites: this.window.droppedSites,
       cleanReadings: this.clean.taken,
+      majorGcSignal: majorGcSignal(),
       requestedGcs: this.clean.requestedGcs,
       skippedGcs: this.clean.skippedGcs,
       lastForcedGcPauseMs: this.clean.pause.lastPauseMs,

@@ -1,4 +1,5 @@
 // What the monitor tells about its own work: its counters, and what each reading cost.
+import type { MajorGcSignal } from '../v8/major-gc.js';
 
 /** Counters of the monitor's own work, for self-observation. */
 export interface MonitorStats {
@@ -14,6 +15,12 @@ export interface MonitorStats {
   readonly droppedSites: number;
   /** Readings taken right after a full GC, which hold no garbage. */
   readonly cleanReadings: number;
+  /**
+   * How heapwatch learns of V8's major GCs in this isolate, after which its clean readings are
+   * taken: `sentinel` (nothing runs at young-generation collections), `gc-entries` (a `gc`
+   * PerformanceObserver, where the sentinel failed its test), or `probing` (until a major GC).
+   */
+  readonly majorGcSignal: MajorGcSignal;
   /** Full GCs heapwatch asked V8 for, to confirm a rising site (36 per window on average at most). */
   readonly requestedGcs: number;
   /**

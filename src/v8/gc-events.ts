@@ -6,38 +6,6 @@ import { getHeapStatistics } from 'node:v8';
 /** A `gc` performance entry: `detail.kind` tells which collection it was. */
 type GcEntry = PerformanceEntry & { detail?: { kind?: number } };
 
-/**
- * Calls `onMajorGc` shortly after each full mark-compact GC completes. Right after such a GC the
- * profile holds no garbage; between two of them, objects that were promoted and then died still
- * count as live with the native reader. Returns a function that stops watching.
- *
- * How it knows: an empty sentinel object registered with a FinalizationRegistry and held by
- * nothing else. V8's young-generation collections keep registered targets alive (they promote
- * it); only a full mark-compact clears it, and V8 then calls the registry back from the event
- * loop, where a new sentinel is armed. One callback per major GC, none at the minor ones: a `gc`
- * PerformanceObserver was called at every scavenge — up to a hundred a second on an
- * allocation-bound route — to find the few major ones among them (bench/own-share.mjs).
- */
-export function onMajorGc(onMajorGc: (at: number) => void): () => void {
-  let watching = true;
-  const registry = new FinalizationRegistry<undefined>(() => {
-    // Called out of V8's cleanup, on the next turn, and the next sentinel armed after it: a
-    // callback that itself brings a full GC (a reading through the inspector forces one) would
-    // otherwise clear the next sentinel within this very cleanup and be called again, without end.
-    setImmediate(() => {
-      if (!watching) return;
-      onMajorGc(Date.now());
-      arm();
-    }).unref();
-  });
-  const arm = (): void => registry.register({}, undefined);
-  arm();
-  return () => {
-    // The sentinel still registered may call once more; the registry is garbage with it.
-    watching = false;
-  };
-}
-
 /** What one full GC asked of V8 cost the main thread. */
 export interface FullGcPause {
   /** Main-thread time of the collection: the sum of its major-GC entries (milliseconds). */
