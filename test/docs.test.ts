@@ -36,6 +36,7 @@ test('the default options are exactly these, and docs/api.md states each one', (
       reader: 'auto',
       intervalMs: 10_000,
       windowMs: 3_600_000,
+      warmupMs: 600_000,
       growthThresholdBytes: 2_097_152,
       topSites: 10,
       maxTrackedSites: 2000,

@@ -12,6 +12,11 @@ export interface DetectorOptions {
   readonly intervalMs: number;
   readonly windowMs: number;
   readonly growthThresholdBytes: number;
+  /**
+   * Until this time (a `Date.now()` timestamp) nothing is raised: the process's warm-up, while a
+   * cache that fills cannot be told from a leak. Default: no warm-up.
+   */
+  readonly warmupEndsAt?: number;
 }
 
 /** The site's readings without garbage since a time (right after full GCs). */
@@ -81,7 +86,7 @@ export class Detector {
   }
 
   judge(now: number, samplingIntervalBytes: number): Judgement {
-    const { growthThresholdBytes } = this.options;
+    const { growthThresholdBytes, warmupEndsAt = Number.NEGATIVE_INFINITY } = this.options;
     const raise: Array<readonly [string, Horizon]> = [];
     const clear: string[] = [];
     let wantedHorizonMs: number | undefined;
@@ -121,7 +126,13 @@ export class Detector {
         const assessment = assessTrend(since(series, start), totalGrowth[i] as number, options);
         if (!assessment) continue;
         if (assessment.rising && cleanReadingsConfirm(cleanInHorizon, now, { ...options, horizonMs: horizon.ms })) {
-          raise.push([key, horizon]);
+          if (now >= warmupEndsAt) {
+            raise.push([key, horizon]);
+          } else if (now >= warmupEndsAt - horizon.ms) {
+            // Raised when the warm-up ends if it still rises then: the clean readings that will
+            // confirm it are those of the horizon before that time.
+            want(horizon.ms);
+          }
           break;
         }
         if (assessment.growthBytes >= horizon.thresholdBytes / 2) want(horizon.ms);

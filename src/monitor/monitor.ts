@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { Detector } from '../growth/detector.js';
 import { GrowthWindow } from '../growth/window.js';
 import type { SiteSeries } from '../growth/window.js';
@@ -66,7 +67,9 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       readingIntervalMs: () => this.pace.readingIntervalMs,
     });
     this.tracker = new SuspicionTracker(windowMs);
-    this.detector = new Detector(this.options, this.window, (key, since) => this.clean.series(key, since), this.tracker);
+    // The warm-up counts from the start of the process (of the thread, in a worker thread).
+    const warmupEndsAt = performance.timeOrigin + this.options.warmupMs;
+    this.detector = new Detector({ ...this.options, warmupEndsAt }, this.window, (key, since) => this.clean.series(key, since), this.tracker);
     this.reports = new SiteReports(this.window, this.tracker, this.detector, maxTrackedSites);
     this.log = new LeakLog(this.options.logger);
     this.nearLimit = new NearLimitWatch(

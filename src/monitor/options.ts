@@ -24,6 +24,14 @@ export interface HeapMonitorOptions {
    */
   readonly windowMs?: number;
   /**
+   * Time after the process (a worker thread: the thread) starts during which no site is suspected
+   * (milliseconds), 0 to 86400000: while a cache fills it cannot be told from a leak, and a cache
+   * filled within this time and then steady is never suspected. Readings, metrics and the heap
+   * page are unchanged meanwhile. A leak present from the start is suspected once it is over.
+   * Default: 600000 (10 min), or half of `windowMs` when that is shorter.
+   */
+  readonly warmupMs?: number;
+  /**
    * Growth over the window that makes a site a leak suspect; twice as much over any shorter
    * horizon (bytes). Default: 2097152 (2 MiB).
    */
@@ -62,6 +70,7 @@ export interface HeapMonitorOptions {
 export interface ResolvedMonitorOptions {
   readonly intervalMs: number;
   readonly windowMs: number;
+  readonly warmupMs: number;
   readonly growthThresholdBytes: number;
   readonly samplingIntervalBytes: number;
   readonly topSites: number;
@@ -78,6 +87,7 @@ export interface ResolvedMonitorOptions {
 export const MONITOR_OPTION_NAMES = [
   'intervalMs',
   'windowMs',
+  'warmupMs',
   'growthThresholdBytes',
   'samplingIntervalBytes',
   'topSites',
@@ -143,6 +153,7 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
     intervalMs,
     windowMs,
     windowSlots: Math.min(windowReadings, WINDOW_SLOTS),
+    warmupMs: integerOption('warmupMs', given.warmupMs ?? Math.min(defaults.warmupMs, Math.floor(windowMs / 2)), 0, 86_400_000),
     growthThresholdBytes: integerOption('growthThresholdBytes', given.growthThresholdBytes ?? defaults.growthThresholdBytes, 1),
     samplingIntervalBytes: samplingIntervalOption(given.samplingIntervalBytes),
     topSites: integerOption('topSites', given.topSites ?? defaults.topSites, 1, 1000),
@@ -157,7 +168,7 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
 
 /** The first monitor option whose value differs, or undefined. The logger compares by identity. */
 export function differingMonitorOption(a: ResolvedMonitorOptions, b: ResolvedMonitorOptions): string | undefined {
-  const scalar = ['intervalMs', 'windowMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
+  const scalar = ['intervalMs', 'windowMs', 'warmupMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
   for (const name of scalar) if (a[name] !== b[name]) return name;
   const globs = (options: ResolvedMonitorOptions, inclusive: boolean): string =>
     JSON.stringify(options.filters.filter((filter) => filter.inclusive === inclusive).map((filter) => filter.filePattern));

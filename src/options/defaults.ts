@@ -16,6 +16,12 @@ export const defaults = Object.freeze({
   intervalMs: 10_000,
   /** The longest horizon over which growth is judged (milliseconds): a slow leak needs an hour. */
   windowMs: 3_600_000,
+  /**
+   * Time after the process (or worker thread) starts during which no site is suspected
+   * (milliseconds): caches filling after a deploy look exactly like leaks while they fill.
+   * Half of `windowMs` when that is shorter.
+   */
+  warmupMs: 600_000,
   /** Growth over the window that makes a site a leak suspect; twice that over a shorter horizon (bytes). */
   growthThresholdBytes: 2 * 1024 * 1024,
   /** Sites listed in a leak record's `top` and labelled in metrics (sites). */

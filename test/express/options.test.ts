@@ -18,6 +18,7 @@ const quietLogger = pino(new Writable({ write: (_chunk, _encoding, done) => done
 const valid: Record<OptionName, fc.Arbitrary<unknown>> = {
   intervalMs: fc.integer({ min: 10, max: 3_600_000 }),
   windowMs: fc.integer({ min: 40, max: 86_400_000 }),
+  warmupMs: fc.integer({ min: 0, max: 86_400_000 }),
   growthThresholdBytes: fc.integer({ min: 1, max: 2 ** 40 }),
   samplingIntervalBytes: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
   topSites: fc.integer({ min: 1, max: 1000 }),

@@ -19,11 +19,11 @@ const frame = (name: string): Frame => ({ functionName: name, file: `/app/${name
  * every second, with a clean reading (the same values: no garbage) every other second, and
  * returns when and over which horizon each site was raised or cleared.
  */
-function run(sites: Record<string, (t: number) => number>, seconds: number, frames: Record<string, Frame> = {}) {
+function run(sites: Record<string, (t: number) => number>, seconds: number, frames: Record<string, Frame> = {}, warmupEndsAt?: number) {
   const window = new GrowthWindow(65, 100, options.windowMs);
   const clean = new GrowthWindow(65, 100, options.windowMs);
   const tracker = new SuspicionTracker(options.windowMs);
-  const detector = new Detector(options, window, (key, since) => clean.series(key, since), tracker);
+  const detector = new Detector({ ...options, ...(warmupEndsAt === undefined ? {} : { warmupEndsAt }) }, window, (key, since) => clean.series(key, since), tracker);
   const events: string[] = [];
   const wanted: Array<number | undefined> = [];
   for (let t = 0; t <= seconds; t++) {
@@ -69,6 +69,24 @@ test('a warm-up of more than twice the threshold is a suspect while it grows: at
   const { events } = run({ warm: (t) => 5 * MiB + Math.min(t, 30) * 0.3 * MiB }, 40);
   assert.equal(events.length, 1, events.join('; '));
   assert.match(events[0] ?? '', /warm raised over \d+ s/);
+});
+
+test('during the warm-up nothing is raised: a leak present from the start is raised when it ends, a large warm-up that stopped within it never', () => {
+  const { events, wanted } = run(
+    {
+      leak: (t) => 5 * MiB + t * 1 * MiB,
+      // 6 MiB (three times the threshold over the window) in 20 s, then flat.
+      cache: (t) => 5 * MiB + Math.min(t, 20) * 0.3 * MiB,
+    },
+    130,
+    {},
+    30_000,
+  );
+  assert.deepEqual(events, ['30 s: leak raised over 4 s'], events.join('; '));
+  // Clean readings are wanted for a candidate only once they can still serve when the warm-up
+  // ends: from the warm-up's end minus the longest horizon it rises over, not at the start.
+  assert.equal(wanted[0], undefined);
+  assert.ok(wanted.slice(26, 30).every((ms) => ms !== undefined), JSON.stringify(wanted.slice(0, 31)));
 });
 
 test('growth that no JavaScript function allocated is never raised', () => {

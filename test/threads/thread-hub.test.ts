@@ -17,6 +17,7 @@ const stats: MonitorStats = {
   trackedSites: 1,
   droppedSites: 0,
   cleanReadings: 0,
+  majorGcSignal: 'sentinel',
   requestedGcs: 0,
   skippedGcs: 0,
   lastForcedGcPauseMs: 0,
