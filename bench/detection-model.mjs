@@ -1,14 +1,15 @@
 // How long heapwatch's rules take to raise a leak whose only noise is V8's sampling, over many
 // draws of that chance: the distribution behind one measured delay of bench/detection.mjs.
 //   node bench/detection-model.mjs [--rate=2000] [--holding-mb=100] [--sampling-kib=512] [--runs=200]
-//        [--clean-every-s=300] [--max-minutes=120]
+//        [--clean-every-s=300] [--max-minutes=120] [--warmup-s=<the default warmupMs>]
 // (npm run build first.)
 //
 // The real detector (dist/growth) judges readings every 10 s over the default horizons and window,
 // of one site that holds --holding-mb of objects that never change and gains 1041-byte entries at
 // --rate bytes/s from the first reading on. Each entry is sampled with V8's odds at the interval
 // (1 − e^(−size/interval)) and, once sampled, counts size / odds bytes for as long as it lives —
-// as V8 does. Clean readings (no garbage: none here) every --clean-every-s. Nothing else: no
+// as V8 does. Clean readings (no garbage: none here) every --clean-every-s. The leak starts with the
+// process: nothing is raised before --warmup-s (heapwatch's warmupMs; 0: none). Nothing else: no
 // garbage, no turnover, no other site, no clock — the chance of the samples alone, which is what
 // sets the delay of a slow leak in a site whose other objects stay (docs/detection.md, the model).
 // Seeded: the same flags print the same figures.
@@ -26,6 +27,7 @@ const flags = parseFlags(process.argv.slice(2), {
   runs: '200',
   'clean-every-s': '300',
   'max-minutes': '120',
+  'warmup-s': String(defaults.warmupMs / 1000),
 });
 const number = (name, { zeroAllowed = false } = {}) => {
   const value = Number(flags[name]);
@@ -41,10 +43,16 @@ const samplingIntervalBytes = positive('sampling-kib') * 1024;
 const runs = positive('runs');
 const cleanEveryS = positive('clean-every-s');
 const maxSeconds = positive('max-minutes') * 60;
+const warmupSeconds = number('warmup-s', { zeroAllowed: true });
 
 const ENTRY_BYTES = 1041;
 const odds = 1 - Math.exp(-ENTRY_BYTES / samplingIntervalBytes);
-const options = { intervalMs: defaults.intervalMs, windowMs: defaults.windowMs, growthThresholdBytes: defaults.growthThresholdBytes };
+const options = {
+  intervalMs: defaults.intervalMs,
+  windowMs: defaults.windowMs,
+  growthThresholdBytes: defaults.growthThresholdBytes,
+  warmupEndsAt: warmupSeconds * 1000,
+};
 const windowSlots = 121; // what the monitor keeps per site at the defaults (docs/detection.md, "Memory")
 
 /** A small seeded generator (Park–Miller): the draws are the same at every run of the script. */

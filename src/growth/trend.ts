@@ -1,4 +1,4 @@
-import { growthNoiseBytes, NOISE_DEVIATIONS, STEP_DEVIATIONS, wanderBytes } from './noise.js';
+import { growthNoiseBytes, NOISE_DEVIATIONS, SAMPLE_DEVIATIONS, standsOutOfNoise, STEP_DEVIATIONS, wanderBytes } from './noise.js';
 import { mannKendallIncreasingP, medianOfSorted } from './robust.js';
 import type { BytesSeries } from './window.js';
 
@@ -109,8 +109,9 @@ export function quarterGrowth(series: BytesSeries): number {
  * *rising* when all of these hold:
  * 1. it grew by at least the horizon's threshold (the rate between the first and the last
  *    quarter's medians, times the span);
- * 2. that growth stands {@link NOISE_DEVIATIONS} deviations above its noise: the samples it
- *    brought, and the wander of the site's turnover over the horizon (`growthNoiseBytes`);
+ * 2. that growth stands out of its noise: {@link SAMPLE_DEVIATIONS} deviations of the samples it
+ *    brought and {@link NOISE_DEVIATIONS} of the wander of the site's turnover over the horizon
+ *    (`standsOutOfNoise`);
  * 3. it still grows in the later part of the horizon: the steps from the second to the third and
  *    from the third to the fourth quarter are both at least 1/8 of the threshold, and at least
  *    {@link STEP_DEVIATIONS} deviations of the site's wander over a quarter. A cache that warmed up
@@ -134,7 +135,7 @@ export function assessTrend(series: BytesSeries, totalGrowthBytes: number, optio
   const minStep = Math.max(options.thresholdBytes * MIN_STEP_SHARE, STEP_DEVIATIONS * quarterWander);
   const candidate =
     growthBytes >= options.thresholdBytes &&
-    growthBytes >= NOISE_DEVIATIONS * noiseBytes &&
+    standsOutOfNoise(growthBytes, q4, fit.spanMs, options.samplingIntervalBytes, options.turnoverPerMs) &&
     q3 - q2 >= minStep &&
     q4 - q3 >= minStep &&
     totalGrowthBytes >= MIN_TOTAL_SHARE * growthBytes;

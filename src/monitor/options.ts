@@ -28,7 +28,7 @@ export interface HeapMonitorOptions {
    * (milliseconds), 0 to 86400000: while a cache fills it cannot be told from a leak, and a cache
    * filled within this time and then steady is never suspected. Readings, metrics and the heap
    * page are unchanged meanwhile. A leak present from the start is suspected once it is over.
-   * Default: 600000 (10 min), or half of `windowMs` when that is shorter.
+   * Default: 600000 (10 min), or `windowMs` when that is shorter.
    */
   readonly warmupMs?: number;
   /**
@@ -153,7 +153,7 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
     intervalMs,
     windowMs,
     windowSlots: Math.min(windowReadings, WINDOW_SLOTS),
-    warmupMs: integerOption('warmupMs', given.warmupMs ?? Math.min(defaults.warmupMs, Math.floor(windowMs / 2)), 0, 86_400_000),
+    warmupMs: integerOption('warmupMs', given.warmupMs ?? Math.min(defaults.warmupMs, windowMs), 0, 86_400_000),
     growthThresholdBytes: integerOption('growthThresholdBytes', given.growthThresholdBytes ?? defaults.growthThresholdBytes, 1),
     samplingIntervalBytes: samplingIntervalOption(given.samplingIntervalBytes),
     topSites: integerOption('topSites', given.topSites ?? defaults.topSites, 1, 1000),

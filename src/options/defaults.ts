@@ -19,7 +19,7 @@ export const defaults = Object.freeze({
   /**
    * Time after the process (or worker thread) starts during which no site is suspected
    * (milliseconds): caches filling after a deploy look exactly like leaks while they fill.
-   * Half of `windowMs` when that is shorter.
+   * `windowMs` when that is shorter.
    */
   warmupMs: 600_000,
   /** Growth over the window that makes a site a leak suspect; twice that over a shorter horizon (bytes). */

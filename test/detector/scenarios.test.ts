@@ -39,6 +39,9 @@ const lookAlikes = [
   'steady churn',
   'bounded LRU that warms up then plateaus',
   'cache that warms up for half a window, then turns over',
+  'LRU that warms up from empty, then evicts',
+  'cache that warms up for half a window later in life, then turns over',
+  'table that fills for half a window later in life, then stays',
   'periodic batch that builds and drops tens of MB',
   'queue that fills and drains',
 ];

@@ -186,6 +186,79 @@ function profileRoute(i) {
   if (filled === WARM_CAPACITY) for (let k = 0; k < 10; k++) writeProfile(i * 10 + k);
 }
 
+// An LRU cache in front of a slow lookup, empty at start: requests ask for keys drawn from a space
+// twice its capacity; a miss loads the entry (1 KB) and, once the cache is full, evicts the least
+// recently used one. It fills over about half a window (to ~2.9 MB: more than the threshold, less
+// than twice it) as misses become rarer, then turns over at every miss.
+const LRU_WARM_CAPACITY = 2800;
+const lruWarm = new Map();
+let lruSeed = 1;
+function loadProfile(key) {
+  return { key, profile: new Array(118).fill(key) };
+}
+// Called through a megamorphic call site (five functions) so that TurboFan does not inline it.
+const profileLoaders = [() => {}, () => {}, loadProfile, () => {}, () => {}];
+function lookUp(key) {
+  const hit = lruWarm.get(key);
+  if (hit !== undefined) {
+    lruWarm.delete(key);
+    lruWarm.set(key, hit); // most recently used last
+    return hit;
+  }
+  let loaded;
+  for (const load of profileLoaders) loaded = load(key) ?? loaded;
+  lruWarm.set(key, loaded);
+  if (lruWarm.size > LRU_WARM_CAPACITY) lruWarm.delete(lruWarm.keys().next().value);
+  return loaded;
+}
+function lruRoute(i) {
+  handleRequest(i);
+  for (let k = 0; k < 20; k++) {
+    lruSeed = (lruSeed * 48271) % 2147483647; // Park–Miller: the same keys in every run
+    lookUp(lruSeed % (2 * LRU_WARM_CAPACITY));
+  }
+}
+
+// The half-window cache again, but a window and a half after start: past the warm-up, a cache
+// that fills later (a new kind of request) and then turns over.
+const lateCacheEntries = new Map();
+let lateStartedAt;
+const LATE_START_MS = 6000;
+function cacheLateProfile(i) {
+  lateCacheEntries.set(`user-${i % WARM_CAPACITY}`, { i, profile: new Array(118).fill(i) });
+}
+const lateWriters = [() => {}, () => {}, cacheLateProfile, () => {}, () => {}];
+function writeLateProfile(i) {
+  for (const write of lateWriters) write(i);
+}
+let lateRouteStartedAt;
+function lateProfileRoute(i) {
+  handleRequest(i);
+  lateRouteStartedAt ??= Date.now();
+  if (Date.now() - lateRouteStartedAt < LATE_START_MS) return;
+  lateStartedAt ??= Date.now();
+  const filled = Math.min(WARM_CAPACITY, Math.floor((WARM_CAPACITY * (Date.now() - lateStartedAt)) / 2000));
+  for (let k = lateCacheEntries.size; k < filled; k++) writeLateProfile(k);
+  if (filled === WARM_CAPACITY) for (let k = 0; k < 10; k++) writeLateProfile(i * 10 + k);
+}
+
+// A cache that fills for half a window, a window and a half after start, and then stays as it is
+// (no entry replaced): a static table loaded on first use.
+const staticTable = [];
+let staticRouteStartedAt;
+function loadTableRow(i) {
+  staticTable.push({ i, row: new Array(118).fill(i) });
+}
+const tableLoaders = [() => {}, () => {}, loadTableRow, () => {}, () => {}];
+function tableRoute(i) {
+  handleRequest(i);
+  staticRouteStartedAt ??= Date.now();
+  const since = Date.now() - staticRouteStartedAt - LATE_START_MS;
+  if (since < 0) return;
+  const filled = Math.min(WARM_CAPACITY, Math.floor((WARM_CAPACITY * since) / 2000));
+  for (let k = staticTable.length; k < filled; k++) for (const load of tableLoaders) load(k);
+}
+
 let batch = null;
 function buildBatch() {
   batch = [];
@@ -249,6 +322,9 @@ export const scenarios = {
     },
   },
   'cache that warms up for half a window, then turns over': { start: () => profileRoute },
+  'LRU that warms up from empty, then evicts': { start: () => lruRoute },
+  'cache that warms up for half a window later in life, then turns over': { start: () => lateProfileRoute },
+  'table that fills for half a window later in life, then stays': { start: () => tableRoute },
   'periodic batch that builds and drops tens of MB': { start: () => batchRoute },
   'queue that fills and drains': { start: () => queueRoute },
 };
