@@ -1,15 +1,19 @@
 // How long heapwatch's rules take to raise a leak whose only noise is V8's sampling, over many
 // draws of that chance: the distribution behind one measured delay of bench/detection.mjs.
 //   node bench/detection-model.mjs [--rate=2000] [--holding-mb=100] [--sampling-kib=512] [--runs=200]
-//        [--clean-every-s=300] [--max-minutes=120] [--warmup-s=<the default warmupMs>]
+//        [--major-gc-every-s=300] [--forced-gcs=yes|no] [--max-minutes=120] [--warmup-s=<the default warmupMs>]
 // (npm run build first.)
 //
 // The real detector (dist/growth) judges readings every 10 s over the default horizons and window,
 // of one site that holds --holding-mb of objects that never change and gains 1041-byte entries at
 // --rate bytes/s from the first reading on. Each entry is sampled with V8's odds at the interval
 // (1 − e^(−size/interval)) and, once sampled, counts size / odds bytes for as long as it lives —
-// as V8 does. Clean readings (no garbage: none here) every --clean-every-s. The leak starts with the
-// process: nothing is raised before --warmup-s (heapwatch's warmupMs; 0: none). Nothing else: no
+// as V8 does. Clean readings (no garbage: none here) after V8's own major GCs, every
+// --major-gc-every-s, and after the full GCs heapwatch asks for while the site is a candidate, as
+// monitor/clean-readings.ts does: a sixth of the horizon apart and at least an interval, six in a
+// row at most and 36 per window (--forced-gcs=no: none, as above the pause budget's 100 MB of heap,
+// which the 100 MB site is). The leak starts with the process: nothing is raised before
+// --warmup-s (heapwatch's warmupMs; 0: none). Nothing else: no
 // garbage, no turnover, no other site, no clock — the chance of the samples alone, which is what
 // sets the delay of a slow leak in a site whose other objects stay (docs/detection.md, the model).
 // Seeded: the same flags print the same figures.
@@ -25,7 +29,8 @@ const flags = parseFlags(process.argv.slice(2), {
   'holding-mb': '100',
   'sampling-kib': '512',
   runs: '200',
-  'clean-every-s': '300',
+  'major-gc-every-s': '300',
+  'forced-gcs': 'yes',
   'max-minutes': '120',
   'warmup-s': String(defaults.warmupMs / 1000),
 });
@@ -41,7 +46,9 @@ const rate = positive('rate');
 const holdingBytes = number('holding-mb', { zeroAllowed: true }) * 1e6;
 const samplingIntervalBytes = positive('sampling-kib') * 1024;
 const runs = positive('runs');
-const cleanEveryS = positive('clean-every-s');
+const majorGcEveryS = positive('major-gc-every-s');
+if (!['yes', 'no'].includes(flags['forced-gcs'])) throw new Error(`Invalid --forced-gcs="${flags['forced-gcs']}" - expected yes or no`);
+const forcedGcs = flags['forced-gcs'] === 'yes';
 const maxSeconds = positive('max-minutes') * 60;
 const warmupSeconds = number('warmup-s', { zeroAllowed: true });
 
@@ -61,6 +68,30 @@ function generator(seed) {
   return () => (state = (state * 48271) % 2147483647) / 2147483647;
 }
 
+/**
+ * When heapwatch asks V8 for a full GC (and takes a clean reading after it), as
+ * monitor/clean-readings.ts decides: while a site is a candidate over a horizon, a sixth of it
+ * apart (and an interval) from the latest clean reading and the latest request, from a bucket of
+ * six refilled 36 times per window.
+ */
+function forcedGcPolicy() {
+  let tokens = 6;
+  let tokensAt;
+  let lastRequested = Number.NEGATIVE_INFINITY;
+  return {
+    wants(now, wantedHorizonMs, lastClean = Number.NEGATIVE_INFINITY) {
+      if (tokensAt !== undefined) tokens = Math.min(6, tokens + ((now - tokensAt) * 36) / options.windowMs);
+      tokensAt = now;
+      if (wantedHorizonMs === undefined || tokens < 1) return false;
+      const spacing = Math.max(options.intervalMs, wantedHorizonMs / 6);
+      if (now - lastClean < spacing || now - lastRequested < spacing) return false;
+      lastRequested = now;
+      tokens--;
+      return true;
+    },
+  };
+}
+
 /** Seconds from the leak's start to the site's suspicion, and the horizon (s); Infinity if none. */
 function delayOfOneDraw(seed) {
   const random = generator(seed);
@@ -68,6 +99,7 @@ function delayOfOneDraw(seed) {
   const clean = new GrowthWindow(windowSlots, 10, options.windowMs);
   const tracker = new SuspicionTracker(options.windowMs);
   const detector = new Detector(options, window, (key, since) => clean.series(key, since), tracker);
+  const forced = forcedGcPolicy();
   let siteBytes = holdingBytes;
   let entries = 0;
   for (let seconds = 0; seconds <= maxSeconds; seconds += options.intervalMs / 1000) {
@@ -77,9 +109,10 @@ function delayOfOneDraw(seed) {
     const reading = new Map([['leak', { key: 'leak', size: siteBytes, count: siteBytes / ENTRY_BYTES, traceback: new Traceback([]) }]]);
     const now = seconds * 1000;
     window.push(now, reading, siteBytes + 50e6, () => false);
-    if (seconds % cleanEveryS === 0) clean.push(now, reading, siteBytes + 50e6, () => false);
-    const [raised] = detector.judge(now, samplingIntervalBytes).raise;
-    if (raised) return { seconds, horizonS: raised[1].ms / 1000 };
+    if (seconds % majorGcEveryS === 0) clean.push(now, reading, siteBytes + 50e6, () => false);
+    const { raise, wantedHorizonMs } = detector.judge(now, samplingIntervalBytes);
+    if (raise[0]) return { seconds, horizonS: raise[0][1].ms / 1000 };
+    if (forcedGcs && forced.wants(now, wantedHorizonMs, clean.latestTimestamp)) clean.push(now, reading, siteBytes + 50e6, () => false);
   }
   return { seconds: Number.POSITIVE_INFINITY, horizonS: 0 };
 }

@@ -29,8 +29,9 @@ export interface Judgement {
   /** Suspects whose growth has settled: their suspicion ends. */
   readonly clear: readonly string[];
   /**
-   * The shortest horizon over which a site rises, or may soon, without clean readings to confirm
-   * it (ms): clean readings are wanted, at least a sixth of it apart. Undefined when no site rises.
+   * The shortest horizon over which a site still rises now, or is about to be judged rising,
+   * without clean readings to confirm it (ms): clean readings are wanted, at least a sixth of it
+   * apart. Undefined when no site does: nothing calls for a forced GC.
    */
   readonly wantedHorizonMs: number | undefined;
 }
@@ -103,11 +104,16 @@ export class Detector {
       // Growth is at most twice the range: a site that moved less than half the threshold can be
       // neither raised nor in need of clean readings.
       if (key === NATIVE_KEY || this.window.rangeOf(key) < growthThresholdBytes / 2) continue;
+      // During the warm-up nothing is raised: clean readings serve a site only from the warm-up's
+      // end minus the horizon, when they are those that will confirm it as it ends.
+      const warming = now < warmupEndsAt;
+      const wantedFor = (horizon: Horizon): boolean => !warming || now >= warmupEndsAt - horizon.ms;
       if (!this.coversHorizon(key, shortest.ms, now)) {
         // A new site, too young to be judged: if it already rose by half the shortest horizon's
         // threshold, clean readings gathered now will be needed when it is.
         const { bytes } = this.window.bytesOf(key) ?? { bytes: [] };
-        if (bytes.length >= 2 && (bytes.at(-1) as number) - (bytes[0] as number) >= shortest.thresholdBytes / 2) want(shortest.ms);
+        const rose = bytes.length >= 2 && (bytes.at(-1) as number) - (bytes[0] as number) >= shortest.thresholdBytes / 2;
+        if (rose && wantedFor(shortest)) want(shortest.ms);
         continue;
       }
       // The whole window's readings once; each horizon takes its latest part.
@@ -125,17 +131,15 @@ export class Detector {
         const options = { thresholdBytes: horizon.thresholdBytes, samplingIntervalBytes, turnoverPerMs };
         const assessment = assessTrend(since(series, start), totalGrowth[i] as number, options);
         if (!assessment) continue;
-        if (assessment.rising && cleanReadingsConfirm(cleanInHorizon, now, { ...options, horizonMs: horizon.ms })) {
-          if (now >= warmupEndsAt) {
-            raise.push([key, horizon]);
-          } else if (now >= warmupEndsAt - horizon.ms) {
-            // Raised when the warm-up ends if it still rises then: the clean readings that will
-            // confirm it are those of the horizon before that time.
-            want(horizon.ms);
-          }
+        if (!warming && assessment.rising && cleanReadingsConfirm(cleanInHorizon, now, { ...options, horizonMs: horizon.ms })) {
+          raise.push([key, horizon]);
           break;
         }
-        if (assessment.growthBytes >= horizon.thresholdBytes / 2) want(horizon.ms);
+        // Clean readings are wanted for a site that still rises now (its late quarters step up),
+        // by half the horizon's threshold: not for one that rose and stopped — request garbage
+        // piled up under load, in a process now at rest, is no reason for a stop-the-world pause.
+        const wanted = assessment.stillRising && assessment.growthBytes >= horizon.thresholdBytes / 2;
+        if (wanted && wantedFor(horizon)) want(horizon.ms);
       }
     }
     return { raise, clear, wantedHorizonMs };

@@ -26,6 +26,8 @@ export interface TrendAssessment {
   readonly noiseBytes: number;
   /** Growth of all sites together over the same span, measured the same way (bytes). */
   readonly totalGrowthBytes: number;
+  /** Whether it still grows in the later part of the horizon (rule 3 of {@link assessTrend}). */
+  readonly stillRising: boolean;
   /** Whether the series shows a sustained rise past the threshold (see {@link assessTrend}). */
   readonly rising: boolean;
 }
@@ -133,11 +135,11 @@ export function assessTrend(series: BytesSeries, totalGrowthBytes: number, optio
   // cache has warmed up, its turnover moves the late quarters by chance.
   const quarterWander = wanderBytes(q4, fit.spanMs / 4, options.samplingIntervalBytes, options.turnoverPerMs);
   const minStep = Math.max(options.thresholdBytes * MIN_STEP_SHARE, STEP_DEVIATIONS * quarterWander);
+  const stillRising = q3 - q2 >= minStep && q4 - q3 >= minStep;
   const candidate =
     growthBytes >= options.thresholdBytes &&
     standsOutOfNoise(growthBytes, q4, fit.spanMs, options.samplingIntervalBytes, options.turnoverPerMs) &&
-    q3 - q2 >= minStep &&
-    q4 - q3 >= minStep &&
+    stillRising &&
     totalGrowthBytes >= MIN_TOTAL_SHARE * growthBytes;
   // The rank test is the costliest part: only for series that passed the cheap checks.
   const pValue = candidate ? mannKendallIncreasingP(series.bytes) : 1;
@@ -148,6 +150,7 @@ export function assessTrend(series: BytesSeries, totalGrowthBytes: number, optio
     pValue,
     noiseBytes,
     totalGrowthBytes,
+    stillRising,
     rising: candidate && pValue < TREND_P_VALUE,
   };
 }

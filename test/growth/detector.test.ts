@@ -102,6 +102,15 @@ test('clean readings are wanted as soon as a young site rises, over the shortest
   assert.equal(wanted[5], 4000);
 });
 
+test('no clean reading is wanted for a site that rose and stopped: garbage piled up under load, now at rest', () => {
+  // +1.5 MiB over 10 s (past half of twice the threshold, under twice it), then flat.
+  const { events, wanted } = run({ piled: (t) => 5 * MiB + Math.min(t, 10) * 0.15 * MiB }, 60);
+  assert.deepEqual(events, []);
+  assert.ok(wanted.slice(4, 11).some((ms) => ms !== undefined), 'wanted while it rose');
+  // Once its late quarters are flat over every horizon: none.
+  assert.ok(wanted.slice(20).every((ms) => ms === undefined), JSON.stringify(wanted));
+});
+
 test('a suspicion clears once the growth over its horizon and over the window has settled', () => {
   // 1 MiB/s for 20 s, then flat: raised over a short horizon, cleared about a window later.
   const { events } = run({ leak: (t) => 5 * MiB + Math.min(t, 20) * 1 * MiB }, 150);
