@@ -135,9 +135,9 @@ export class Detector {
           raise.push([key, horizon]);
           break;
         }
-        // Clean readings are wanted for a site that still rises now (its late quarters step up),
-        // by half the horizon's threshold: not for one that rose and stopped — request garbage
-        // piled up under load, in a process now at rest, is no reason for a stop-the-world pause.
+        // Clean readings are wanted for a site that rose by half the horizon's threshold and still
+        // rises now (its last quarter steps up): not for one that rose and stopped — request
+        // garbage piled up under load, in a process now at rest, is no reason for a pause.
         const wanted = assessment.stillRising && assessment.growthBytes >= horizon.thresholdBytes / 2;
         if (wanted && wantedFor(horizon)) want(horizon.ms);
       }

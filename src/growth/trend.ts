@@ -26,7 +26,10 @@ export interface TrendAssessment {
   readonly noiseBytes: number;
   /** Growth of all sites together over the same span, measured the same way (bytes). */
   readonly totalGrowthBytes: number;
-  /** Whether it still grows in the later part of the horizon (rule 3 of {@link assessTrend}). */
+  /**
+   * Whether it still grows at the end of the horizon: its last quarter-to-quarter step is at
+   * least 1/8 of the threshold (rule 3's share, without its bar of the wander).
+   */
   readonly stillRising: boolean;
   /** Whether the series shows a sustained rise past the threshold (see {@link assessTrend}). */
   readonly rising: boolean;
@@ -135,11 +138,11 @@ export function assessTrend(series: BytesSeries, totalGrowthBytes: number, optio
   // cache has warmed up, its turnover moves the late quarters by chance.
   const quarterWander = wanderBytes(q4, fit.spanMs / 4, options.samplingIntervalBytes, options.turnoverPerMs);
   const minStep = Math.max(options.thresholdBytes * MIN_STEP_SHARE, STEP_DEVIATIONS * quarterWander);
-  const stillRising = q3 - q2 >= minStep && q4 - q3 >= minStep;
   const candidate =
     growthBytes >= options.thresholdBytes &&
     standsOutOfNoise(growthBytes, q4, fit.spanMs, options.samplingIntervalBytes, options.turnoverPerMs) &&
-    stillRising &&
+    q3 - q2 >= minStep &&
+    q4 - q3 >= minStep &&
     totalGrowthBytes >= MIN_TOTAL_SHARE * growthBytes;
   // The rank test is the costliest part: only for series that passed the cheap checks.
   const pValue = candidate ? mannKendallIncreasingP(series.bytes) : 1;
@@ -150,7 +153,7 @@ export function assessTrend(series: BytesSeries, totalGrowthBytes: number, optio
     pValue,
     noiseBytes,
     totalGrowthBytes,
-    stillRising,
+    stillRising: q4 - q3 >= options.thresholdBytes * MIN_STEP_SHARE,
     rising: candidate && pValue < TREND_P_VALUE,
   };
 }
