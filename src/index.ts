@@ -24,6 +24,8 @@ export type { HeapwatchMiddleware } from './express/middleware.js';
 export type { HeapwatchOptions } from './express/options.js';
 export { registerPrometheusMetrics, PrometheusMetric } from './export/prometheus.js';
 export { observeWithOpenTelemetry, OtelInstrument } from './export/otel.js';
+export { clusterMetrics } from './export/cluster-primary.js';
+export type { ClusterMetricsOptions } from './export/cluster-primary.js';
 export { watchThread } from './threads/watch-thread.js';
 export type { ThreadWatch, WatchThreadOptions } from './threads/watch-thread.js';
 export type { ReadingTiming } from './monitor/stats.js';

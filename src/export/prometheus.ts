@@ -92,9 +92,9 @@ function seriesOf(sites: readonly ExportedSite[], redact: boolean): SeriesValues
  *
  * In a cluster worker, per-site series carry a `worker` label and each metric names how
  * prom-client's `AggregatorRegistry` combines the workers' values on the primary's page; the
- * worker answers the primary's `clusterMetrics()` with no further code. With `threads` (given by
- * `heapwatch()` in the main thread), each watched worker thread's figures are series of their
- * own, labelled `thread`.
+ * worker answers the primary (heapwatch's `clusterMetrics()`, or prom-client's) with no further
+ * code. With `threads` (given by `heapwatch()` in the main thread), each watched worker thread's
+ * figures are series of their own, labelled `thread`.
  */
 export function registerPrometheusMetrics(
   monitor: HeapMonitor,
@@ -112,7 +112,7 @@ export function registerPrometheusMetrics(
         `register heapwatch's metrics once per registry`,
     );
   }
-  answerClusterPrimary();
+  const stopAnswering = answerClusterPrimary(registry);
   const registers = [registry];
   const isolates = isolatesOf(monitor, threads);
   const worker = clusterWorkerLabel();
@@ -229,6 +229,7 @@ export function registerPrometheusMetrics(
 
   return () => {
     monitor.off('reading', observe);
+    stopAnswering();
     for (const name of Object.values(PrometheusMetric)) registry.removeSingleMetric(name);
   };
 }

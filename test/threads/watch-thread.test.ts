@@ -166,6 +166,79 @@ test('two live threads of one name are labelled resizer and resizer-2; one that 
   await once(again, 'exit');
 });
 
+/** A thread of the fixture, with an 'error' listener as an application must have, its errors and its exit code. */
+function startThread(name: string, mode: string, options: { resourceLimits?: { maxOldGenerationSizeMb: number } } = {}): {
+  worker: Worker;
+  errors: Array<Error & { code?: string }>;
+  exited: Promise<number>;
+} {
+  const worker = new Worker(fixtureUrl, { workerData: { mode, name }, ...options });
+  const errors: Array<Error & { code?: string }> = [];
+  worker.on('error', (error) => errors.push(error));
+  // Not once(worker, 'exit'), which an 'error' event before the exit would reject.
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+  return { worker, errors, exited };
+}
+
+test("watched worker threads that crash — one throws, one calls process.exit(), one fills its resourceLimits heap, one is terminated, one started before heapwatch() throws: the host lives on, /metrics answers and the main thread reads on, each thread's series leave, no rejection goes unhandled and no listener is left", async (t) => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): number => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  t.after(() => process.off('unhandledRejection', onUnhandled));
+  const workerListeners = process.listenerCount('worker');
+  // Started before heapwatch(): the main thread never sees it start, only what it posts.
+  const early = startThread('early', 'finite');
+  const main = await mainThreadApp(t);
+  const threads = {
+    early,
+    throwing: startThread('throwing', 'finite'),
+    exiting: startThread('exiting', 'finite'),
+    terminated: startThread('terminated', 'finite'),
+    exhausted: startThread('exhausted', 'exhaust', { resourceLimits: { maxOldGenerationSizeMb: 48 } }),
+  };
+  t.after(() => {
+    for (const { worker } of Object.values(threads)) void worker.terminate();
+  });
+  let page = '';
+  const scrape = async (): Promise<string> => {
+    const response = await fetch(`${main.base}/metrics`);
+    assert.equal(response.status, 200);
+    return (page = await response.text());
+  };
+  const threadsOnPage = (): string[] => pageSeries(page, PrometheusMetric.snapshotsTotal).map((series) => series.labels['thread'] ?? 'main').sort();
+  const mainReadings = (): number => pageSeries(page, PrometheusMetric.snapshotsTotal).find((series) => series.labels['thread'] === undefined)?.value ?? 0;
+  const all = ['early', 'exhausted', 'exiting', 'main', 'terminated', 'throwing'];
+  await until(async () => (await scrape(), threadsOnPage().join() === all.join()), () => `threads on the page: ${threadsOnPage()}`);
+  const readingsBefore = mainReadings();
+  // heapwatch adds no 'error' listener: an error the application leaves unhandled stays its own.
+  for (const [name, { worker }] of Object.entries(threads)) assert.equal(worker.listenerCount('error'), 1, `${name}: the application's 'error' listener only`);
+
+  threads.throwing.worker.postMessage('throw');
+  threads.exiting.worker.postMessage('exit');
+  threads.exhausted.worker.postMessage('exhaust');
+  threads.early.worker.postMessage('throw');
+  const terminating = threads.terminated.worker.terminate();
+  const codes = Object.fromEntries(await Promise.all(Object.entries(threads).map(async ([name, thread]) => [name, await thread.exited] as const)));
+  await terminating;
+  assert.deepEqual(codes, { early: 1, throwing: 1, exiting: 3, terminated: 1, exhausted: 1 });
+  assert.deepEqual(threads.throwing.errors.map((error) => error.message), ['thread crash asked for by the test']);
+  assert.deepEqual(threads.exhausted.errors.map((error) => error.code), ['ERR_WORKER_OUT_OF_MEMORY']);
+
+  // The threads the main thread saw start leave at their exit event; the early one when its
+  // farewell arrives (or five of its intervals after its last report).
+  await scrape();
+  assert.deepEqual(threadsOnPage().filter((thread) => thread !== 'early'), ['main'], `after the exits:\n${page}`);
+  await until(async () => (await scrape(), threadsOnPage().join() === 'main'), () => `threads on the page: ${threadsOnPage()}`);
+  assert.equal(page.includes('thread='), false, `no thread series left:\n${page}`);
+  // The main thread's own readings go on.
+  await until(async () => (await scrape(), mainReadings() > readingsBefore), () => `the main thread's readings stayed at ${readingsBefore}`);
+
+  // Stopped, heapwatch keeps no listener on the process (Node drops a Worker's own at its exit).
+  main.watch.stop();
+  assert.equal(process.listenerCount('worker'), workerListeners);
+  assert.deepEqual(unhandled, []);
+});
+
 test('watchThread() in the main thread throws HEAPWATCH_ERR_NOT_WORKER_THREAD; in a worker, a bad name is refused naming the option', async () => {
   assert.throws(() => watchThread(), (error: NodeJS.ErrnoException) => error.code === ErrorCode.NOT_WORKER_THREAD && /heapwatch\(\)/.test(error.message));
   const code = `
