@@ -1,0 +1,90 @@
+// One long-lived service of bench/cross-process.mjs: an Express app with the bench routes, in one
+// configuration, serving injected requests (bench/lib/inject.mjs, no socket) when its parent asks
+// over IPC, and otherwise idle — so that what runs between requests runs as it would in a real
+// service, and is counted.
+//   node bench/lib/cross-process-child.mjs <configuration> <route>   (spawned with an IPC channel)
+//
+// Configurations (`<name>-again`: the same, another set of processes — the A/A):
+//   bare                           the app alone
+//   heapwatch                      `app.use(heapwatch())`, as the README writes it: the defaults,
+//                                  pino logging to standard output, prom-client's default metrics
+//   heapwatch-no-default-metrics   `app.use(heapwatch({ defaultMetrics: false }))`
+//   prom-client-defaults           the bare app and prom-client's `collectDefaultMetrics()`, what an
+//                                  app that already exports Node's metrics pays without heapwatch
+//   pprof                          @datadog/pprof's heap profiler as dd-trace starts it,
+//                                  `heap.start(512 * 1024, 64)`
+//
+// Messages from the parent, each answered with one message:
+//   { type: 'batch', requests }  serves `requests` requests of the route (0: only the reply), and
+//                                answers { cpuStartMicros, cpuEndMicros, startMs, endMs }: the
+//                                process's CPU (process.cpuUsage(), user + system, every thread)
+//                                and the monotonic clock as the message arrived and as the last
+//                                request finished
+//   { type: 'stats' }            answers heapwatch's counters (monitor.stats(), or null), memory and CPU
+//   { type: 'exit' }             stops heapwatch or the profiler and exits
+import express from 'express';
+import { inject } from './inject.mjs';
+import { addBenchRoutes } from './routes.mjs';
+
+const [configuration, route] = process.argv.slice(2);
+const kind = configuration.replace(/-again$/, '');
+
+const app = express();
+let watch;
+let stop = () => {};
+if (kind === 'heapwatch' || kind === 'heapwatch-no-default-metrics') {
+  const { heapwatch } = await import('heapwatch');
+  watch = kind === 'heapwatch' ? heapwatch() : heapwatch({ defaultMetrics: false });
+  app.use(watch);
+  stop = () => watch.stop();
+} else if (kind === 'prom-client-defaults') {
+  const { collectDefaultMetrics } = await import('prom-client');
+  collectDefaultMetrics();
+} else if (kind === 'pprof') {
+  const { default: pprof } = await import('@datadog/pprof');
+  pprof.heap.start(512 * 1024, 64);
+  stop = () => pprof.heap.stop();
+} else if (kind !== 'bare') {
+  throw new Error(`Unknown configuration "${configuration}" - expected bare, heapwatch, heapwatch-no-default-metrics, prom-client-defaults or pprof, with or without -again`);
+}
+addBenchRoutes(app);
+
+const cpuMicros = () => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
+const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+/**
+ * Injected requests complete in microtasks: the event loop turns every `TURN` requests (as in
+ * bench/cpu-per-request.mjs), so that timers and observers run during a batch as they would
+ * between the requests that reach a server together.
+ */
+const TURN = 10;
+let served = 0;
+
+async function serve(requests) {
+  for (let i = 0; i < requests; i++) {
+    const status = await inject(app, `${route}?i=${served++}`);
+    if (status !== 200) throw new Error(`${route} answered ${status} - expected 200`);
+    if (i % TURN === TURN - 1) await new Promise(setImmediate);
+  }
+}
+
+process.on('message', async (message) => {
+  if (message.type === 'batch') {
+    const cpuStartMicros = cpuMicros();
+    const startMs = nowMs();
+    await serve(message.requests);
+    const endMs = nowMs();
+    const cpuEndMicros = cpuMicros();
+    process.send({ type: 'batch', cpuStartMicros, cpuEndMicros, startMs, endMs });
+  } else if (message.type === 'stats') {
+    const memory = process.memoryUsage();
+    process.send({ type: 'stats', monitor: watch ? watch.monitor.stats() : null, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuMicros: cpuMicros() });
+  } else if (message.type === 'exit') {
+    stop();
+    process.disconnect();
+  }
+});
+process.send({ type: 'ready' });
