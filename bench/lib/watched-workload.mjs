@@ -5,6 +5,10 @@
 //           | 'scenario'    a scenario of test/scenarios/scenarios.mjs, by name (`scenario`)
 //           | 'express',    an Express 5 app behind heapwatch(), driven over loopback, no leak
 //   options,                the monitor's options (logger excepted)
+//   requestsPerSecond,      (express) the load over loopback (default 100)
+//   cacheEntries,           (express) a bounded cache of that many 1 KB profiles that every other
+//                           request (to /profile/:id, ids never repeat) fills until it is full,
+//                           then turns over (oldest out): a warm-up after start (default: none)
 //   warmupSeconds,          (leak) seconds of churn before the leak starts
 //   holdingBytes,           (leak) bytes the leaking function keeps from the start (0: none)
 //   endAtSeconds,           seconds after the process's start at which it gives up
@@ -65,9 +69,7 @@ function leakRoute(i) {
 
 // ---- the Express workload: an app with a few routes, and a load loop over loopback -------------
 
-const REQUESTS_PER_SECOND = 100;
-
-async function startExpress(options) {
+async function startExpress(options, requestsPerSecond = 100, cacheEntries = 0) {
   const { default: express } = await import('express');
   const watch = heapwatch({ ...options, logger: false });
   const app = express();
@@ -79,6 +81,19 @@ async function startExpress(options) {
     const order = orders[Number(req.params.id) % orders.length];
     res.json({ ...order, currency: req.query.currency ?? 'EUR', shippedAt: new Date().toISOString() });
   });
+  // A cache in front of a slow lookup, empty at start: each request loads a new profile (an entry
+  // of 1041 B) until the cache holds cacheEntries, then the oldest makes room.
+  const profiles = new Map();
+  app.get('/profile/:id', function showProfile(req, res) {
+    const id = req.params.id;
+    let profile = profiles.get(id);
+    if (profile === undefined) {
+      profile = { id, history: new Array(118).fill(id.length) };
+      profiles.set(id, profile);
+      if (profiles.size > cacheEntries) profiles.delete(profiles.keys().next().value);
+    }
+    res.json({ id, items: profile.history.length });
+  });
   app.post('/orders', function createOrder(req, res) {
     res.status(201).json({ id: orders.length, items: req.body.items ?? [], receivedAt: new Date().toISOString() });
   });
@@ -89,7 +104,8 @@ async function startExpress(options) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   const counts = { requests: 0, errors: 0 };
   const send = (n) => {
-    const post = n % 4 === 3;
+    const profile = cacheEntries > 0 && n % 2 === 1;
+    const post = !profile && n % 4 === 3;
     const body = post ? JSON.stringify({ items: ['book', `item-${n}`], note: `order ${n}` }) : undefined;
     const req = http.request(
       {
@@ -97,7 +113,7 @@ async function startExpress(options) {
         port,
         agent,
         method: post ? 'POST' : 'GET',
-        path: n % 10 === 0 ? '/health' : post ? '/orders' : `/orders/${n}?currency=USD`,
+        path: profile ? `/profile/${n}` : n % 10 === 0 ? '/health' : post ? '/orders' : `/orders/${n}?currency=USD`,
         headers: post ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {},
       },
       (res) => {
@@ -110,7 +126,7 @@ async function startExpress(options) {
   };
   let n = 0;
   const load = setInterval(() => {
-    for (let k = 0; k < REQUESTS_PER_SECOND / 20; k++) send(n++);
+    for (let k = 0; k < requestsPerSecond / 20; k++) send(n++);
   }, 50);
   return {
     monitor: watch.monitor,
@@ -135,7 +151,7 @@ let stopWorkload = () => {};
 let expressCounts;
 
 if (spec.workload === 'express') {
-  const app = await startExpress(spec.options);
+  const app = await startExpress(spec.options, spec.requestsPerSecond, spec.cacheEntries);
   monitor = app.monitor;
   expressCounts = app.counts;
   stopWorkload = app.stop;
