@@ -27,6 +27,19 @@ test('quarters are quarters of time, each keeping a reading even when a late tim
   assert.equal(quarterFit({ bytes: [1, 2, 3], timestamps: [0, 1, 2] }), undefined);
 });
 
+test('a series that never falls is measured from the medians of its first and last three readings: the samples of its first and last eighths count', () => {
+  // Three samples of 1 MiB: one in the first eighth of the span, two in the last, where the line
+  // through the quarters' middles sees half of one.
+  const steps = { bytes: [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3].map((b) => b * MiB), timestamps: Array.from({ length: 16 }, (_, i) => i * 10) };
+  assert.equal(quarterFit(steps)?.growth, 2 * MiB, 'from the first three (median 1) to the last three (3)');
+  // One spike at either end moves nothing: the ends are medians of three.
+  const spiked = { ...steps, bytes: [...steps.bytes.slice(0, -1), 9 * MiB] };
+  assert.equal(quarterFit(spiked)?.growth, 2 * MiB);
+  // A series that falls somewhere (garbage collected, objects that died) keeps the quarters' line.
+  const falls = { ...steps, bytes: steps.bytes.map((b, i) => (i === 7 ? b - 0.5 * MiB : b)) };
+  assert.ok((quarterFit(falls)?.growth ?? 0) < 1.5 * MiB, String(quarterFit(falls)?.growth));
+});
+
 test('a steady rise past the threshold is rising', () => {
   const s = series((x) => 10 * MiB + x * 5 * MiB);
   const verdict = assessTrend(s, alongside(s), options);
