@@ -1,4 +1,4 @@
-import { growthNoiseBytes, NOISE_DEVIATIONS, SAMPLE_DEVIATIONS, standsOutOfNoise, STEP_DEVIATIONS, wanderBytes } from './noise.js';
+import { growthNoiseBytes, NOISE_DEVIATIONS, STEP_DEVIATIONS, wanderBytes } from './noise.js';
 import { mannKendallIncreasingP, medianOfSorted } from './robust.js';
 import type { BytesSeries } from './window.js';
 
@@ -41,6 +41,13 @@ export const TREND_P_VALUE = 0.02;
 const MIN_STEP_SHARE = 1 / 8;
 /** All sites together must grow by at least this share of the site's growth. */
 const MIN_TOTAL_SHARE = 0.5;
+/**
+ * A series that never falls must have kept rising over at least this share of the horizon: a
+ * table that fills for half a window and then stays rises over half of it, a leak over nearly all
+ * (for k samples spread at random over the horizon, their first and last fall within 0.6 of it in
+ * 7 % of draws at k = 9, 1.3 % at k = 13).
+ */
+const MIN_RISES_SHARE = 0.6;
 
 /** One scratch buffer for all medians of a tick: judging takes eight per site and horizon. */
 let scratch = new Float64Array(128);
@@ -61,6 +68,11 @@ export interface QuarterFit {
   /** Growth over the whole span, at the rate between the first and the last quarter's medians. */
   readonly growth: number;
   readonly spanMs: number;
+  /**
+   * For a series that never falls, the time from its first rise to its last (ms): every rise is
+   * new live objects, so this is how long it kept gaining them. Undefined when the series falls.
+   */
+  readonly risesSpanMs: number | undefined;
 }
 
 /**
@@ -108,13 +120,24 @@ export function quarterFit(series: BytesSeries): QuarterFit | undefined {
   // A series that never falls holds no garbage collected within it and no object that died: every
   // step is new live objects. The medians' line counts the steps between the first and the last
   // quarter's middles only; the ends' own medians count them all, as robust to one spike.
-  if (n >= 6 && neverFalls(bytes)) growth = Math.max(growth, medianOf3(bytes, n - 3) - medianOf3(bytes, 0));
-  return { medians, growth: Math.round(growth), spanMs };
+  const risesSpanMs = risesSpan(bytes, timestamps);
+  if (n >= 6 && risesSpanMs !== undefined) growth = Math.max(growth, medianOf3(bytes, n - 3) - medianOf3(bytes, 0));
+  return { medians, growth: Math.round(growth), spanMs, risesSpanMs };
 }
 
-function neverFalls(bytes: readonly number[]): boolean {
-  for (let i = 1; i < bytes.length; i++) if ((bytes[i] as number) < (bytes[i - 1] as number)) return false;
-  return true;
+/** The time from the first rise to the last of a series that never falls; undefined if it falls. */
+function risesSpan(bytes: readonly number[], timestamps: readonly number[]): number | undefined {
+  let first: number | undefined;
+  let last = 0;
+  for (let i = 1; i < bytes.length; i++) {
+    const step = (bytes[i] as number) - (bytes[i - 1] as number);
+    if (step < 0) return undefined;
+    if (step > 0) {
+      first ??= timestamps[i] as number;
+      last = timestamps[i] as number;
+    }
+  }
+  return first === undefined ? 0 : last - first;
 }
 
 /** The median of values[from], values[from + 1] and values[from + 2]. */
@@ -133,9 +156,8 @@ export function quarterGrowth(series: BytesSeries): number {
  * *rising* when all of these hold:
  * 1. it grew by at least the horizon's threshold (the rate between the first and the last
  *    quarter's medians, times the span);
- * 2. that growth stands out of its noise: {@link SAMPLE_DEVIATIONS} deviations of the samples it
- *    brought and {@link NOISE_DEVIATIONS} of the wander of the site's turnover over the horizon
- *    (`standsOutOfNoise`);
+ * 2. that growth stands {@link NOISE_DEVIATIONS} deviations above its noise: the samples it
+ *    brought, and the wander of the site's turnover over the horizon (`growthNoiseBytes`);
  * 3. it still grows in the later part of the horizon: the steps from the second to the third and
  *    from the third to the fourth quarter are both at least 1/8 of the threshold, and at least
  *    {@link STEP_DEVIATIONS} deviations of the site's wander over a quarter. A cache that warmed up
@@ -145,7 +167,10 @@ export function quarterGrowth(series: BytesSeries): number {
  *    of the totals over the same horizon, the same for every site of a tick): when a cache warms up, its entries move from the function that filled
  *    it to the handler that replaces them — the handler's site grows while the total does not;
  * 5. the Mann–Kendall test finds an increasing trend (p < {@link TREND_P_VALUE}): a sawtooth (a
- *    batch that builds and drops) has as many falling pairs as rising ones.
+ *    batch that builds and drops) has as many falling pairs as rising ones;
+ * 6. a series that never falls (objects that stay: each rise is new live objects) kept rising over
+ *    at least {@link MIN_RISES_SHARE} of the horizon: a table that filled for half a window in its
+ *    middle and then stayed has every other rule of a leak over the window.
  */
 export function assessTrend(series: BytesSeries, totalGrowthBytes: number, options: TrendOptions): TrendAssessment | undefined {
   const fit = quarterFit(series);
@@ -157,9 +182,11 @@ export function assessTrend(series: BytesSeries, totalGrowthBytes: number, optio
   // cache has warmed up, its turnover moves the late quarters by chance.
   const quarterWander = wanderBytes(q4, fit.spanMs / 4, options.samplingIntervalBytes, options.turnoverPerMs);
   const minStep = Math.max(options.thresholdBytes * MIN_STEP_SHARE, STEP_DEVIATIONS * quarterWander);
+  const spread = fit.risesSpanMs === undefined || fit.risesSpanMs >= MIN_RISES_SHARE * fit.spanMs;
   const candidate =
+    spread &&
     growthBytes >= options.thresholdBytes &&
-    standsOutOfNoise(growthBytes, q4, fit.spanMs, options.samplingIntervalBytes, options.turnoverPerMs) &&
+    growthBytes >= NOISE_DEVIATIONS * noiseBytes &&
     q3 - q2 >= minStep &&
     q4 - q3 >= minStep &&
     totalGrowthBytes >= MIN_TOTAL_SHARE * growthBytes;

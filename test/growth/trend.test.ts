@@ -40,6 +40,20 @@ test('a series that never falls is measured from the medians of its first and la
   assert.ok((quarterFit(falls)?.growth ?? 0) < 1.5 * MiB, String(quarterFit(falls)?.growth));
 });
 
+test('a table that filled for half the horizon in its middle, and stays, is not; the same steps over the whole horizon are', () => {
+  // Objects that stay: the readings never fall, each step is new live objects (12 of 0.25 MiB).
+  const steps = (from: number, to: number) => {
+    const timestamps = Array.from({ length: 41 }, (_, i) => i * 500);
+    return { timestamps, bytes: timestamps.map((t) => 10 * MiB + 0.25 * MiB * Math.min(12, Math.max(0, Math.floor((12 * (t / spanMs - from)) / (to - from))))) };
+  };
+  const table = steps(0.25, 0.75);
+  const verdict = assessTrend(table, alongside(table), options);
+  assert.ok((verdict?.growthBytes ?? 0) >= 2 * MiB && verdict?.stillRising, 'every other rule of a leak: it grew past the threshold, and late');
+  assert.equal(verdict?.rising, false);
+  const leak = steps(0, 1);
+  assert.equal(assessTrend(leak, alongside(leak), options)?.rising, true);
+});
+
 test('a steady rise past the threshold is rising', () => {
   const s = series((x) => 10 * MiB + x * 5 * MiB);
   const verdict = assessTrend(s, alongside(s), options);
