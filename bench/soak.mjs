@@ -8,14 +8,15 @@
 // off (a bounded ring of recent order views instead of a map nothing empties: the demo's leak
 // would make RSS grow by design), one with `app.use(heapwatch())` and nothing else set, one
 // without heapwatch. This process sends each `--rate` requests/s to /orders/:id over loopback
-// (keep-alive), counts answers and failures, scrapes the watched app's /metrics every minute
-// (Prometheus's view: series with a site label, against topSites 10 + suspects), and every minute
-// asks both apps for their memory after two gc() calls. heapwatch's own retained memory is the
-// watched app's heapUsed + arrayBuffers minus the bare app's, as bench/own-memory.mjs takes it
-// (there, before and after the monitor in one process; here, two processes at the same minute, so
-// that the app's own drift cancels): it includes heapwatch's code, pino, prom-client and its
-// default metrics, the monitor's windows and caches. heapwatch's log (pino on stdout, its
-// default) goes to heapwatch.log beside the results.
+// (keep-alive, on 64 connections per app opened before the load starts), counts answers and
+// failures, scrapes the watched app's /metrics every minute (Prometheus's view: series with a
+// site label, against topSites 10 + suspects), and every minute asks both apps for their memory
+// after two gc() calls. heapwatch's own retained memory is the watched app's heapUsed +
+// arrayBuffers minus the bare app's, as bench/own-memory.mjs takes it (there, before and after the
+// monitor in one process; here, two processes at the same minute, so that the app's own drift
+// cancels): it includes heapwatch's code, pino, prom-client and its default metrics, the monitor's
+// windows and caches. heapwatch's log (pino on stdout, its default) goes to heapwatch.log beside
+// the results.
 //
 // Flat: the least-squares slope over the second half of the run, times the second half's span,
 // within 5 % of the first half's mean level or 1 MiB, whichever is larger; not flat when beyond it
@@ -37,6 +38,10 @@ const RATE = Number(flags.rate);
 const TOP_SITES = 10; // heapwatch's default topSites
 const TOLERANCE = { fraction: 0.05, floor: 2 ** 20 };
 const REQUEST_TIMEOUT_MS = 10_000;
+// Connections per app, all opened before the load starts (see openConnections()).
+const MAX_SOCKETS = 64;
+// Opening them is no request of the load: on a starved core it may take long, and a failure there ends the run.
+const CONNECT_TIMEOUT_MS = 120_000;
 const MiB = 2 ** 20;
 const out = resultsDir(flags.out);
 const app = fileURLToPath(new URL('./servers/soak-app.mjs', import.meta.url));
@@ -48,19 +53,19 @@ function start(kind) {
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`${kind} app exited with ${code}`)));
-    child.once('message', ({ port }) => resolve({ kind, child, port, answered: 0, failed: 0, agent: new http.Agent({ keepAlive: true, maxSockets: 64 }) }));
+    child.once('message', ({ port }) => resolve({ kind, child, port, answered: 0, failed: 0, agent: new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS }) }));
   });
 }
 
 // Scrapes open a connection of their own, as Prometheus does, apart from the load's pool.
-function request(target, path, agent = target.agent) {
+function request(target, path, agent = target.agent, timeoutMs = REQUEST_TIMEOUT_MS) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: target.port, path, agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port: target.port, path, agent, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk) => (body += chunk));
       res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${path}: ${res.statusCode}`))));
     });
-    req.on('timeout', () => req.destroy(new Error(`${path}: no answer in ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('timeout', () => req.destroy(new Error(`${path}: no answer in ${timeoutMs} ms`)));
     req.on('error', reject);
   });
 }
@@ -72,9 +77,26 @@ function measure(target) {
   });
 }
 
+// Each app's pool is opened before the load starts: MAX_SOCKETS requests at once to /health, so
+// that the agent opens every connection it may use, and the load then only reuses them. Since
+// libuv 1.45 (Node 20) a server accepts one connection per turn of its event loop. Started cold,
+// the load made the agent open up to 64 connections in its first seconds, while each app was still
+// slow; on a starved core an app's turn then lasts hundreds of ms (it runs a few ms, then waits
+// its turn on the CPU, and the next turn has that much more to do), the connections waited in the
+// kernel's accept queue one turn each, and requests sent on the last of them had no answer in 10 s
+// (RELIABILITY.md, Long runs): the benchmark's start, not the soak it measures.
+async function openConnections(target) {
+  await Promise.all(Array.from({ length: MAX_SOCKETS }, () => request(target, '/health', target.agent, CONNECT_TIMEOUT_MS)));
+  const open = Object.values(target.agent.freeSockets).flat().length;
+  if (open !== MAX_SOCKETS) throw new Error(`${target.kind} app: ${open} connections open, not ${MAX_SOCKETS}`);
+}
+
 const watched = await start('watched');
 const bare = await start('bare');
 log(`apps on ports ${watched.port} (heapwatch at its defaults) and ${bare.port} (bare); ${RATE} requests/s to each for ${MINUTES} min; results in ${out}`);
+const opening = Date.now();
+await Promise.all([openConnections(watched), openConnections(bare)]);
+log(`${MAX_SOCKETS} connections open to each app in ${Date.now() - opening} ms`);
 
 let sent = 0;
 const failures = new Map();
@@ -173,7 +195,7 @@ const lines = [
   '|---|---|---|---|---|---|',
   ...verdicts.map((v) => `| ${v.name} | ${mib(v.level)} | ${(v.slope / MiB).toFixed(3)} | ${mib(v.change)} ± ${mib(v.margin)} | ${mib(v.allowed)} | ${v.flat === undefined ? 'too short to say' : `**${v.flat}**`} |`),
   '',
-  `Requests: ${last.answered} answered by the watched app, ${bare.answered} by the bare one, ${watched.failed + bare.failed} failed` +
+  `Requests: ${watched.answered} answered by the watched app, ${bare.answered} by the bare one, ${watched.failed + bare.failed} failed` +
     (failures.size ? ` (${[...failures].map(([cause, count]) => `${cause}: ${count}`).join('; ')})` : '') +
     `. Readings: ${last.readings}, ${last.readingErrors} failed. Suspicions raised: ${last.suspicionsRaised}` +
     (last.suspects.length ? `; suspects at the end: ${last.suspects.join(', ')}` : '') +
