@@ -10,7 +10,7 @@
 // (1 − e^(−size/interval)) and, once sampled, counts size / odds bytes for as long as it lives —
 // as V8 does. Clean readings (no garbage: none here) after V8's own major GCs, every
 // --major-gc-every-s, and after the full GCs heapwatch asks for while the site is a candidate, as
-// monitor/clean-readings.ts does: a sixth of the horizon apart and at least an interval, six in a
+// monitor/clean-readings.ts does: wanted at two ticks in a row, a sixth of the horizon apart and at least an interval, six in a
 // row at most and 36 per window (--forced-gcs=no: none, as above the pause budget's 100 MB of heap,
 // which the 100 MB site is). The leak starts with the process: nothing is raised before
 // --warmup-s (heapwatch's warmupMs; 0: none). Nothing else: no
@@ -78,11 +78,14 @@ function forcedGcPolicy() {
   let tokens = 6;
   let tokensAt;
   let lastRequested = Number.NEGATIVE_INFINITY;
+  let wantedBefore = false;
   return {
     wants(now, wantedHorizonMs, lastClean = Number.NEGATIVE_INFINITY) {
       if (tokensAt !== undefined) tokens = Math.min(6, tokens + ((now - tokensAt) * 36) / options.windowMs);
       tokensAt = now;
-      if (wantedHorizonMs === undefined || tokens < 1) return false;
+      const wantedTwice = wantedBefore && wantedHorizonMs !== undefined;
+      wantedBefore = wantedHorizonMs !== undefined;
+      if (!wantedTwice || tokens < 1) return false;
       const spacing = Math.max(options.intervalMs, wantedHorizonMs / 6);
       if (now - lastClean < spacing || now - lastRequested < spacing) return false;
       lastRequested = now;

@@ -67,6 +67,7 @@ function drawOnce(seed, sizeThresholds) {
   let entries = 0;
   let lastRequested = Number.NEGATIVE_INFINITY;
   let tokens = 6;
+  let wantedBefore = false;
   for (let seconds = 0; seconds <= endSeconds; seconds += options.intervalMs / 1000) {
     const owed = Math.min(entriesInAll, Math.max(0, Math.floor((entriesInAll * (seconds - startSeconds)) / fillSeconds)));
     for (; entries < owed; entries++) if (random() < odds) siteBytes += ENTRY_BYTES / odds;
@@ -78,7 +79,9 @@ function drawOnce(seed, sizeThresholds) {
     if (raise[0]) return seconds;
     // heapwatch's forced GCs, as in detection-model.mjs (clean-readings.ts).
     tokens = Math.min(6, tokens + (options.intervalMs * 36) / options.windowMs);
-    if (wantedHorizonMs === undefined || tokens < 1) continue;
+    const wantedTwice = wantedBefore && wantedHorizonMs !== undefined;
+    wantedBefore = wantedHorizonMs !== undefined;
+    if (!wantedTwice || tokens < 1) continue;
     const spacing = Math.max(options.intervalMs, wantedHorizonMs / 6);
     if (now - (clean.latestTimestamp ?? Number.NEGATIVE_INFINITY) < spacing || now - lastRequested < spacing) continue;
     lastRequested = now;

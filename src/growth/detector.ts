@@ -92,8 +92,11 @@ export class Detector {
     const clear: string[] = [];
     let wantedHorizonMs: number | undefined;
     const want = (ms: number) => (wantedHorizonMs = Math.min(wantedHorizonMs ?? ms, ms));
-    // The same for every site of a tick: computed once per horizon.
-    const totalGrowth = this.horizons.map((horizon) => quarterGrowth(this.window.totalsSeries(this.startOf(horizon.ms, now))));
+    // The same for every site of a tick: computed once per horizon, when a site is judged over it
+    // (a process at rest judges none: a quiet tick allocates next to nothing).
+    const totals: Array<number | undefined> = [];
+    const totalGrowth = (i: number): number =>
+      (totals[i] ??= quarterGrowth(this.window.totalsSeries(this.startOf((this.horizons[i] as Horizon).ms, now))));
     const shortest = this.horizons[0] as Horizon;
     for (const key of this.window.keys()) {
       const raisedOver = this.tracker.raisedOver(key);
@@ -129,7 +132,7 @@ export class Detector {
         const start = this.startOf(horizon.ms, now);
         const cleanInHorizon = clean && since(clean, start);
         const options = { thresholdBytes: horizon.thresholdBytes, samplingIntervalBytes, turnoverPerMs };
-        const assessment = assessTrend(since(series, start), totalGrowth[i] as number, options);
+        const assessment = assessTrend(since(series, start), totalGrowth(i), options);
         if (!assessment) continue;
         if (!warming && assessment.rising && cleanReadingsConfirm(cleanInHorizon, now, { ...options, horizonMs: horizon.ms })) {
           raise.push([key, horizon]);

@@ -46,7 +46,7 @@ const GC_BURST = 6;
  * reading counts objects that were promoted and have died since the last major GC as live; right
  * after a major GC it holds no garbage. So a rise seen in the tick readings is confirmed only by
  * readings taken right after major GCs: V8's own (at most two per interval), or, when those have
- * not come lately and a site is rising, one heapwatch asks for — at most once per sixth of the
+ * not come lately and a site has been rising at two ticks in a row, one heapwatch asks for — at most once per sixth of the
  * shortest horizon over which a site rises (and once per interval), never when nothing rises, and
  * within a budget of {@link GC_BUDGET} per window — and only when its expected pause fits the
  * pause budget (see `forced-gc-pause.ts`): with a large heap the site waits for V8's own major GCs,
@@ -61,6 +61,8 @@ export class CleanReadings {
    */
   wantedHorizonMs: number | undefined;
   private lastRequestedGc = Number.NEGATIVE_INFINITY;
+  /** Whether the tick before this one wanted clean readings too. */
+  private wantedBefore = false;
   /** Full GCs heapwatch may still ask for now: a bucket refilled {@link GC_BUDGET} times per window. */
   private gcTokens = GC_BURST;
   private tokensAt: number | undefined;
@@ -111,8 +113,13 @@ export class CleanReadings {
    */
   requestGcIfNeeded(now: number, reader: ReaderName): void {
     this.refillTokens(now);
-    if (this.wantedHorizonMs === undefined || this.gcInFlight || reader !== 'native' || this.gcTokens < 1) return;
-    const spacing = Math.max(this.options.intervalMs, this.wantedHorizonMs / 6);
+    // Wanted at two ticks in a row: the first tick after a burst of requests still sees the
+    // burst's garbage rise, the next one sees a process at rest, which needs no pause.
+    const wantedMs = this.wantedHorizonMs;
+    const wantedBefore = this.wantedBefore;
+    this.wantedBefore = wantedMs !== undefined;
+    if (wantedMs === undefined || !wantedBefore || this.gcInFlight || reader !== 'native' || this.gcTokens < 1) return;
+    const spacing = Math.max(this.options.intervalMs, wantedMs / 6);
     const lastClean = this.window.latestTimestamp ?? Number.NEGATIVE_INFINITY;
     if (now - lastClean < spacing || now - this.lastRequestedGc < spacing) return;
     // A skipped GC is spaced as an asked one: the count is of GCs not asked for, not of ticks.

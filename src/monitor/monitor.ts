@@ -172,6 +172,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   stats(): MonitorStats {
     return {
       readings: this.reader.taken,
+      unchangedReadings: this.reader.unchanged,
       ...this.counters,
       trackedSites: this.window.size,
       droppedSites: this.window.droppedSites,
@@ -194,7 +195,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     const timing = this.pace.time();
     let failed = false;
     try {
-      const reading = this.reader.read();
+      const reading = this.reader.readAtTick();
       this.latest = { reader: reading.reader, totalBytes: reading.totalBytes, samplingIntervalBytes: reading.samplingIntervalBytes };
       this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
       // The inspector reader forces a full GC before every read: all its readings are clean.

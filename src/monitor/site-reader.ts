@@ -2,8 +2,17 @@ import { sharedInterner } from '../snapshot/frame-interner.js';
 import type { Filter } from '../snapshot/filter.js';
 import { SiteAggregator } from '../snapshot/site-aggregator.js';
 import { sharedResolver } from '../snapshot/source-map.js';
+import { globalHandleBytes } from '../v8/global-handles.js';
 import { readProfile } from '../v8/sampler.js';
 import type { Reading } from './clean-readings.js';
+
+/**
+ * Tick readings in a row that may repeat the one before (see {@link SiteReader.readAtTick}): then
+ * V8's sampler is read again whatever its handles say, so that a sampler another client stopped or
+ * restarted — which an idle process holding no sample would not show — is found within six ticks
+ * (a minute at the defaults).
+ */
+const MAX_REPEATS = 5;
 
 /** A reading not taken: V8's heap is at its limit and the near-limit callback is on its way. */
 export class HoldReading extends Error {}
@@ -13,9 +22,15 @@ export class HoldReading extends Error {}
  * monitor takes — at its ticks, after major GCs, at the heap limit — goes through here.
  */
 export class SiteReader {
-  /** Readings taken. */
+  /** Readings taken: of V8's sampler, and of an unchanged sampler (see {@link readAtTick}). */
   taken = 0;
+  /** Readings that found the sampler unchanged since the one before, and repeated it. */
+  unchanged = 0;
   private readonly aggregator = new SiteAggregator(sharedInterner, sharedResolver);
+  /** The latest reading, and V8's global handles right after it. */
+  private latest: { readonly reading: Reading; readonly handleBytes: number } | undefined;
+  /** Tick readings in a row that repeated the latest one. */
+  private repeats = 0;
 
   constructor(
     private readonly filters: readonly Filter[],
@@ -30,6 +45,26 @@ export class SiteReader {
     const timestamp = Date.now();
     const sites = this.aggregator.aggregate(profile.root, this.filters);
     this.taken++;
-    return { ...sites, timestamp, reader: profile.reader, samplingIntervalBytes: profile.samplingIntervalBytes };
+    const reading: Reading = { ...sites, timestamp, reader: profile.reader, samplingIntervalBytes: profile.samplingIntervalBytes };
+    this.latest = { reading, handleBytes: globalHandleBytes() };
+    this.repeats = 0;
+    return reading;
+  }
+
+  /**
+   * A tick's reading: when V8's global handles are as they were right after the latest reading
+   * (see `globalHandleBytes`) — a process at rest — the sampler holds the same samples, and that
+   * reading stands again at this time, without asking V8 for its profile or summing it: a reading
+   * costs what it finds. Otherwise, every sixth tick at least, and with the inspector reader (whose
+   * readings are the clean ones), as {@link read}.
+   */
+  readAtTick(): Reading {
+    const latest = this.latest;
+    const unchanged = latest?.reading.reader === 'native' && this.repeats < MAX_REPEATS && globalHandleBytes() === latest.handleBytes;
+    if (!latest || !unchanged || this.holdReadings()) return this.read();
+    this.taken++;
+    this.unchanged++;
+    this.repeats++;
+    return { ...latest.reading, timestamp: Date.now() };
   }
 }

@@ -5,6 +5,11 @@ import type { MajorGcSignal } from '../v8/major-gc.js';
 export interface MonitorStats {
   /** Readings taken at ticks and after major GCs. */
   readonly readings: number;
+  /**
+   * Of those, tick readings that found V8's sampler unchanged since the reading before (a process
+   * at rest) and repeated it at their time, without reading V8's profile again.
+   */
+  readonly unchangedReadings: number;
   /** Readings that failed (each is logged once per cause; the next tick tries again). */
   readonly readingErrors: number;
   /** Main-thread time of the last tick: read, aggregate, judge (milliseconds). */

@@ -19,6 +19,8 @@ test('asks V8 for full GCs only while a site rises, six in a row at most, then 3
   for (let i = 0; i < 5; i++) await tick();
   assert.equal(clean.requestedGcs, 0, 'no site rises: no GC');
   clean.wantedHorizonMs = 60;
+  await tick();
+  assert.equal(clean.requestedGcs, 0, 'a site that rises at one tick only (the first tick at rest after a load): no GC');
   for (let i = 0; i < 6; i++) await tick();
   assert.equal(clean.requestedGcs, 6, 'six in a row');
   await tick();

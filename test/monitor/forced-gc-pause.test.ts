@@ -9,9 +9,13 @@ import { usedHeapBytes } from '../../src/v8/gc-events.js';
 const options = resolveMonitorOptions({ intervalMs: 10, windowMs: 36_000, logger: false });
 const source = { readNow: () => undefined, isProtected: () => false, readingIntervalMs: () => 10 };
 
-/** Simulated ticks 100 ms apart while a site rises over a 60 ms horizon; waits for V8's GC task. */
+/**
+ * Simulated ticks 100 ms apart while a site rises over a 60 ms horizon, after one that only notes
+ * it (a site must rise at two ticks in a row); waits for V8's GC task.
+ */
 async function rising(clean: CleanReadings, ticks: number, start = 1_000_000): Promise<void> {
   clean.wantedHorizonMs = 60;
+  if (!(clean as unknown as { wantedBefore: boolean }).wantedBefore) clean.requestGcIfNeeded(start - 50, 'native');
   for (let i = 0, now = start; i < ticks; i++, now += 100) {
     clean.requestGcIfNeeded(now, 'native');
     const inFlight = (): boolean => (clean as unknown as { gcInFlight: boolean }).gcInFlight;

@@ -72,6 +72,27 @@ test('reads every intervalMs, tracks sites within maxTrackedSites, and stops cle
   assert.equal(monitor.stats().readings, readings, 'no reading after stop()');
 });
 
+test('a reading costs what it finds: at rest the sampler is not read again, after new allocations it is', async () => {
+  // At 128 KiB the monitor's own garbage (a few kB per tick) is seldom sampled; at 4 KiB it would be at every tick.
+  monitor = createHeapMonitor({ intervalMs: 50, windowMs: 1000, logger: false, samplingIntervalBytes: 128 * 1024 });
+  monitor.start();
+  allocate(2000);
+  // At rest — nothing allocated, nothing collected — the readings repeat the one before; every
+  // sixth is V8's own again. One wait, one timer: a promise per tick would change V8's global
+  // handles (the test runner's async hooks hold one per promise), and so would count as activity.
+  await sleep(1500);
+  const later = monitor.stats();
+  assert.ok(later.unchangedReadings >= 5, `${later.unchangedReadings} of ${later.readings} readings found the sampler unchanged`);
+  assert.equal(later.readingErrors, 0);
+  assert.ok(later.sampledLiveBytes > 0, 'a repeated reading keeps the sites it found');
+  const before = monitor.sites().find((site) => site.site.functionName === 'allocate')?.liveBytes ?? 0;
+  // New objects kept: new samples, so the next reading is V8's own, and sees them.
+  allocate(20_000);
+  await sleep(300);
+  const after = monitor.sites().find((site) => site.site.functionName === 'allocate')?.liveBytes ?? 0;
+  assert.ok(after > before + 2e6, `allocate's live bytes ${before} then ${after}`);
+});
+
 test('a failed reading is counted and logged once, never thrown, and the next one works', async () => {
   const { logger, records } = memoryLogger();
   monitor = createHeapMonitor({ intervalMs: 50, windowMs: 1000, logger });
