@@ -36,7 +36,7 @@ const settings = [
     : []),
   { runtime: `Node ${process.version}`, tracer: 'none', setting: 'heapwatch off', command: [process.execPath, nodeScript, '--sampling=off'] },
   { runtime: `Node ${process.version}`, tracer: 'heapwatch', setting: '`startSampling()`: 128 KiB (the default)', command: [process.execPath, nodeScript, '--sampling=131072'] },
-  { runtime: `Node ${process.version}`, tracer: 'heapwatch', setting: '`startSampling({ samplingIntervalBytes: 4096 })` (the docs' first example)', command: [process.execPath, nodeScript, '--sampling=4096'] },
+  { runtime: `Node ${process.version}`, tracer: 'heapwatch', setting: "`startSampling({ samplingIntervalBytes: 4096 })` (the docs' first example)", command: [process.execPath, nodeScript, '--sampling=4096'] },
 ].map((s) => ({ ...s, command: [...s.command, `--repeat=${repeat}`], runs: [] }));
 const baselineOf = (s) => settings.find((b) => b.runtime === s.runtime && b.tracer === 'none');
 
