@@ -125,12 +125,12 @@ const CONFIGS = {
  */
 const VARIANTS = {
   // No full GC is ever asked of V8 (CleanReadings.requestGcIfNeeded returns at once).
-  noforce: [['monitor/clean-readings.js', 'requestGcIfNeeded(now, reader) {', 'requestGcIfNeeded(now, reader) {\n        return; // at-rest variant: no forced GC']],
+  noforce: [['monitor/clean-readings.js', 'requestGcIfNeeded(now, reader, sampled) {', 'requestGcIfNeeded(now, reader, sampled) {\n        return; // at-rest variant: no forced GC']],
   // No reading after V8's major GCs (the FinalizationRegistry sentinel is never armed).
   nomajor: [['monitor/clean-readings.js', 'this.stopGcWatch ??= onMajorGc(() => this.readAfterGc());', 'this.stopGcWatch ??= () => {}; // at-rest variant: no major-GC watch']],
   // Neither.
   'noforce-nomajor': [
-    ['monitor/clean-readings.js', 'requestGcIfNeeded(now, reader) {', 'requestGcIfNeeded(now, reader) {\n        return; // at-rest variant: no forced GC'],
+    ['monitor/clean-readings.js', 'requestGcIfNeeded(now, reader, sampled) {', 'requestGcIfNeeded(now, reader, sampled) {\n        return; // at-rest variant: no forced GC'],
     ['monitor/clean-readings.js', 'this.stopGcWatch ??= onMajorGc(() => this.readAfterGc());', 'this.stopGcWatch ??= () => {}; // at-rest variant: no major-GC watch'],
   ],
   // prom-client's standard metrics with its event-loop-delay histogram sampling every 1 000 ms

@@ -9,7 +9,9 @@
 // Configurations (bench/lib/cross-process-child.mjs): bare, heapwatch (`app.use(heapwatch())`),
 // pprof (@datadog/pprof's `heap.start(512 * 1024, 64)`, dd-trace's defaults), and, to tell
 // heapwatch's parts apart, heapwatch-no-default-metrics and prom-client-defaults; `<name>-again`
-// is the same configuration in other processes.
+// is the same configuration in other processes; `<name>+no-memory-reducer` the same started with
+// `--no-memory-reducer` (V8's major GCs once allocation slows down, which a process runs only after
+// a first mark-compact of its own).
 //
 //   node bench/cross-process.mjs [--quick] [--configs=bare,bare-again,heapwatch,pprof]
 //        [--processes=3] [--rounds=6] [--batch=200] [--route=/json] [--warmup=3000]
@@ -150,7 +152,9 @@ let ending = false;
 
 /** A child process of one configuration; `ask` sends a message and resolves with its answer. */
 function startChild(configuration, replica) {
-  const node = [process.execPath, childScript, configuration, route];
+  // `+no-memory-reducer` is a V8 flag the process must start with: set later, V8 has its reducer already.
+  const flags = configuration.includes('+no-memory-reducer') ? ['--no-memory-reducer'] : [];
+  const node = [process.execPath, ...flags, childScript, configuration, route];
   const command = cpu === 'none' ? node : ['taskset', '-c', cpu, ...node];
   // The child's standard output (heapwatch's pino logger) goes to our standard error, apart from the tables.
   const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 2, 2, 'ipc'] });

@@ -27,7 +27,9 @@ import { inject } from './inject.mjs';
 import { addBenchRoutes } from './routes.mjs';
 
 const [configuration, route] = process.argv.slice(2);
-const kind = configuration.replace(/-again$/, '');
+// `<name>+no-memory-reducer`: the same, started with V8's memory reducer off (the parent passes
+// `--no-memory-reducer`), to tell what the major GCs V8 runs once allocation slows down cost.
+const kind = configuration.replace(/-again$/, '').replace(/\+no-memory-reducer$/, '');
 
 const app = express();
 let watch;

@@ -109,16 +109,18 @@ export class CleanReadings {
    * After a tick: when a site rises (`wantedHorizonMs`) and V8's own major GCs have not brought a
    * clean reading within a sixth of that horizon (and at least an interval), asks V8 for a full GC
    * and reads right after it — or, when that GC would pause the host beyond the budget, counts it
-   * skipped and leaves the confirmation to V8's own major GCs.
+   * skipped and leaves the confirmation to V8's own major GCs. `sampled`: whether V8's sampler
+   * changed since the reading before this tick's — when nothing was sampled and nothing sampled
+   * died, the process is at rest and a pause now would confirm nothing V8's next major GC will not.
    */
-  requestGcIfNeeded(now: number, reader: ReaderName): void {
+  requestGcIfNeeded(now: number, reader: ReaderName, sampled: boolean): void {
     this.refillTokens(now);
     // Wanted at two ticks in a row: the first tick after a burst of requests still sees the
     // burst's garbage rise, the next one sees a process at rest, which needs no pause.
     const wantedMs = this.wantedHorizonMs;
     const wantedBefore = this.wantedBefore;
     this.wantedBefore = wantedMs !== undefined;
-    if (wantedMs === undefined || !wantedBefore || this.gcInFlight || reader !== 'native' || this.gcTokens < 1) return;
+    if (wantedMs === undefined || !wantedBefore || !sampled || this.gcInFlight || reader !== 'native' || this.gcTokens < 1) return;
     const spacing = Math.max(this.options.intervalMs, wantedMs / 6);
     const lastClean = this.window.latestTimestamp ?? Number.NEGATIVE_INFINITY;
     if (now - lastClean < spacing || now - this.lastRequestedGc < spacing) return;

@@ -201,7 +201,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       // The inspector reader forces a full GC before every read: all its readings are clean.
       if (reading.reader === 'inspector') this.clean.push(reading);
       this.judge(reading.timestamp);
-      this.clean.requestGcIfNeeded(reading.timestamp, reading.reader);
+      this.clean.requestGcIfNeeded(reading.timestamp, reading.reader, this.reader.sampledAtTick);
     } catch (error) {
       // A reading held back at the heap limit is no failure: the next tick reads.
       if (!(error instanceof HoldReading)) {

@@ -29,6 +29,11 @@ export class SiteReader {
   private readonly aggregator = new SiteAggregator(sharedInterner, sharedResolver);
   /** The latest reading, and V8's global handles right after it. */
   private latest: { readonly reading: Reading; readonly handleBytes: number } | undefined;
+  /**
+   * Whether V8's sampler changed between the reading before the latest tick's and that tick (its
+   * global handles did: a new sample, or a sampled object that died). False in a process at rest.
+   */
+  sampledAtTick = true;
   /** Tick readings in a row that repeated the latest one. */
   private repeats = 0;
 
@@ -60,7 +65,9 @@ export class SiteReader {
    */
   readAtTick(): Reading {
     const latest = this.latest;
-    const unchanged = latest?.reading.reader === 'native' && this.repeats < MAX_REPEATS && globalHandleBytes() === latest.handleBytes;
+    const same = latest?.reading.reader === 'native' && globalHandleBytes() === latest.handleBytes;
+    this.sampledAtTick = !same;
+    const unchanged = same && this.repeats < MAX_REPEATS;
     if (!latest || !unchanged || this.holdReadings()) return this.read();
     this.taken++;
     this.unchanged++;

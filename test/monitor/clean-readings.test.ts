@@ -11,7 +11,7 @@ test('asks V8 for full GCs only while a site rises, six in a row at most, then 3
   let now = 1_000_000;
   const tick = async () => {
     const before = clean.requestedGcs;
-    clean.requestGcIfNeeded(now, 'native');
+    clean.requestGcIfNeeded(now, 'native', true);
     // The GC runs from a task of V8's: wait for it before the next simulated tick.
     for (let i = 0; i < 200 && clean.requestedGcs > before && (clean as unknown as { gcInFlight: boolean }).gcInFlight; i++) await sleep(5);
     now += 100;
@@ -33,4 +33,21 @@ test('asks V8 for full GCs only while a site rises, six in a row at most, then 3
   for (let i = 0; i < 5; i++) await tick();
   assert.equal(clean.requestedGcs, requested, 'none once no site rises');
   assert.equal(clean.taken, 0, 'no reading to take: readNow gave none');
+});
+
+test('no full GC at a tick that found V8’s sampler as it was: a process at rest has nothing new to confirm', async () => {
+  const options = resolveMonitorOptions({ intervalMs: 10, windowMs: 36_000, logger: false });
+  const clean = new CleanReadings(options, { readNow: () => undefined, isProtected: () => false, readingIntervalMs: () => 10 });
+  let now = 1_000_000;
+  const tick = async (sampled: boolean) => {
+    clean.requestGcIfNeeded(now, 'native', sampled);
+    for (let i = 0; i < 200 && (clean as unknown as { gcInFlight: boolean }).gcInFlight; i++) await sleep(5);
+    now += 100;
+  };
+  // The load's garbage still rises over the horizon, at tick after tick, once the load has stopped.
+  clean.wantedHorizonMs = 60;
+  for (let i = 0; i < 5; i++) await tick(false);
+  assert.equal(clean.requestedGcs, 0, 'nothing sampled since the reading before: no GC');
+  await tick(true);
+  assert.equal(clean.requestedGcs, 1, 'a new sample, and the site still rises: a GC');
 });

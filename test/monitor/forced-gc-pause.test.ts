@@ -15,9 +15,9 @@ const source = { readNow: () => undefined, isProtected: () => false, readingInte
  */
 async function rising(clean: CleanReadings, ticks: number, start = 1_000_000): Promise<void> {
   clean.wantedHorizonMs = 60;
-  if (!(clean as unknown as { wantedBefore: boolean }).wantedBefore) clean.requestGcIfNeeded(start - 50, 'native');
+  if (!(clean as unknown as { wantedBefore: boolean }).wantedBefore) clean.requestGcIfNeeded(start - 50, 'native', true);
   for (let i = 0, now = start; i < ticks; i++, now += 100) {
-    clean.requestGcIfNeeded(now, 'native');
+    clean.requestGcIfNeeded(now, 'native', true);
     const inFlight = (): boolean => (clean as unknown as { gcInFlight: boolean }).gcInFlight;
     for (let wait = 0; wait < 400 && inFlight(); wait++) await sleep(5);
   }
@@ -54,7 +54,7 @@ test('a forced GC whose expected pause exceeds the budget is not asked for, and 
   // Ticks 100 ms apart and a spacing of max(interval, horizon / 6) = 10 ms: each tick would have asked.
   assert.equal(clean.skippedGcs, 10);
   clean.wantedHorizonMs = undefined;
-  clean.requestGcIfNeeded(2_000_000, 'native');
+  clean.requestGcIfNeeded(2_000_000, 'native', true);
   assert.equal(clean.skippedGcs, 10, 'nothing rises: nothing skipped either');
 });
 
