@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url';
 const ownRootUrl = new URL('../', import.meta.url).href;
 const ownRootPath = fileURLToPath(ownRootUrl);
 
-// The middleware of Express and Koa calls `next()`, so the application's whole request
+// The middleware of Express, Koa and Hono calls `next()`, so the application's whole request
 // handling runs below its frame: it hands control back to the application and must not hide what
 // runs under it. (Fastify's plugin adds routes of its own and is never below the application's.)
-const passThroughUrls = ['../express/middleware.js', '../frameworks/koa.js'].map((path) => new URL(path, import.meta.url));
+const passThroughUrls = ['../express/middleware.js', '../frameworks/koa.js', '../frameworks/hono.js'].map((path) => new URL(path, import.meta.url));
 const passThrough = new Set(passThroughUrls.flatMap((url) => [url.href, fileURLToPath(url)]));
 
 /**

@@ -1,0 +1,56 @@
+// heapwatch for Hono on Node (@hono/node-server): `app.use(heapwatch())`. Hono itself is only a
+// type here; @hono/node-server is loaded for its documented "already sent" answer, which a Hono
+// app served on Node has installed anyway.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { MiddlewareHandler } from 'hono';
+import type { HeapwatchOptions } from '../express/options.js';
+import type { HeapMonitor } from '../monitor/monitor.js';
+import { openEndpoints } from './endpoints.js';
+
+/** What @hono/node-server puts in `c.env`: the request's `node:http` objects. */
+interface NodeBindings {
+  readonly incoming?: IncomingMessage;
+  readonly outgoing?: ServerResponse;
+}
+
+/** The middleware heapwatch() returns for Hono. */
+export interface HeapwatchHonoMiddleware extends MiddlewareHandler {
+  /** The process-wide monitor this middleware serves: its sites, suspects and `leak-suspected` events. */
+  readonly monitor: HeapMonitor;
+  /** Stops serving and releases this middleware's share of the monitor (see the Express middleware's `stop()`). Idempotent. */
+  stop(): void;
+}
+
+/**
+ * Hono middleware for an app served by @hono/node-server: `app.use(heapwatch(options))`, with the
+ * Express middleware's options (docs/api.md). Serves `GET`/`HEAD` `metricsPath` and, when `debug`
+ * is on, `/debug/heap` and `/debug/pprof/heap` — paths as the request has them: Hono does not take
+ * a mount path off — and passes every other request to `next()` untouched.
+ */
+export function heapwatch(options?: HeapwatchOptions): HeapwatchHonoMiddleware {
+  const endpoints = openEndpoints(options);
+  const middleware: MiddlewareHandler = async (c, next) => {
+    const { incoming, outgoing } = (c.env ?? {}) as NodeBindings;
+    if (incoming === undefined || outgoing === undefined) {
+      // Not served by @hono/node-server (app.request() in a test, another runtime): heapwatch
+      // cannot answer, and says so on its own paths rather than throwing into the app.
+      if (endpoints.find(c.req.method, new URL(c.req.url).pathname) === undefined) return next();
+      return c.text('heapwatch: the Hono middleware needs an app served by @hono/node-server (c.env.incoming and c.env.outgoing)\n', 500);
+    }
+    const serve = endpoints.find(incoming.method, incoming.url ?? '');
+    if (serve === undefined) return next();
+    // heapwatch writes the answer on Node's response, the same bytes and headers as under every
+    // framework (endpoints.ts), and tells @hono/node-server it is sent.
+    await serve(incoming, outgoing);
+    return RESPONSE_ALREADY_SENT;
+  };
+  return Object.assign(middleware, {
+    monitor: endpoints.monitor,
+    stop(): void {
+      endpoints.close();
+    },
+  });
+}
+
+export type { HeapwatchOptions };
