@@ -1,5 +1,5 @@
 // What the framework examples share: demo-friendly options (readings every second over a 20 s
-// window, fine sampling: the leak is caught in about 30 s; the defaults are for production, see the
+// window, fine sampling: the leak is caught in about 20 s; the defaults are for production, see the
 // README) and a load loop that sends ~100 requests a second to GET /orders/<n> until heapwatch
 // suspects the leak — its pino record names the function — then closes the app.
 export const demoOptions = { intervalMs: 1000, windowMs: 20_000, growthThresholdBytes: 2 * 1024 * 1024, samplingIntervalBytes: 32 * 1024, debug: true };
