@@ -8,8 +8,11 @@ import { openEndpoints } from './endpoints.js';
 
 /** The part of Koa's `ctx` heapwatch uses. */
 export interface KoaContext {
+  /** Node's request, which heapwatch's handlers read. */
   readonly req: IncomingMessage;
+  /** Node's response, which they write. */
   readonly res: ServerResponse;
+  /** Set to `false` on heapwatch's answers: Koa then leaves the response alone. */
   respond?: boolean;
 }
 
