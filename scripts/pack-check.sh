@@ -93,9 +93,9 @@ const server = app.listen(0, '127.0.0.1', async () => {
 JS
 node heap-page.mjs
 
-# The framework entry points: heapwatch/fastify and heapwatch/koa load without their frameworks
-# (types only); then, with each framework installed, the one line of docs/frameworks.md serves /metrics.
-node --input-type=module -e "await import('heapwatch/fastify'); await import('heapwatch/koa'); console.log('heapwatch/fastify and heapwatch/koa import without their frameworks')"
+# The framework entry points load without their frameworks (types only); then, with each framework
+# installed, the one line of docs/frameworks.md serves /metrics.
+node --input-type=module -e "await import('heapwatch/fastify'); await import('heapwatch/koa'); await import('heapwatch/hono'); console.log('heapwatch/fastify, /koa and /hono import without their frameworks')"
 npm install --no-audit --no-fund fastify@5 koa@3 hono@4 @hono/node-server >/dev/null
 cat > frameworks.mjs <<'JS'
 import { once } from 'node:events';

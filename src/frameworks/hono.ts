@@ -1,11 +1,10 @@
-// heapwatch for Hono on Node (@hono/node-server): `app.use(heapwatch())`. Hono itself is only a
-// type here; @hono/node-server is loaded for its documented "already sent" answer, which a Hono
-// app served on Node has installed anyway.
+// heapwatch for Hono on Node (@hono/node-server): `app.use(heapwatch())`. Hono is only a type
+// here: importing 'heapwatch/hono' loads no framework.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { MiddlewareHandler } from 'hono';
 import type { HeapwatchOptions } from '../express/options.js';
 import type { HeapMonitor } from '../monitor/monitor.js';
+import { captureResponse } from './captured-response.js';
 import { openEndpoints } from './endpoints.js';
 
 /** What @hono/node-server puts in `c.env`: the request's `node:http` objects. */
@@ -26,7 +25,9 @@ export interface HeapwatchHonoMiddleware extends MiddlewareHandler {
  * Hono middleware for an app served by @hono/node-server: `app.use(heapwatch(options))`, with the
  * Express middleware's options (docs/api.md). Serves `GET`/`HEAD` `metricsPath` and, when `debug`
  * is on, `/debug/heap` and `/debug/pprof/heap` — paths as the request has them: Hono does not take
- * a mount path off — and passes every other request to `next()` untouched.
+ * a mount path off — and passes every other request to `next()` untouched. It reads the request
+ * from Node's (`c.env.incoming`, for the client's address the guard checks) and answers with a
+ * `Response`, which the middleware before it sees as any route's.
  */
 export function heapwatch(options?: HeapwatchOptions): HeapwatchHonoMiddleware {
   const endpoints = openEndpoints(options);
@@ -40,10 +41,13 @@ export function heapwatch(options?: HeapwatchOptions): HeapwatchHonoMiddleware {
     }
     const serve = endpoints.find(incoming.method, incoming.url ?? '');
     if (serve === undefined) return next();
-    // heapwatch writes the answer on Node's response, the same bytes and headers as under every
-    // framework (endpoints.ts), and tells @hono/node-server it is sent.
-    await serve(incoming, outgoing);
-    return RESPONSE_ALREADY_SENT;
+    // The shared handlers write the answer (endpoints.ts) and Hono sends it as a Response. Not
+    // written on `outgoing` with @hono/node-server's RESPONSE_ALREADY_SENT: Hono answers HEAD
+    // with a new Response made from the one returned, which loses that mark, and the server
+    // then writes the head a second time (ERR_HTTP_HEADERS_SENT).
+    const captured = captureResponse(incoming, outgoing);
+    void serve(incoming, captured.res);
+    return captured.response;
   };
   return Object.assign(middleware, {
     monitor: endpoints.monitor,

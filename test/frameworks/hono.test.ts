@@ -13,8 +13,14 @@ import { assertLeakFoundAt, leakOptions, leakyOrders } from './leak.js';
 const quiet = { logger: false, intervalMs: 200, windowMs: 4000 } as const;
 
 /** A Hono app with heapwatch first and two routes of its own, served by @hono/node-server on loopback. */
-async function startApp(middleware: HeapwatchHonoMiddleware, routes?: (app: Hono) => void): Promise<{ app: Hono; base: string; close(): void }> {
+async function startApp(middleware: HeapwatchHonoMiddleware, routes?: (app: Hono) => void): Promise<{ app: Hono; base: string; seen: string[]; close(): void }> {
   const app = new Hono();
+  // The app's own middleware before heapwatch: it sees heapwatch's answers as any route's.
+  const seen: string[] = [];
+  app.use(async (c, next) => {
+    await next();
+    seen.push(`${c.req.method} ${new URL(c.req.url).pathname} ${c.res.status} ${c.res.headers.get('content-type') ?? ''}`);
+  });
   app.use(middleware);
   app.get('/hello', (c) => {
     c.header('x-app', 'yes');
@@ -24,14 +30,19 @@ async function startApp(middleware: HeapwatchHonoMiddleware, routes?: (app: Hono
   routes?.(app);
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await once(server, 'listening');
-  return { app, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+  return { app, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => server.close() };
 }
 
 test('Hono on Node: serves /metrics, passes every other request on untouched, and stop() releases the monitor', async (t) => {
   const registry = new Registry();
   const middleware = heapwatch({ ...quiet, registry });
-  const { base, close } = await startApp(middleware);
+  const { base, seen, close } = await startApp(middleware);
   t.after(() => (middleware.stop(), close()));
+  // @hono/node-server reports a failed write of a response on console.error; there must be none.
+  const errors: unknown[][] = [];
+  const consoleError = console.error;
+  console.error = (...args: unknown[]) => void errors.push(args);
+  t.after(() => (console.error = consoleError));
 
   const page = await fetch(`${base}/metrics`);
   assert.equal(page.status, 200);
@@ -42,7 +53,10 @@ test('Hono on Node: serves /metrics, passes every other request on untouched, an
   const head = await fetch(`${base}/metrics`, { method: 'HEAD' });
   assert.equal(head.status, 200);
   assert.equal(head.headers.get('content-type'), registry.contentType);
+  assert.ok(Number(head.headers.get('content-length')) > 1000, "HEAD says the length of GET's page");
   assert.equal(await head.text(), '');
+  assert.deepEqual(seen, [`GET /metrics 200 ${registry.contentType}`, `HEAD /metrics 200 ${registry.contentType}`]);
+  assert.deepEqual(errors, [], 'the server wrote each answer once');
 
   const hello = await fetch(`${base}/hello`);
   assert.equal(hello.headers.get('x-app'), 'yes');
@@ -73,6 +87,9 @@ test('Hono on Node: the debug endpoints answer under the guard; without @hono/no
   assert.equal(served.status, 200);
   assert.equal(served.headers.get('content-type'), 'application/json; charset=utf-8');
   assert.equal(((await served.json()) as { groupBy: string }).groupBy, 'site');
+  const delta = await fetch(`${base}/debug/heap?seconds=1&top=1`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(delta.status, 200);
+  assert.match(await delta.text(), /^\[ Top \d+ site statistics by change over the last 1 s;/);
 
   // app.request() runs the app without a server: there is no Node response to answer on.
   const direct = await app.request('/metrics');

@@ -11,11 +11,11 @@ async function frameworksLoadedBy(entry: string): Promise<string[]> {
   return loaded.filter((name) => FRAMEWORKS.test(name));
 }
 
-test('importing heapwatch loads no framework, and each framework entry loads only what its framework needs at run time', async (t) => {
+test('importing heapwatch, or any of its framework entry points, loads no framework', async (t) => {
   // module.registerHooks, which the fixture watches imports with, came in Node 22.15.
   if (!('registerHooks' in nodeModule)) return t.skip('module.registerHooks needs Node 22.15 or later');
   assert.deepEqual(await frameworksLoadedBy('heapwatch'), []);
   assert.deepEqual(await frameworksLoadedBy('heapwatch/fastify'), [], 'Fastify is only a type to heapwatch/fastify');
   assert.deepEqual(await frameworksLoadedBy('heapwatch/koa'), [], 'Koa is not even a type to heapwatch/koa');
-  assert.deepEqual(await frameworksLoadedBy('heapwatch/hono'), ['@hono/node-server'], "heapwatch/hono loads @hono/node-server's RESPONSE_ALREADY_SENT, not Hono");
+  assert.deepEqual(await frameworksLoadedBy('heapwatch/hono'), [], 'Hono is only a type to heapwatch/hono');
 });
