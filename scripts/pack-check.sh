@@ -93,6 +93,62 @@ const server = app.listen(0, '127.0.0.1', async () => {
 JS
 node heap-page.mjs
 
+# The framework entry points load without their frameworks (types only); then, with each framework
+# installed, the one line of docs/frameworks.md serves /metrics.
+node --input-type=module -e "await import('heapwatch/fastify'); await import('heapwatch/koa'); await import('heapwatch/hono'); console.log('heapwatch/fastify, /koa and /hono import without their frameworks')"
+npm install --no-audit --no-fund fastify@5 koa@3 hono@4 @hono/node-server >/dev/null
+cat > frameworks.mjs <<'JS'
+import { once } from 'node:events';
+import Fastify from 'fastify';
+import Koa from 'koa';
+import { Hono } from 'hono';
+import { serve } from '@hono/node-server';
+import { heapwatch as fastifyPlugin } from 'heapwatch/fastify';
+import { heapwatch as koaMiddleware } from 'heapwatch/koa';
+import { heapwatch as honoMiddleware } from 'heapwatch/hono';
+const check = async (name, port) => {
+  const page = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  if (!/^# TYPE heapwatch_site_live_bytes gauge$/m.test(page)) throw new Error(`${name}: no heapwatch metrics on /metrics`);
+  console.log(`${name}: /metrics serves heapwatch's metrics`);
+};
+const fastify = Fastify();
+await fastify.register(fastifyPlugin, { logger: false });
+await fastify.listen({ port: 0, host: '127.0.0.1' });
+await check('fastify', fastify.server.address().port);
+await fastify.close();
+const koa = new Koa();
+const watchKoa = koaMiddleware({ logger: false });
+koa.use(watchKoa);
+const koaServer = koa.listen(0, '127.0.0.1');
+await once(koaServer, 'listening');
+await check('koa', koaServer.address().port);
+koaServer.close();
+watchKoa.stop();
+const hono = new Hono();
+const watchHono = honoMiddleware({ logger: false });
+hono.use(watchHono);
+const honoServer = serve({ fetch: hono.fetch, port: 0, hostname: '127.0.0.1' });
+await once(honoServer, 'listening');
+await check('hono', honoServer.address().port);
+honoServer.close();
+watchHono.stop();
+JS
+node frameworks.mjs
+# (Koa's app is left out: heapwatch/koa needs no Koa types, and @types/koa does not compile without
+# skipLibCheck; test/frameworks/koa.test.ts checks app.use(heapwatch()) against them.)
+cat > frameworks-consumer.ts <<'TS'
+import Fastify from 'fastify';
+import { Hono } from 'hono';
+import { heapwatch as fastifyPlugin } from 'heapwatch/fastify';
+import { heapwatch as koaMiddleware, type HeapwatchKoaMiddleware } from 'heapwatch/koa';
+import { heapwatch as honoMiddleware } from 'heapwatch/hono';
+const fastify = Fastify();
+await fastify.register(fastifyPlugin, { intervalMs: 10_000, debug: false, prefix: '/internal' });
+fastify.heapwatch.monitor.on('leak-suspected', (report) => console.log(report.site.functionName));
+const koaWatch: HeapwatchKoaMiddleware = koaMiddleware({ metricsPath: '/metrics' });
+koaWatch.monitor.on('leak-suspected', (report) => console.log(report.growthBytes));
+new Hono().use(honoMiddleware());
+TS
 cat > consumer.ts <<'TS'
 import { Filter, startSampling, takeSnapshot, type StatisticDiff } from 'heapwatch';
 startSampling({ samplingIntervalBytes: 65536, reader: 'auto' });
@@ -111,4 +167,5 @@ watch.stop();
 TS
 "$root/node_modules/.bin/tsc" --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 --types node --typeRoots "$root/node_modules/@types" consumer.ts
 "$root/node_modules/.bin/tsc" --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 --types node --typeRoots "$root/node_modules/@types" express-consumer.ts
+"$root/node_modules/.bin/tsc" --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 --types node --typeRoots "$root/node_modules/@types" frameworks-consumer.ts
 echo "pack check passed ($work)"

@@ -131,3 +131,20 @@ test("the README's demo output names recordOrderView at the line the demo declar
   assert.ok(shown.length >= 3, 'the README shows the demo’s record, page and summary');
   assert.deepEqual([...new Set(shown)], [declared]);
 });
+
+test("every framework entry point of package.json's exports has its row in docs/api.md, its section and one line in docs/frameworks.md, and its example", () => {
+  const { exports } = JSON.parse(readFileSync(`${repoRoot}/package.json`, 'utf8')) as { exports: Record<string, unknown> };
+  const entries = Object.keys(exports).filter((key) => key !== '.' && key !== './package.json').map((key) => `heapwatch${key.slice(1)}`);
+  assert.deepEqual(entries, ['heapwatch/fastify', 'heapwatch/koa', 'heapwatch/hono']);
+  const frameworks = doc('frameworks.md');
+  for (const entry of entries) {
+    assert.ok(api.includes(`| \`${entry}\` |`), `docs/api.md has a row for ${entry}`);
+    assert.ok(frameworks.includes(`import { heapwatch } from '${entry}';`), `docs/frameworks.md shows the import of ${entry}`);
+    assert.ok(existsSync(`${repoRoot}/examples/${entry.slice('heapwatch/'.length)}.mjs`), `examples/ has ${entry}'s example`);
+  }
+  const registerOptions = tableAfter(api, '## `heapwatch/fastify`, `heapwatch/koa`, `heapwatch/hono`', 'option');
+  assert.deepEqual([...registerOptions.keys()], ['`prefix`', '`logLevel`', '`logSerializers`']);
+  for (const [name, [fallback, unit, meaning]] of registerOptions) {
+    assert.ok(fallback && unit && meaning && meaning.length > 10, `${name} has a default, a unit and a meaning`);
+  }
+});

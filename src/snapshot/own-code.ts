@@ -4,10 +4,11 @@ import { fileURLToPath } from 'node:url';
 const ownRootUrl = new URL('../', import.meta.url).href;
 const ownRootPath = fileURLToPath(ownRootUrl);
 
-// The Express middleware calls `next()`, so the application's whole request handling runs below
-// its frame: it hands control back to the application and must not hide what runs under it.
-const middlewareUrl = new URL('../express/middleware.js', import.meta.url).href;
-const middlewarePath = fileURLToPath(middlewareUrl);
+// The middleware of Express, Koa and Hono calls `next()`, so the application's whole request
+// handling runs below its frame: it hands control back to the application and must not hide what
+// runs under it. (Fastify's plugin adds routes of its own and is never below the application's.)
+const passThroughUrls = ['../express/middleware.js', '../frameworks/koa.js', '../frameworks/hono.js'].map((path) => new URL(path, import.meta.url));
+const passThrough = new Set(passThroughUrls.flatMap((url) => [url.href, fileURLToPath(url)]));
 
 /**
  * Whether a script is heapwatch's own. Allocations made under heapwatch's frames — the profile it
@@ -16,6 +17,6 @@ const middlewarePath = fileURLToPath(middlewareUrl);
  * The middleware is the exception: what runs under it is the application.
  */
 export function isOwnScript(scriptName: string): boolean {
-  if (scriptName === middlewareUrl || scriptName === middlewarePath) return false;
+  if (passThrough.has(scriptName)) return false;
   return scriptName.startsWith(ownRootUrl) || scriptName.startsWith(ownRootPath);
 }

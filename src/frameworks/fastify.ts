@@ -1,0 +1,84 @@
+// heapwatch for Fastify (4 and 5): `await fastify.register(heapwatch, options)`. Fastify is only a
+// type here: importing 'heapwatch/fastify' loads no framework, and Express users never need it.
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { HeapwatchOptions } from '../express/options.js';
+import type { HeapMonitor } from '../monitor/monitor.js';
+import { openEndpoints } from './endpoints.js';
+
+/** What the plugin decorates its Fastify instance with. */
+export interface HeapwatchDecoration {
+  /** The process-wide monitor: its sites, suspects and `leak-suspected` events. */
+  readonly monitor: HeapMonitor;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** heapwatch's monitor, in the context where `heapwatch` was registered and the contexts inside it. */
+    readonly heapwatch: HeapwatchDecoration;
+  }
+}
+
+/** Options Fastify's `register` reads itself; heapwatch hands them to the context of its routes. */
+const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'] as const;
+
+async function heapwatchPlugin(fastify: FastifyInstance, options: HeapwatchOptions): Promise<void> {
+  const own: Record<string, unknown> = { ...options };
+  const scope: Record<string, unknown> = {};
+  for (const name of REGISTER_OPTIONS) {
+    if (own[name] !== undefined) scope[name] = own[name];
+    delete own[name];
+  }
+  const endpoints = openEndpoints(own as HeapwatchOptions);
+  try {
+    fastify.decorate('heapwatch', { monitor: endpoints.monitor } satisfies HeapwatchDecoration);
+    // onClose hooks run on close() whatever the context: the last close() stops the monitor.
+    fastify.addHook('onClose', async () => endpoints.close());
+  } catch (error) {
+    endpoints.close();
+    throw error;
+  }
+  // The routes go in a context of their own, so that `prefix` (which Fastify ignores for a plugin
+  // that is not encapsulated) moves them, as it moves any plugin's routes; the application's hooks
+  // of the enclosing contexts (authentication, rate limits) apply to them as to its own routes.
+  await fastify.register(async (routes) => {
+    for (const endpoint of endpoints.routes) {
+      routes.route({
+        method: ['GET', 'HEAD'],
+        url: endpoint.path,
+        // HEAD is served whatever the application's `exposeHeadRoutes`, by the handler itself.
+        exposeHeadRoute: false,
+        handler(request, reply) {
+          // heapwatch writes its answer on the raw response, as under every framework, so that the
+          // bytes, headers, HEAD and `?seconds=` answers are the same ones (see endpoints.ts).
+          reply.hijack();
+          // Headers the application's hooks set on the reply (a request id, CORS) go out with it,
+          // as they do under Express, where such middleware sets them on the response itself.
+          for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
+          return endpoint.serve(request.raw, reply.raw);
+        },
+      });
+    }
+  }, scope);
+}
+
+/**
+ * The Fastify plugin: `await fastify.register(heapwatch, options)`, with heapwatch()'s options
+ * (docs/api.md) and Fastify's `prefix`.
+ *
+ * Starts or shares the process-wide monitor, registers the metrics, and adds `GET`/`HEAD`
+ * `metricsPath` and, when `debug` is on, `/debug/heap` and `/debug/pprof/heap` to Fastify's router;
+ * no hook runs on the application's other routes. Not encapsulated (as `fastify-plugin` would make
+ * it): `fastify.heapwatch.monitor` is there for the context that registered it. Its share of the
+ * monitor is released by `fastify.close()`. Bad options reject `register` with
+ * `HEAPWATCH_ERR_INVALID_OPTION`.
+ */
+export const heapwatch: FastifyPluginAsync<HeapwatchOptions> = Object.assign(heapwatchPlugin, {
+  // What fastify-plugin sets, and what Fastify documents as its `skip-override` hidden property:
+  // set here so that heapwatch needs no dependency for three symbols.
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'heapwatch',
+  [Symbol.for('plugin-meta')]: { name: 'heapwatch', fastify: '4.x || 5.x' },
+});
+
+export default heapwatch;
+export type { HeapwatchOptions };
