@@ -2,7 +2,6 @@ import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import type { PerformanceEntry } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
 import { getHeapStatistics } from 'node:v8';
-import { exposedGc } from './exposed-gc.js';
 
 /** A `gc` performance entry: `detail.kind` tells which collection it was. */
 type GcEntry = PerformanceEntry & { detail?: { kind?: number } };
@@ -21,13 +20,12 @@ export function usedHeapBytes(): number {
 }
 
 /**
- * Asks V8 for one full GC and calls `done` once it has run (a turn later, so that its `gc` entries
- * are queued; `done` gets an error if it could not) with what it cost. A stop-the-world pause: one
- * mark-compact, 55–61 ms at a 76 MB heap, 740–895 ms at 1.2 GB of small objects on Node 20 and 26
- * (docs/detection.md, the pause budget). V8's `gc()` where it can be had (see `exposed-gc.ts`),
- * else the inspector's `HeapProfiler.collectGarbage` (two mark-compacts, from a task). The monitor
- * asks for one only to confirm a suspicion that V8's own major GCs have not settled, and rarely
- * (see `clean-readings.ts`).
+ * Asks V8 for a full GC through the inspector (`HeapProfiler.collectGarbage`), without
+ * `--expose-gc`, and calls `done` once it has run (V8 runs it from a task, some milliseconds
+ * later; `done` gets an error if it could not) with what it cost. A stop-the-world pause: V8 runs
+ * two mark-compacts back to back (all available garbage), 55 ms at a 76 MB heap, 740 ms at 1.2 GB
+ * of small objects, measured on Node 20. The monitor asks for one only to confirm a suspicion that
+ * V8's own major GCs have not settled, and rarely (see `clean-readings.ts`).
  */
 export function requestFullGc(done: (error: Error | undefined, pause: FullGcPause) => void): void {
   const heapBytes = usedHeapBytes();
@@ -35,8 +33,7 @@ export function requestFullGc(done: (error: Error | undefined, pause: FullGcPaus
   // turn after V8's callback). The wall time is the fallback, a little longer (the task's wait).
   const observer = new PerformanceObserver(() => {});
   observer.observe({ entryTypes: ['gc'] });
-  const gc = exposedGc();
-  let session: Session | undefined;
+  const session = new Session();
   const requestedAt = performance.now();
   const finish = (error: Error | undefined): void => {
     const wallMs = performance.now() - requestedAt;
@@ -45,16 +42,10 @@ export function requestFullGc(done: (error: Error | undefined, pause: FullGcPaus
       .filter((entry) => (entry as GcEntry).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR && entry.startTime >= requestedAt)
       .reduce((sum, entry) => sum + entry.duration, 0);
     observer.disconnect();
-    session?.disconnect();
+    session.disconnect();
     done(error, { pauseMs: majorMs > 0 ? majorMs : wallMs, heapBytes });
   };
   try {
-    if (gc) {
-      gc();
-      setImmediate(() => finish(undefined));
-      return;
-    }
-    session = new Session();
     session.connect();
     session.post('HeapProfiler.collectGarbage', (error) => {
       // Disconnecting inside the callback leaves the process unable to exit (Node 20 to 24).
