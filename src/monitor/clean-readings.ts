@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { GrowthWindow } from '../growth/window.js';
 import type { SiteSeries } from '../growth/window.js';
 import type { SiteReadings } from '../snapshot/site-aggregator.js';
@@ -6,6 +7,18 @@ import { onMajorGc } from '../v8/major-gc.js';
 import type { ReaderName } from '../v8/profile.js';
 import { ForcedGcPause } from './forced-gc-pause.js';
 import type { ResolvedMonitorOptions } from './options.js';
+
+/**
+ * A heap past this share of its limit gets no forced GC: V8 is about to collect on its own, and a
+ * low-memory collection there, freeing nothing, pushes V8 to declare its mark-compacts ineffective
+ * and end the process (seen in a worker thread at its `resourceLimits`, on Node 24).
+ */
+const NEAR_LIMIT_SHARE = 0.75;
+
+function nearHeapLimit(): boolean {
+  const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
+  return used > limit * NEAR_LIMIT_SHARE;
+}
 
 /** One reading of the sampler, summed per site. */
 export interface Reading extends SiteReadings {
@@ -126,7 +139,7 @@ export class CleanReadings {
     if (now - lastClean < spacing || now - this.lastRequestedGc < spacing) return;
     // A skipped GC is spaced as an asked one: the count is of GCs not asked for, not of ticks.
     this.lastRequestedGc = now;
-    if (!this.pause.fits(usedHeapBytes())) {
+    if (!this.pause.fits(usedHeapBytes()) || nearHeapLimit()) {
       this.skippedGcs++;
       return;
     }
