@@ -2,7 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 import { GrowthWindow } from '../growth/window.js';
 import type { SiteSeries } from '../growth/window.js';
 import type { SiteReadings } from '../snapshot/site-aggregator.js';
-import { requestFullGc, usedHeapBytes } from '../v8/gc-events.js';
+import { requestFullGc } from '../v8/gc-events.js';
 import { onMajorGc } from '../v8/major-gc.js';
 import type { ReaderName } from '../v8/profile.js';
 import { ForcedGcPause } from './forced-gc-pause.js';
@@ -14,11 +14,6 @@ import type { ResolvedMonitorOptions } from './options.js';
  * and end the process (seen in a worker thread at its `resourceLimits`, on Node 24).
  */
 const NEAR_LIMIT_SHARE = 0.75;
-
-function nearHeapLimit(): boolean {
-  const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
-  return used > limit * NEAR_LIMIT_SHARE;
-}
 
 /** One reading of the sampler, summed per site. */
 export interface Reading extends SiteReadings {
@@ -59,11 +54,11 @@ const GC_BURST = 6;
  * reading counts objects that were promoted and have died since the last major GC as live; right
  * after a major GC it holds no garbage. So a rise seen in the tick readings is confirmed only by
  * readings taken right after major GCs: V8's own (at most two per interval), or, when those have
- * not come lately and a site has been rising at two ticks in a row, one heapwatch asks for — at most once per sixth of the
- * shortest horizon over which a site rises (and once per interval), never when nothing rises, and
- * within a budget of {@link GC_BUDGET} per window — and only when its expected pause fits the
- * pause budget (see `forced-gc-pause.ts`): with a large heap the site waits for V8's own major GCs,
- * which are incremental. The inspector reader forces a full GC before every read: its tick
+ * not come lately and a site has been rising at two ticks in a row, one heapwatch asks for — at
+ * most once per sixth of the shortest horizon over which a site rises (and once per interval),
+ * never when nothing rises, and within a budget of {@link GC_BUDGET} per window — and only when its
+ * expected pause fits the pause budget (see `forced-gc-pause.ts`) and the heap is not near its
+ * limit: with a large heap the site waits for V8's own major GCs, which are incremental. The inspector reader forces a full GC before every read: its tick
  * readings are all clean, and go here too.
  */
 export class CleanReadings {
@@ -139,7 +134,8 @@ export class CleanReadings {
     if (now - lastClean < spacing || now - this.lastRequestedGc < spacing) return;
     // A skipped GC is spaced as an asked one: the count is of GCs not asked for, not of ticks.
     this.lastRequestedGc = now;
-    if (!this.pause.fits(usedHeapBytes()) || nearHeapLimit()) {
+    const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
+    if (!this.pause.fits(used) || used > limit * NEAR_LIMIT_SHARE) {
       this.skippedGcs++;
       return;
     }
