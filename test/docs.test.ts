@@ -41,6 +41,7 @@ test('the default options are exactly these, and docs/api.md states each one', (
       topSites: 10,
       maxTrackedSites: 2000,
       readingBudgetMs: 100,
+      forcedGcPauseBudgetMs: 100,
     },
   );
   assert.ok(Object.isFrozen(defaults));

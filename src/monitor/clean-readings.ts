@@ -87,7 +87,7 @@ export class CleanReadings {
     private readonly options: ResolvedMonitorOptions,
     private readonly source: CleanReadingSource,
     /** What forced GCs cost in this process, and the budget. */
-    readonly pause = new ForcedGcPause(),
+    readonly pause = new ForcedGcPause(options.forcedGcPauseBudgetMs),
   ) {
     this.window = new GrowthWindow(options.windowSlots, options.maxTrackedSites, options.windowMs);
   }

@@ -1,7 +1,8 @@
 import type { FullGcPause } from '../v8/gc-events.js';
 
 /**
- * The longest main-thread pause a full GC heapwatch asks for may cost the host (milliseconds).
+ * The longest main-thread pause a full GC heapwatch asks for may cost the host by default
+ * (milliseconds; the `forcedGcPauseBudgetMs` option).
  * A forced GC is stop-the-world and not incremental; 100 ms is about one of V8's own major GCs of
  * a heap that outgrew its incremental marking, and what a service with a p99.9 target of a few
  * hundred milliseconds can absorb now and then (36 per window at most).
@@ -34,7 +35,7 @@ export class ForcedGcPause {
   /** Main-thread time of the latest forced GC (ms), 0 before the first. */
   lastPauseMs = 0;
 
-  /** `budgetMs`: the budget; tests change it (an internal seam, not an option). */
+  /** `budgetMs`: `forcedGcPauseBudgetMs` (tests change it on the object too). */
   constructor(public budgetMs = FORCED_GC_PAUSE_BUDGET_MS) {}
 
   /** The expected pause of a forced GC with `heapBytes` of used heap (milliseconds). */

@@ -49,6 +49,15 @@ export interface HeapMonitorOptions {
    */
   readonly readingBudgetMs?: number;
   /**
+   * Longest expected pause of a full GC heapwatch may ask V8 for (milliseconds), 0 to 60000. A site
+   * that rises is confirmed by readings free of garbage, taken right after full GCs: V8's own, or
+   * one heapwatch forces when those have not come lately. A forced GC stops the process for about
+   * 1 ms per MB of used heap, so above this budget none is forced and the site waits for V8's
+   * own major GCs — which a light process with a large heap may not run for hours. Raise it to
+   * confirm slow leaks in a large heap sooner at that pause; 0: never force one. Default: 100.
+   */
+  readonly forcedGcPauseBudgetMs?: number;
+  /**
    * A pino logger: heapwatch logs through a child of it. `false` logs nothing. Default: a pino
    * logger writing to standard output.
    */
@@ -76,6 +85,7 @@ export interface ResolvedMonitorOptions {
   readonly topSites: number;
   readonly maxTrackedSites: number;
   readonly readingBudgetMs: number;
+  readonly forcedGcPauseBudgetMs: number;
   readonly logger: Logger | false | undefined;
   readonly filters: readonly Filter[];
   readonly reader: 'auto' | 'native' | 'inspector';
@@ -93,6 +103,7 @@ export const MONITOR_OPTION_NAMES = [
   'topSites',
   'maxTrackedSites',
   'readingBudgetMs',
+  'forcedGcPauseBudgetMs',
   'logger',
   'include',
   'exclude',
@@ -159,6 +170,7 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
     topSites: integerOption('topSites', given.topSites ?? defaults.topSites, 1, 1000),
     maxTrackedSites: integerOption('maxTrackedSites', given.maxTrackedSites ?? defaults.maxTrackedSites, 1, 100_000),
     readingBudgetMs: integerOption('readingBudgetMs', given.readingBudgetMs ?? defaults.readingBudgetMs, 1, 3_600_000),
+    forcedGcPauseBudgetMs: integerOption('forcedGcPauseBudgetMs', given.forcedGcPauseBudgetMs ?? defaults.forcedGcPauseBudgetMs, 0, 60_000),
     logger: loggerOption(given.logger),
     filters: [...include.map((glob) => new Filter(true, glob)), ...exclude.map((glob) => new Filter(false, glob))],
     reader: readerOption(given.reader),
@@ -168,7 +180,7 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
 
 /** The first monitor option whose value differs, or undefined. The logger compares by identity. */
 export function differingMonitorOption(a: ResolvedMonitorOptions, b: ResolvedMonitorOptions): string | undefined {
-  const scalar = ['intervalMs', 'windowMs', 'warmupMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
+  const scalar = ['intervalMs', 'windowMs', 'warmupMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'forcedGcPauseBudgetMs', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
   for (const name of scalar) if (a[name] !== b[name]) return name;
   const globs = (options: ResolvedMonitorOptions, inclusive: boolean): string =>
     JSON.stringify(options.filters.filter((filter) => filter.inclusive === inclusive).map((filter) => filter.filePattern));

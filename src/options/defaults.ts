@@ -33,4 +33,10 @@ export const defaults = Object.freeze({
    * thread (milliseconds): a tick at ~10k live stacks takes ~70 ms.
    */
   readingBudgetMs: 100,
+  /**
+   * Longest expected pause of a full GC heapwatch asks V8 for, to confirm a rising site with a
+   * reading free of garbage (milliseconds; about 1 ms per MB of used heap): above it, the site
+   * waits for V8's own major GCs. 0: heapwatch never forces one.
+   */
+  forcedGcPauseBudgetMs: 100,
 });

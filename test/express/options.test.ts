@@ -24,6 +24,7 @@ const valid: Record<OptionName, fc.Arbitrary<unknown>> = {
   topSites: fc.integer({ min: 1, max: 1000 }),
   maxTrackedSites: fc.integer({ min: 1, max: 100_000 }),
   readingBudgetMs: fc.integer({ min: 1, max: 3_600_000 }),
+  forcedGcPauseBudgetMs: fc.integer({ min: 0, max: 60_000 }),
   logger: fc.constantFrom(false, quietLogger),
   include: fc.array(fc.string({ minLength: 1, maxLength: 30 }), { maxLength: 3 }),
   exclude: fc.array(fc.string({ minLength: 1, maxLength: 30 }), { maxLength: 3 }),

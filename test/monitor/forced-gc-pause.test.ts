@@ -58,6 +58,19 @@ test('a forced GC whose expected pause exceeds the budget is not asked for, and 
   assert.equal(clean.skippedGcs, 10, 'nothing rises: nothing skipped either');
 });
 
+test('forcedGcPauseBudgetMs sets the budget: 0 forces no GC, and a large one lets a large heap have its forced GC', async () => {
+  const never = new CleanReadings(resolveMonitorOptions({ intervalMs: 10, windowMs: 36_000, logger: false, forcedGcPauseBudgetMs: 0 }), source);
+  await rising(never, 3);
+  assert.equal(never.requestedGcs, 0);
+  assert.equal(never.skippedGcs, 3);
+  // A budget that fits this process's heap at 1 ms per MB, whatever its size today.
+  const budgetMs = Math.ceil(usedHeapBytes() / 1e6) + 100;
+  const large = new CleanReadings(resolveMonitorOptions({ intervalMs: 10, windowMs: 36_000, logger: false, forcedGcPauseBudgetMs: budgetMs }), source);
+  assert.equal(large.pause.budgetMs, budgetMs);
+  await rising(large, 1);
+  assert.equal(large.requestedGcs, 1);
+});
+
 test('skipping leaves the burst of forced GCs intact for when the heap is small again', async () => {
   const pause = new ForcedGcPause(0);
   const clean = new CleanReadings(options, source, pause);
