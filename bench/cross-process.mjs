@@ -8,7 +8,7 @@
 //
 // Configurations (bench/lib/cross-process-child.mjs): bare, heapwatch (`app.use(heapwatch())`),
 // pprof (@datadog/pprof's `heap.start(512 * 1024, 64)`, dd-trace's defaults), and, to tell
-// heapwatch's parts apart, heapwatch-no-default-metrics and prom-client-defaults; `<name>-again`
+// heapwatch's parts apart, heapwatch-no-default-metrics, heapwatch-no-forced-gc and prom-client-defaults; `<name>-again`
 // is the same configuration in other processes; `<name>+no-memory-reducer` the same started with
 // `--no-memory-reducer` (V8's major GCs once allocation slows down, which a process runs only after
 // a first mark-compact of its own).
@@ -301,6 +301,11 @@ async function runWindow(group, cycles, cycleMs) {
       requests: cycles * batch,
       wallMs: closes[i].startMs - first.startMs,
       busyMs: replies[i].reduce((sum, r) => sum + (r.endMs - r.startMs), 0),
+      // CPU per kind of thread over the window (ns; undefined without /proc).
+      threadNs:
+        first.threadsAtStart && closes[i].threadsAtStart
+          ? Object.fromEntries(Object.keys(first.threadsAtStart).map((kind) => [kind, closes[i].threadsAtStart[kind] - first.threadsAtStart[kind]]))
+          : undefined,
     };
   });
 }
@@ -439,6 +444,21 @@ for (const phase of phases) {
     // At 100 % there is no arrival rate: CPU per second of wall is the share of the core the process got.
     const beyondCell = phase.percent >= 100 ? '–' : name === 'bare' ? `(${msPerSecond('bare').toFixed(1)} in all)` : `${beyond >= 0 ? '+' : ''}${beyond.toFixed(2)}`;
     out(`| ${name} | ${duty} % | ${used} % | ${cell.micros.toFixed(0)} | ${name === 'bare' ? '1' : cell.text} | ${beyondCell} | ${each} |`);
+  }
+  // Where the CPU went, per kind of thread (from the children's /proc/self/task): the main
+  // thread, V8's workers (concurrent GC, compilation), the rest; threads that ended mid-window
+  // are missed, so the three may sum below the total.
+  const threaded = configNames.every((name) => ofConfig(name).every((p) => phase.windows.get(p).every((w) => w.threadNs)));
+  if (threaded) {
+    out();
+    out('| configuration | µs per request: main thread | V8 workers | other threads |');
+    out('|---|---|---|---|');
+    for (const name of configNames) {
+      const windows = ofConfig(name).flatMap((p) => phase.windows.get(p));
+      const requests = windows.reduce((s, w) => s + w.requests, 0);
+      const per = (kind) => (windows.reduce((s, w) => s + w.threadNs[kind], 0) / 1000 / requests).toFixed(1);
+      out(`| ${name} | ${per('main')} | ${per('v8Workers')} | ${per('other')} |`);
+    }
   }
 }
 out();

@@ -2,7 +2,7 @@
 // that does not leak.
 //   node bench/detection.mjs [--part=all|delay|false-alarms] [--options=defaults,128k,demo]
 //        [--alarm-options=defaults] [--minutes=30] [--max-minutes=auto] [--warmup-seconds=30]
-//        [--rates=10000,100000,1000000] [--large-site=2000]
+//        [--rates=10000,100000,1000000|none] [--large-site=2000|none]
 // (npm run build first.)
 //
 // delay: one process per leak and option set. Each runs request-like churn (every 10 ms, 50 rows
@@ -22,6 +22,7 @@
 // no leak, each for --minutes at each of --alarm-options, counting `leak-suspected` events.
 //
 // Option sets: defaults (heapwatch's), 128k and 512k (the defaults at another sampling interval),
+// pause300 (the defaults with forcedGcPauseBudgetMs: 300, which lets the 100 MB site be forced),
 // demo (the demo's: readings every second over a 20 s window, 32 KiB).
 //
 // Every process of both parts runs at the same time, so that --part=all takes about
@@ -56,7 +57,7 @@ const positive = (name) => {
 const part = oneOf('part', ['all', 'delay', 'false-alarms']);
 const minutes = positive('minutes');
 const warmupSeconds = positive('warmup-seconds');
-const rates = flags.rates.split(',').map(Number);
+const rates = flags.rates === 'none' ? [] : flags.rates.split(',').map(Number);
 if (rates.some((rate) => !(rate > 0))) throw new Error(`Invalid --rates="${flags.rates}" - expected positive bytes per second, comma-separated`);
 const largeSiteRate = flags['large-site'] === 'none' ? undefined : positive('large-site');
 const LARGE_SITE_BYTES = 100e6;
@@ -65,6 +66,7 @@ const OPTION_SETS = {
   defaults: { label: 'default', options: {} },
   '128k': { label: 'default, 128 KiB', options: { samplingIntervalBytes: 128 * 1024 } },
   '512k': { label: 'default, 512 KiB', options: { samplingIntervalBytes: 512 * 1024 } },
+  pause300: { label: 'default, forced GCs up to 300 ms', options: { forcedGcPauseBudgetMs: 300 } },
   demo: {
     label: "demo's",
     options: { intervalMs: 1000, windowMs: 20_000, growthThresholdBytes: 2 * 1024 * 1024, samplingIntervalBytes: 32 * 1024 },

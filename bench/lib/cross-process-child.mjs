@@ -22,6 +22,7 @@
 //                                request finished
 //   { type: 'stats' }            answers heapwatch's counters (monitor.stats(), or null), memory and CPU
 //   { type: 'exit' }             stops heapwatch or the profiler and exits
+import { readdirSync, readFileSync } from 'node:fs';
 import express from 'express';
 import { inject } from './inject.mjs';
 import { addBenchRoutes } from './routes.mjs';
@@ -34,9 +35,15 @@ const kind = configuration.replace(/-again$/, '').replace(/\+no-memory-reducer$/
 const app = express();
 let watch;
 let stop = () => {};
-if (kind === 'heapwatch' || kind === 'heapwatch-no-default-metrics') {
+const heapwatchOptions = {
+  heapwatch: {},
+  'heapwatch-no-default-metrics': { defaultMetrics: false },
+  // No forced GC (the pause budget at 0): what the forced GCs and their aftermath cost.
+  'heapwatch-no-forced-gc': { forcedGcPauseBudgetMs: 0 },
+};
+if (kind in heapwatchOptions) {
   const { heapwatch } = await import('heapwatch');
-  watch = kind === 'heapwatch' ? heapwatch() : heapwatch({ defaultMetrics: false });
+  watch = heapwatch(heapwatchOptions[kind]);
   app.use(watch);
   stop = () => watch.stop();
 } else if (kind === 'prom-client-defaults') {
@@ -47,7 +54,7 @@ if (kind === 'heapwatch' || kind === 'heapwatch-no-default-metrics') {
   pprof.heap.start(512 * 1024, 64);
   stop = () => pprof.heap.stop();
 } else if (kind !== 'bare') {
-  throw new Error(`Unknown configuration "${configuration}" - expected bare, heapwatch, heapwatch-no-default-metrics, prom-client-defaults or pprof, with or without -again`);
+  throw new Error(`Unknown configuration "${configuration}" - expected bare, heapwatch, heapwatch-no-default-metrics, heapwatch-no-forced-gc, prom-client-defaults or pprof, with or without -again`);
 }
 addBenchRoutes(app);
 
@@ -56,6 +63,30 @@ const cpuMicros = () => {
   return user + system;
 };
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+/**
+ * CPU time per kind of thread (ns, from /proc/self/task/<tid>/schedstat and comm): the main
+ * thread, V8's workers (concurrent marking and sweeping, compilation), and the rest (libuv's
+ * pool, the inspector's), so that a difference in CPU per request can be placed.
+ */
+function threadCpu() {
+  const kinds = { main: 0, v8Workers: 0, other: 0 };
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+        const kind = Number(tid) === process.pid ? 'main' : /V8Worker|V8 DefaultWorke/.test(comm) ? 'v8Workers' : 'other';
+        kinds[kind] += ns;
+      } catch {
+        // The thread exited between the listing and the read.
+      }
+    }
+  } catch {
+    return undefined; // no /proc: not Linux
+  }
+  return kinds;
+}
 
 /**
  * Injected requests complete in microtasks: the event loop turns every `TURN` requests (as in
@@ -75,12 +106,13 @@ async function serve(requests) {
 
 process.on('message', async (message) => {
   if (message.type === 'batch') {
+    const threadsAtStart = threadCpu();
     const cpuStartMicros = cpuMicros();
     const startMs = nowMs();
     await serve(message.requests);
     const endMs = nowMs();
     const cpuEndMicros = cpuMicros();
-    process.send({ type: 'batch', cpuStartMicros, cpuEndMicros, startMs, endMs });
+    process.send({ type: 'batch', cpuStartMicros, cpuEndMicros, startMs, endMs, threadsAtStart });
   } else if (message.type === 'stats') {
     const memory = process.memoryUsage();
     process.send({ type: 'stats', monitor: watch ? watch.monitor.stats() : null, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuMicros: cpuMicros() });
