@@ -60,9 +60,27 @@ function mountPath(layer: ExpressLayer): string {
   if (!regexp || regexp.fast_slash === true) return '';
   const names = (layer.keys ?? []).map((key) => String(key.name));
   let source = regexp.source.replace(/^\^/, '').replace(/\\\/\?\(\?=\\\/\|\$\)$/, '');
-  source = source.replace(/\(\?:\(\[\^\\\/\]\+\?\)\)/g, () => `:${names.shift() ?? '?'}`);
+  // A parameter: `(?:([^\/]+?))`, or `(?:\/([^/]+?))` when the slash before it goes with it.
+  source = source.replace(/\(\?:(\\\/)?\(\[\^(?:\\)?\/\]\+\?\)\)/g, (_match, slash?: string) => `${slash === undefined ? '' : '/'}:${names.shift() ?? '?'}`);
   if (/[()[\]*+?|{}^$]/.test(source.replace(/\\\//g, ''))) return `<${regexp.source}>`;
   return source.replace(/\\(.)/g, '$1');
+}
+
+/** Express 5's `app.all()` adds the handlers once per HTTP method: this many or more is ALL. */
+const ALL_METHODS = 20;
+
+/**
+ * Methods whose functions are the same ones, as one entry: `GET,POST` for `route.get(h).post(h)`,
+ * `ALL` for Express 5's `app.all()`, which adds them for each of the HTTP methods.
+ */
+function sameHandlers(byMethod: ReadonlyMap<string, Function[]>): Array<[string, Function[]]> {
+  const groups: Array<{ methods: string[]; handlers: Function[] }> = [];
+  for (const [method, handlers] of byMethod) {
+    const same = groups.find((group) => group.handlers.length === handlers.length && group.handlers.every((handler, i) => handler === handlers[i]));
+    if (same) same.methods.push(method);
+    else groups.push({ methods: [method], handlers });
+  }
+  return groups.map(({ methods, handlers }) => [methods.length >= ALL_METHODS ? 'ALL' : methods.join(','), handlers]);
 }
 
 /**
@@ -88,7 +106,7 @@ export function expressRoutes(app: unknown, limit: number): RouteHandlers[] {
           handlers.push(step.handle);
           byMethod.set(method, handlers);
         }
-        for (const [method, handlers] of byMethod) if (routes.length < limit) routes.push({ route: `${method} ${path}`, handlers });
+        for (const [method, handlers] of sameHandlers(byMethod)) if (routes.length < limit) routes.push({ route: `${method} ${path}`, handlers });
       } else if (depth < MAX_DEPTH && isRouter(layer.handle)) {
         walk(layer.handle, `${prefix}${mountPath(layer)}`, depth + 1);
       }

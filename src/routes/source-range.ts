@@ -18,20 +18,18 @@ export function positionOf(line: number, column: number): number {
   return line * 2 ** 32 + column;
 }
 
-/** `async x => …`, `x => …`: an arrow whose one parameter has no parentheses. */
-const BARE_ARROW = /^(?:async\s+)?[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*\s*=>/u;
+/** An arrow function's text: `(a) => …`, `a => …`, `async (a) => …`, `async a => …`. */
+const ARROW = /^(?:async\s*)?(?:\(|[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*\s*=>)/u;
 
 /**
- * Where the declaration position falls in the function's text: V8 places it at the parameter list
- * — `(` after `function name`, `async`, a method's name — or at the lone parameter of a bare arrow.
- * The first `(` is that list but for a computed method name holding one (`[f()]() {}`), where the
- * range then ends a few characters late; a class is declared at its first token.
+ * Where the declaration position falls in the function's text (measured on Node 22 and 26): an
+ * arrow function is declared at its first token (`async` included); every other function at its
+ * parameter list, the first `(` of its text — after `function name`, `async`, `*`, a method's name,
+ * and in a class at its constructor's. A computed method name holding a `(` (`[f()]() {}`) would
+ * end the range a few characters late.
  */
 function declarationOffset(source: string): number {
-  if (source.startsWith('class') || BARE_ARROW.test(source)) {
-    const arrow = /^async\s+/.exec(source);
-    return source.startsWith('class') ? 0 : (arrow?.[0].length ?? 0);
-  }
+  if (ARROW.test(source)) return 0;
   const paren = source.indexOf('(');
   return paren === -1 ? 0 : paren;
 }

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
+import express4 from 'express4';
 import Fastify from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -53,9 +54,9 @@ function recordingLogger() {
   return { logger: pino(stream), records };
 }
 
-async function startExpress(logger: pino.Logger): Promise<App> {
-  const app = express();
-  const watch = heapwatch({ ...leakOptions, logger, registry: new Registry(), debug: true });
+async function startExpress(logger: pino.Logger, createApp = express, reader: 'auto' | 'inspector' = 'auto'): Promise<App> {
+  const app = createApp();
+  const watch = heapwatch({ ...leakOptions, reader, logger, registry: new Registry(), debug: true });
   app.use(watch);
   routes.expressApp(app);
   const server = app.listen(0, '127.0.0.1');
@@ -190,3 +191,35 @@ for (const { name, start } of frameworks) {
     assert.ok(share('GET /search/:id') + share('GET /suggest/:id') >= 0.95, JSON.stringify(shares));
   });
 }
+
+test("Express 4, read through the inspector (its frames carry V8's script ids too): the demo's leak is named GET /orders/:id", async (t) => {
+  const { logger, records } = recordingLogger();
+  const app = await startExpress(logger, express4 as unknown as typeof express, 'inspector');
+  t.after(async () => {
+    await app.close();
+    routes.kept.length = 0;
+  });
+  const record = await leakUntilSuspected(app, records, ['/orders/:n']);
+  const shares = record.heapwatch.routes ?? [];
+  t.diagnostic(record.msg);
+  assert.equal(shares[0]?.route, 'GET /orders/:id', JSON.stringify(shares));
+  assert.ok((shares[0]?.share ?? 0) >= 0.9, JSON.stringify(shares));
+});
+
+test('a monitor no framework told its routes writes no routes in its record', async (t) => {
+  const { logger, records } = recordingLogger();
+  const { createHeapMonitor } = await import('../../src/index.js');
+  const monitor = createHeapMonitor({ ...leakOptions, logger }).start();
+  const stopLeak = routes.startBackgroundLeak();
+  t.after(() => {
+    stopLeak();
+    monitor.stop();
+    routes.kept.length = 0;
+  });
+  for (let waited = 0; waited < 60_000 && !records.some((r) => r.heapwatch.event === 'leak-suspected'); waited += 200) await sleep(200);
+  const record = records.find((r) => r.heapwatch.event === 'leak-suspected');
+  assert.ok(record, 'the timer leak was suspected');
+  assert.equal(record.heapwatch.routes, undefined);
+  assert.equal(monitor.routesOf(monitor.suspects()[0]?.key ?? ''), undefined);
+  assert.match(record.msg, / live$/, 'nothing after the live bytes');
+});
