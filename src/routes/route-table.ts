@@ -1,6 +1,6 @@
 import type { SourceRange } from './source-range.js';
 import { sourceRangeOf } from './source-range.js';
-import { functionLocation } from '../v8/function-location.js';
+import { functionLocations } from '../v8/function-location.js';
 
 /** A route as its framework spells it — `GET /orders/:id` — with the functions that handle it. */
 export interface RouteHandlers {
@@ -20,22 +20,23 @@ export interface RouteRange extends SourceRange {
 
 /**
  * Routes considered, across every source: past this, the rest are not attributed (their bytes
- * count as outside every route). Reading the positions of 2 000 handlers the first time costs
- * about a second of main thread, once; later verdicts reuse them.
+ * count as outside every route). The first verdict of an app with 2 000 routes held the main
+ * thread about a second (BENCHMARKS.md, route attribution), reading their handlers' positions
+ * once; later verdicts reuse them.
  */
 export const MAX_ROUTES = 2000;
 
 /** Handler functions → their source range (null: V8 gave none: a built-in, a native function). */
 const ranges = new WeakMap<Function, SourceRange | null>();
 
-function rangeOf(handler: Function): SourceRange | undefined {
-  let range = ranges.get(handler);
-  if (range === undefined) {
-    const location = functionLocation(handler);
-    range = location === undefined ? null : sourceRangeOf(location);
-    ranges.set(handler, range);
-  }
-  return range ?? undefined;
+/** Reads the positions of the handlers not seen before, in one batch. */
+function readRanges(handlers: Iterable<Function>): void {
+  const unknown = [...handlers].filter((handler) => !ranges.has(handler));
+  const locations = functionLocations(unknown);
+  unknown.forEach((handler, i) => {
+    const location = locations[i];
+    ranges.set(handler, location === undefined ? null : sourceRangeOf(location));
+  });
 }
 
 /** Routes named for code shared by several; the others are counted. */
@@ -90,9 +91,10 @@ export class RouteTable {
         }
       }
     }
+    readRanges(routesOf.keys());
     const byCode = new Map<string, { range: SourceRange; routes: string[] }>();
     for (const [handler, routes] of routesOf) {
-      const range = rangeOf(handler);
+      const range = ranges.get(handler);
       if (!range) continue;
       const code = `${range.scriptId}:${range.start}`;
       const same = byCode.get(code);
