@@ -11,7 +11,8 @@
  * @typedef {{ key: string, function: string, file: string, line: number, column: number,
  *   liveBytes: number, count: number, growthBytes: number, suspected: boolean,
  *   suspectedSince: string | null, traceback: string[],
- *   series: { timestamps: number[], bytes: number[] } }} SiteData
+ *   series: { timestamps: number[], bytes: number[] },
+ *   routes: { route: string | null, bytes: number, share: number }[] | null }} SiteData
  * @typedef {{ timestamp: string, samplingIntervalBytes: number, reader: string, totalBytes: number,
  *   process: { heapUsedBytes: number, heapLimitBytes: number, externalBytes: number, arrayBuffersBytes: number, rssBytes: number },
  *   monitor: { intervalMs: number, windowMs: number, growthThresholdBytes: number, readings: number },
@@ -270,6 +271,7 @@
       if (site.suspected) suspected.append(element('span', 'suspected', 'badge'));
       const spark = element('td');
       spark.append(sparkline(site.series.bytes));
+      const routes = site.routes ? site.routes.map(({ route, share }) => `${route ?? 'outside every route'} ${Math.round(share * 100)} %`).join(', ') : '—';
       row.append(
         element('td', site.function),
         element('td', site.file === '' ? '<builtin>' : `${site.file}:${site.line}`, 'file'),
@@ -277,6 +279,7 @@
         element('td', String(site.count), 'num'),
         element('td', formatSize(site.growthBytes, true), 'num'),
         suspected,
+        element('td', routes, 'routes'),
         spark,
       );
       row.addEventListener('click', () => {

@@ -18,6 +18,8 @@ export type { MonitorStats } from './monitor/stats.js';
 export type { MajorGcSignal } from './v8/major-gc.js';
 export type { HeapMonitorOptions } from './monitor/options.js';
 export type { SiteReport } from './log/leak-log.js';
+export type { RouteShare } from './routes/attribute.js';
+export type { RouteHandlers, RouteSource, RouteTable } from './routes/route-table.js';
 export type { SiteSeries } from './growth/window.js';
 export { heapwatch } from './express/middleware.js';
 export type { HeapwatchMiddleware } from './express/middleware.js';

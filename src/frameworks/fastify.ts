@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { HeapwatchOptions } from '../express/options.js';
 import type { HeapMonitor } from '../monitor/monitor.js';
 import { openEndpoints } from './endpoints.js';
+import type { RouteHandlers } from '../routes/route-table.js';
 
 /** What the plugin decorates its Fastify instance with. */
 export interface HeapwatchDecoration {
@@ -18,6 +19,17 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Routes one plugin keeps for the verdicts (see `routes/route-table.ts`); an application that
+ * registers more (generated routes) gets the first ones attributed.
+ */
+const MAX_ROUTES = 2000;
+
+/** `GET /orders/:id`, `GET,POST /search`, as Fastify's `onRoute` tells the route. */
+function fastifyRoute(method: string | readonly string[], url: string): string {
+  return `${typeof method === 'string' ? method : method.join(',')} ${url}`;
+}
+
 /** Options Fastify's `register` reads itself; heapwatch hands them to the context of its routes. */
 const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'] as const;
 
@@ -29,11 +41,25 @@ async function heapwatchPlugin(fastify: FastifyInstance, options: HeapwatchOptio
     delete own[name];
   }
   const endpoints = openEndpoints(own as HeapwatchOptions);
+  // The routes registered from here on, in this context and those inside it (onRoute hooks are
+  // inherited), for the routes a verdict names: Fastify tells each route once, with its handler.
+  const routes: RouteHandlers[] = [];
+  const removeRoutes = endpoints.monitor.routes.add((limit) => routes.slice(0, limit));
   try {
     fastify.decorate('heapwatch', { monitor: endpoints.monitor } satisfies HeapwatchDecoration);
+    fastify.addHook('onRoute', (route) => {
+      if (routes.length >= MAX_ROUTES || typeof route.handler !== 'function') return;
+      // The HEAD route Fastify adds beside a GET one runs the same handler: GET names it.
+      if (route.method === 'HEAD' && routes.some((known) => known.handlers[0] === route.handler && known.route === fastifyRoute('GET', route.url))) return;
+      routes.push({ route: fastifyRoute(route.method, route.url), handlers: [route.handler] });
+    });
     // onClose hooks run on close() whatever the context: the last close() stops the monitor.
-    fastify.addHook('onClose', async () => endpoints.close());
+    fastify.addHook('onClose', async () => {
+      removeRoutes();
+      endpoints.close();
+    });
   } catch (error) {
+    removeRoutes();
     endpoints.close();
     throw error;
   }

@@ -7,6 +7,7 @@ import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Statistic, StatisticDiff } from '../snapshot/statistic.js';
 import { prefersHtml } from './accept.js';
 import { serveHeapPage } from './heap-page.js';
+import { describeRoutes } from '../routes/attribute.js';
 import { heapView } from './heap-view.js';
 import { BadRequest, choiceParam, integerParam, parseQuery } from './query.js';
 import { send, sendFailure, sendPlain } from './respond.js';
@@ -84,6 +85,9 @@ function render(res: ServerResponse, query: HeapQuery, snapshot: Snapshot, stats
   for (const stat of shown) {
     lines.push(String(stat));
     if (query.groupBy === 'traceback') for (const frame of stat.traceback.format()) lines.push(`    ${frame}`);
+    // A site's routes, from the monitor's latest reading, when a framework told heapwatch its routes.
+    const routes = query.groupBy === 'site' ? monitor.routesOf(stat.key) : undefined;
+    if (routes) lines.push(`    routes: ${describeRoutes(routes)}`);
   }
   send(res, 200, 'text/plain; charset=utf-8', `${lines.join('\n')}\n`, VARY);
 }

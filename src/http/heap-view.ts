@@ -7,6 +7,7 @@ import type { Frame } from '../snapshot/frame.js';
 import { frameKey } from '../snapshot/frame.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Statistic } from '../snapshot/statistic.js';
+import type { RouteShare } from '../routes/attribute.js';
 
 /** The process figures beside the sampled ones: what the sampler cannot attribute, and the limit. */
 export interface ProcessView {
@@ -42,6 +43,11 @@ export interface SiteView {
   readonly traceback: readonly string[];
   /** The monitor's readings of the site, oldest first (empty when it does not track the site). */
   readonly series: { readonly timestamps: readonly number[]; readonly bytes: readonly number[] };
+  /**
+   * The routes on the site's stacks at the monitor's latest reading, with their shares of its
+   * bytes (`route: null`: outside every route); null when no framework told heapwatch its routes.
+   */
+  readonly routes: readonly RouteShare[] | null;
 }
 
 /** The live sampled heap by stack, for the flame graph: frames once, stacks as indexes into them. */
@@ -88,6 +94,7 @@ function siteView(stat: Statistic, monitor: HeapMonitor): SiteView {
     suspectedSince: report?.suspectedSince === undefined ? null : new Date(report.suspectedSince).toISOString(),
     traceback: stat.traceback.format(),
     series: { timestamps: series?.timestamps ?? [], bytes: (series?.bytes ?? []).map(Math.round) },
+    routes: monitor.routesOf(stat.key)?.map(({ route, bytes, share }) => ({ route, bytes: Math.round(bytes), share: Math.round(share * 1000) / 1000 })) ?? null,
   };
 }
 

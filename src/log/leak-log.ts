@@ -8,6 +8,8 @@ import type { StatisticDiff } from '../snapshot/statistic.js';
 import type { Traceback } from '../snapshot/traceback.js';
 import { WarningCode, warnOnce } from '../errors.js';
 import { redactSite } from '../format/site-hash.js';
+import type { RouteShare } from '../routes/attribute.js';
+import { describeRoutes } from '../routes/attribute.js';
 
 /** What the monitor knows of one site at one reading. */
 export interface SiteReport {
@@ -35,6 +37,12 @@ export interface SiteReport {
   readonly suspected: boolean;
   /** When the suspicion was raised (ms since the epoch), while suspected. */
   readonly suspectedSince: number | undefined;
+  /**
+   * The routes on the site's stacks and the share of its live bytes from each (see
+   * `HeapMonitor.routesOf`), in the report of a `leak-suspected` event; absent when no framework
+   * told heapwatch its routes.
+   */
+  readonly routes?: readonly RouteShare[];
 }
 
 /** What heapwatch knows when V8's heap nears its limit; see {@link LeakLog.nearHeapLimit}. */
@@ -71,6 +79,11 @@ function destinationClosed(logger: Logger): boolean {
 function siteFields(site: Frame) {
   const redacted = redactSite(site);
   return { function: site.functionName, file: displayPath(site.file), line: site.line, column: site.column, labels: { function: redacted.function, file: redacted.file } };
+}
+
+/** A route share as records carry it: whole bytes, the share to a thousandth. */
+function roundedShare(share: RouteShare): RouteShare {
+  return { route: share.route, bytes: Math.round(share.bytes), share: Math.round(share.share * 1000) / 1000 };
 }
 
 /** `40 s`, `64 min`: a horizon as a message gives it (minutes from ten of them up). */
@@ -135,11 +148,13 @@ export class LeakLog {
           liveBytes: report.liveBytes,
           count: report.count,
           traceback: report.traceback.format(),
+          ...(report.routes === undefined ? {} : { routes: report.routes.map(roundedShare) }),
           top: top.map(String),
         },
       },
       `heapwatch: leak suspected at ${describeSite(report.site)}: ` +
-        `${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)}, ${formatSize(report.liveBytes)} live`,
+        `${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)}, ${formatSize(report.liveBytes)} live` +
+        (report.routes === undefined ? '' : `; ${describeRoutes(report.routes)}`),
     );
   }
 

@@ -21,6 +21,10 @@ import type { HeapMonitorOptions, ResolvedMonitorOptions } from './options.js';
 import { SiteReports } from './reports.js';
 import { HoldReading, SiteReader } from './site-reader.js';
 import type { MonitorStats, ReadingTiming } from './stats.js';
+import { attributeRoutes, RouteFinder } from '../routes/attribute.js';
+import type { RouteShare } from '../routes/attribute.js';
+import { RouteTable } from '../routes/route-table.js';
+import { sharedInterner } from '../snapshot/frame-interner.js';
 
 export interface HeapMonitorEvents {
   'leak-suspected': [SiteReport];
@@ -53,6 +57,15 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   /** Suspects are never evicted from the windows. */
   private readonly isSuspect = (key: string): boolean => this.tracker.isSuspect(key);
   private counters = { readingErrors: 0, lastTickMs: 0, suspicionsRaised: 0 };
+  /** Main-thread time the current tick spent on the routes of its verdicts: not the reading's (see ReadingPace). */
+  private verdictRoutesMs = 0;
+  /**
+   * The routes of the applications heapwatch is mounted in, added by its framework adapters (the
+   * Express middleware, the Fastify plugin): what {@link routesOf} attributes a site's bytes to.
+   */
+  readonly routes = new RouteTable();
+  /** Route shares computed on the latest reading, per site: scrapes and pages between two readings reuse them. */
+  private routeShares: { readonly sites: object; readonly finder: RouteFinder; readonly bySite: Map<string, readonly RouteShare[]> } | undefined;
 
   constructor(options?: HeapMonitorOptions) {
     super();
@@ -164,6 +177,31 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     return this.window.series(key);
   }
 
+  /**
+   * The routes on the site's stacks at the latest reading, with the share of its live bytes each
+   * allocated (see docs/frameworks.md, "The route in the verdict"); an entry with `route: null`
+   * for the bytes allocated outside every route. Undefined when no framework told heapwatch its
+   * routes (the monitor used without the Express middleware or the Fastify plugin, or before the
+   * first request reached the middleware), or when the latest reading holds nothing of the site.
+   * Computed when asked, from the stacks of that one site: never on the request path.
+   */
+  routesOf(key: string): readonly RouteShare[] | undefined {
+    const sites = this.reader.latestSites;
+    const site = sites?.get(key);
+    if (!sites || !site || !this.routes.known) return undefined;
+    try {
+      if (this.routeShares?.sites !== sites) {
+        this.routeShares = { sites, finder: new RouteFinder(this.routes.ranges(), (id) => sharedInterner.fileOfScript(id)), bySite: new Map() };
+      }
+      let shares = this.routeShares.bySite.get(key);
+      if (!shares) this.routeShares.bySite.set(key, (shares = attributeRoutes(site.stacks(), this.routeShares.finder)));
+      return shares.length > 0 ? shares : undefined;
+    } catch {
+      // Routes of an unexpected shape, an inspector that failed: no route, never a failed verdict.
+      return undefined;
+    }
+  }
+
   /** Suspicions raised at this site since the start (while the site is remembered). */
   suspicionsRaisedAt(key: string): number {
     return this.reports.suspicionsRaisedAt(key);
@@ -193,6 +231,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if (this.ticking || !this.running) return;
     this.ticking = true;
     const timing = this.pace.time();
+    this.verdictRoutesMs = 0;
     let failed = false;
     try {
       const reading = this.reader.readAtTick();
@@ -212,7 +251,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       }
     } finally {
       this.ticking = false;
-      this.counters.lastTickMs = timing.end();
+      this.counters.lastTickMs = timing.end(this.verdictRoutesMs);
       this.notify('reading', { durationMs: this.counters.lastTickMs, failed });
       if (this.running) {
         this.timer = setTimeout(() => this.tick(), this.pace.readingIntervalMs);
@@ -283,7 +322,13 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       if (!this.tracker.raise(key, horizon, now)) continue;
       this.counters.suspicionsRaised++;
       this.reports.countSuspicion(key);
-      const raised = this.reports.report(key) as SiteReport;
+      const report = this.reports.report(key) as SiteReport;
+      // The first verdict reads the position of every route's handler (once, ~0.1 ms each): a
+      // one-off that must not space the readings out as a slow reading would.
+      const routesStarted = performance.now();
+      const routes = this.routesOf(key);
+      this.verdictRoutesMs += performance.now() - routesStarted;
+      const raised = routes === undefined ? report : { ...report, routes };
       this.log.suspected(raised, this.reports.topGrowing(this.options.topSites), this.options.windowMs);
       this.notify('leak-suspected', raised);
     }

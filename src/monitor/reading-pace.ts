@@ -35,15 +35,17 @@ export class ReadingPace {
 
   /**
    * Times a reading (a tick's, or one after a major GC) from now: `end()` records what it cost
-   * the main thread and returns its wall time (ms).
+   * the main thread and returns its wall time (ms). `excludedMs` is work done meanwhile that is not
+   * the reading's and does not repeat with it — the routes of a new verdict, whose handlers'
+   * positions are read once — and must not space the readings out.
    */
-  time(): { end(): number } {
+  time(): { end(excludedMs?: number): number } {
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
     return {
-      end: () => {
+      end: (excludedMs = 0) => {
         const wallMs = performance.now() - started;
-        this.record(ownTimeMs(wallMs, cpuStarted));
+        this.record(Math.max(0, ownTimeMs(wallMs, cpuStarted) - excludedMs));
         return wallMs;
       },
     };

@@ -43,6 +43,11 @@ export class SiteReader {
     private readonly holdReadings: () => boolean,
   ) {}
 
+  /** The sites of the latest reading, with their stacks; undefined before the first. */
+  get latestSites(): Reading['sites'] | undefined {
+    return this.latest?.reading.sites;
+  }
+
   /** Throws {@link HoldReading} while readings are held back, and whatever reading the sampler throws. */
   read(): Reading {
     if (this.holdReadings()) throw new HoldReading();

@@ -11,6 +11,7 @@ interface Interned {
 /** The interned frames of one script, by declaration position (a few may share one: an array). */
 interface ScriptFrames {
   readonly file: string;
+  readonly scriptId: number | undefined;
   readonly byPosition: Map<number, Interned | Interned[]>;
 }
 
@@ -28,6 +29,8 @@ export class FrameInterner {
   // read, and hashing the script name and a number is cheaper than joining and hashing four
   // fields per node; one map per script, not per position, keeps the table small.
   private readonly scripts = new Map<string, ScriptFrames>();
+  /** V8's script ids of the scripts above: how a function's declaration is found among the frames. */
+  private readonly files = new Map<number, string>();
   private size = 0;
   private reading = 0;
 
@@ -43,8 +46,11 @@ export class FrameInterner {
     const functionName = node.name || '(anonymous)';
     let script = this.scripts.get(node.scriptName);
     if (!script) {
-      script = { file: scriptNameToFile(node.scriptName), byPosition: new Map() };
-      if (this.size < this.maxFrames) this.scripts.set(node.scriptName, script);
+      script = { file: scriptNameToFile(node.scriptName), scriptId: node.scriptId, byPosition: new Map() };
+      if (this.size < this.maxFrames) {
+        this.scripts.set(node.scriptName, script);
+        if (node.scriptId !== undefined) this.files.set(node.scriptId, script.file);
+      }
     }
     // Exact for lines below 2^21 and columns below 2^32 (a minified bundle's one line is long).
     const position = node.lineNumber * 2 ** 32 + node.columnNumber;
@@ -63,6 +69,14 @@ export class FrameInterner {
     return entry.frame;
   }
 
+  /**
+   * The file of the script V8 knows by `scriptId`, as frames carry it (not source-mapped), when a
+   * reading still in memory had a frame of that script.
+   */
+  fileOfScript(scriptId: number): string | undefined {
+    return this.files.get(scriptId);
+  }
+
   /** Lets go of the frames the last reading did not use. */
   private releaseUnused(): void {
     const since = this.reading - 1;
@@ -74,7 +88,10 @@ export class FrameInterner {
         if (kept.length === 0) script.byPosition.delete(position);
         else if (kept.length < count) script.byPosition.set(position, kept.length === 1 ? (kept[0] as Interned) : kept);
       }
-      if (script.byPosition.size === 0) this.scripts.delete(scriptName);
+      if (script.byPosition.size === 0) {
+        this.scripts.delete(scriptName);
+        if (script.scriptId !== undefined) this.files.delete(script.scriptId);
+      }
     }
   }
 }

@@ -21,9 +21,26 @@ export interface SiteReading {
   readonly traceback: Traceback;
 }
 
+/** A site as the aggregator read it: with every one of its stacks, for the routes on them. */
+export interface SampledSite extends SiteReading {
+  /**
+   * Every stack of the site with the bytes allocated there, frames innermost first as V8 gave them
+   * (not source-mapped: positions in the code that runs). Built when asked, from this reading.
+   */
+  stacks(): Iterable<SampledStack>;
+}
+
+/** One stack of a site in one reading. */
+export interface SampledStack {
+  /** Innermost first, as V8 reported them (not source-mapped). */
+  readonly frames: readonly Frame[];
+  /** Estimated live bytes allocated with exactly this stack. */
+  readonly bytes: number;
+}
+
 /** One reading of the sampler, summed per allocation site. */
 export interface SiteReadings {
-  readonly sites: ReadonlyMap<string, SiteReading>;
+  readonly sites: ReadonlyMap<string, SampledSite>;
   /** Estimated live bytes of all sites. */
   readonly totalBytes: number;
 }
@@ -86,6 +103,7 @@ export class SiteAggregator {
       } else {
         site.size += size;
         site.count += count;
+        site.addStack(index, size);
         // The first of equal stacks stays, as groupTraces keeps it.
         if (size > site.largestSize) {
           site.largestSize = size;
@@ -108,24 +126,40 @@ export class SiteAggregator {
 }
 
 /** A site being summed; its traceback is built from the stack table when first read. */
-class AggregatedSite implements SiteReading {
+class AggregatedSite implements SampledSite {
   largestSize: number;
   private built: Traceback | undefined;
+  /** The nodes of the site's stacks and their bytes, side by side: two numbers per stack. */
+  private readonly stackNodes: number[];
+  private readonly stackBytes: number[];
 
   constructor(
     readonly key: string,
     public size: number,
     public count: number,
     public largestNode: number,
-    private readonly stacks: StackTable,
+    private readonly table: StackTable,
     private readonly aggregator: SiteAggregator,
   ) {
     this.largestSize = size;
+    this.stackNodes = [largestNode];
+    this.stackBytes = [size];
+  }
+
+  addStack(node: number, size: number): void {
+    this.stackNodes.push(node);
+    this.stackBytes.push(size);
   }
 
   get traceback(): Traceback {
-    this.built ??= this.aggregator.tracebackOf(this.key, this.largestNode, this.stacks);
+    this.built ??= this.aggregator.tracebackOf(this.key, this.largestNode, this.table);
     return this.built;
+  }
+
+  *stacks(): Iterable<SampledStack> {
+    for (let i = 0; i < this.stackNodes.length; i++) {
+      yield { frames: this.table.framesOf(this.stackNodes[i] as number), bytes: this.stackBytes[i] as number };
+    }
   }
 }
 
@@ -146,9 +180,14 @@ class StackTable {
 
   /** The node's stack, innermost frame first. */
   tracebackOf(node: number): Traceback {
+    return new Traceback(this.framesOf(node));
+  }
+
+  /** The node's frames, innermost first. */
+  framesOf(node: number): Frame[] {
     const frames: Frame[] = [];
     for (let i = node; i !== -1; i = this.parents[i] as number) frames.push(this.frames[i] as Frame);
-    return new Traceback(frames);
+    return frames;
   }
 
   /** Whether the node's stack is exactly the traceback's frames (interned frames: identity). */

@@ -6,7 +6,7 @@ import { inferIntervalFromSampleSizes, scaleSampleCount } from './interval-check
 
 /** The subset of the DevTools protocol's `HeapProfiler.SamplingHeapProfile` heapwatch reads. */
 interface InspectorNode {
-  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  callFrame: { functionName: string; scriptId: string; url: string; lineNumber: number; columnNumber: number };
   /** Bytes of the samples at this node, as V8 scaled them. */
   selfSize: number;
   id: number;
@@ -89,10 +89,11 @@ export function fromInspectorProfile(
       const sizeBytes = objectSize(scaledBytes);
       allocations.push({ sizeBytes, count: scaleSampleCount(samples, sizeBytes, samplingIntervalBytes) });
     }
-    const { functionName, url, lineNumber, columnNumber } = node.callFrame;
+    const { functionName, scriptId, url, lineNumber, columnNumber } = node.callFrame;
     return {
       name: functionName,
       scriptName: url,
+      scriptId: Number(scriptId),
       lineNumber: lineNumber < 0 ? 0 : lineNumber + 1,
       columnNumber: columnNumber < 0 ? 0 : columnNumber + 1,
       allocations,

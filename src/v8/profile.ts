@@ -22,6 +22,11 @@ export interface ProfileNode {
   readonly name: string;
   /** `file://` URL (ES modules), absolute path (CommonJS), `node:*` (Node internals) or empty (V8 built-ins). */
   readonly scriptName: string;
+  /**
+   * V8's id of the script, when the reader gives it (both do): the same id a function's
+   * `[[FunctionLocation]]` names, which is how a route's handler is found on the stacks.
+   */
+  readonly scriptId?: number;
   /** 1-based line where the function is declared; 0 when unknown. */
   readonly lineNumber: number;
   /** 1-based column where the function is declared; 0 when unknown. */

@@ -61,6 +61,8 @@ interface Row {
   readonly key: string;
   readonly function: string;
   readonly suspected: boolean;
+  /** The routes cell: the routes on the site's stacks, with their shares. */
+  readonly routes: string;
   /** The sparkline's points. */
   readonly points: number;
 }
@@ -89,6 +91,7 @@ test('in headless Chromium, the demo’s heap page loads without a console error
         key: row.getAttribute('data-key') ?? '',
         function: row.querySelector('td')?.textContent ?? '',
         suspected: row.querySelector('.badge') !== null,
+        routes: row.querySelector('td.routes')?.textContent ?? '',
         points: (row.querySelector('svg.spark polyline')?.getAttribute('points') ?? '').split(' ').filter(Boolean).length,
       })),
     );
@@ -99,6 +102,7 @@ test('in headless Chromium, the demo’s heap page loads without a console error
   assert.ok(first, 'the table has rows');
   assert.equal(first.function, demo.suspected, `the leak first: ${rows.map((row) => row.function).join(', ')}`);
   assert.ok(first.suspected, 'marked suspected');
+  assert.match(first.routes, /^GET \/orders\/:id \d+ %/, 'the route its bytes come from');
   assert.ok(first.points >= 10, `a sparkline of the window: ${first.points} points`);
   const leakKey = first.key;
   // The log's format: one frame a line, most recent call first (built-ins it called come before it).
