@@ -11,7 +11,8 @@
 // heapwatch's parts apart, heapwatch-no-default-metrics, heapwatch-no-forced-gc and prom-client-defaults; `<name>-again`
 // is the same configuration in other processes; `<name>+no-memory-reducer` the same started with
 // `--no-memory-reducer` (V8's major GCs once allocation slows down, which a process runs only after
-// a first mark-compact of its own).
+// a first mark-compact of its own); `<name>+cpu-prof` the same with a CPU profile of its life
+// written to /tmp/cross-process-cpu-prof as it exits (summarise with bench/lib/cpu-profile.mjs).
 //
 //   node bench/cross-process.mjs [--quick] [--configs=bare,bare-again,heapwatch,pprof]
 //        [--processes=3] [--rounds=6] [--batch=200] [--route=/json] [--warmup=3000]
@@ -154,6 +155,9 @@ let ending = false;
 function startChild(configuration, replica) {
   // `+no-memory-reducer` is a V8 flag the process must start with: set later, V8 has its reducer already.
   const flags = configuration.includes('+no-memory-reducer') ? ['--no-memory-reducer'] : [];
+  // `+cpu-prof`: a CPU profile of the process's whole life, written to /tmp/cross-process-cpu-prof
+  // as it exits (summarise with bench/lib/cpu-profile.mjs): where a configuration's CPU goes.
+  if (configuration.includes('+cpu-prof')) flags.push('--cpu-prof', '--cpu-prof-dir=/tmp/cross-process-cpu-prof', `--cpu-prof-name=${configuration}-${replica}.cpuprofile`);
   const node = [process.execPath, ...flags, childScript, configuration, route];
   const command = cpu === 'none' ? node : ['taskset', '-c', cpu, ...node];
   // The child's standard output (heapwatch's pino logger) goes to our standard error, apart from the tables.
