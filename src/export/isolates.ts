@@ -1,11 +1,15 @@
 import { getHeapStatistics } from 'node:v8';
 import type { HeapMonitor } from '../monitor/monitor.js';
 import type { MonitorStats } from '../monitor/stats.js';
+import type { RouteShare } from '../routes/attribute.js';
 import { labelledSites } from './labelled-sites.js';
 import type { LabelledSite } from './labelled-sites.js';
 
 /** What the exporters need of one labelled site: plain data, so a worker thread can send it. */
-export type ExportedSite = Pick<LabelledSite, 'site' | 'liveBytes' | 'count' | 'growthBytes' | 'suspected' | 'suspicions'>;
+export type ExportedSite = Pick<LabelledSite, 'site' | 'liveBytes' | 'count' | 'growthBytes' | 'suspected' | 'suspicions'> & {
+  /** A suspected site's routes and their shares (`HeapMonitor.routesOf`); this thread's sites only. */
+  readonly routes?: readonly RouteShare[] | undefined;
+};
 
 /**
  * One isolate's figures at its latest reading, as the exporters read them: this thread's
@@ -37,10 +41,14 @@ export interface ThreadFiguresSource {
  * (a scrape asks for them once per per-site metric) and the suspect count with them.
  */
 export function figuresOfMonitor(monitor: HeapMonitor): IsolateFigures {
-  let cached: { readings: number; sites: LabelledSite[]; suspects: number } | undefined;
-  const current = (): { sites: LabelledSite[]; suspects: number } => {
+  let cached: { readings: number; sites: ExportedSite[]; suspects: number } | undefined;
+  const current = (): { sites: ExportedSite[]; suspects: number } => {
     const { readings } = monitor.stats();
-    if (cached?.readings !== readings) cached = { readings, sites: labelledSites(monitor), suspects: monitor.suspects().length };
+    if (cached?.readings !== readings) {
+      // Routes only for suspects: what the verdict named, bounded by the suspects and 10 routes each.
+      const sites = labelledSites(monitor).map((site) => (site.suspected ? { ...site, routes: monitor.routesOf(site.key) } : site));
+      cached = { readings, sites, suspects: monitor.suspects().length };
+    }
     return cached;
   };
   return {

@@ -5,6 +5,7 @@ import type { Frame } from '../snapshot/frame.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
 import { isolatesOf } from './isolates.js';
 import { otelFailed } from './otel-errors.js';
+import { routeLabel } from './route-label.js';
 import { redactSite } from '../format/site-hash.js';
 import type { ThreadFiguresSource } from './isolates.js';
 
@@ -29,6 +30,7 @@ export const OtelInstrument = {
   logErrors: 'heapwatch.log.errors',
   snapshotDuration: 'heapwatch.snapshot.duration',
   samplingInterval: 'heapwatch.sampling_interval',
+  siteRouteLive: 'heapwatch.site.route.live',
 } as const;
 
 /** How the exporters label a site. */
@@ -72,6 +74,12 @@ const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
   snapshotErrors: { kind: 'counter', unit: '{error}', integer: true, description: 'Readings of the V8 sampler that failed.' },
   logErrors: { kind: 'counter', unit: '{record}', integer: true, description: "Records heapwatch's logger refused (it threw)." },
   samplingInterval: { kind: 'gauge', unit: 'By', integer: true, description: "Mean bytes between two samples of V8's sampling heap profiler." },
+  siteRouteLive: {
+    kind: 'gauge',
+    unit: 'By',
+    integer: false,
+    description: "A suspected site's estimated live bytes allocated under each HTTP route (attribute heapwatch.route: method and path pattern), at the latest reading.",
+  },
 };
 
 /**
@@ -134,6 +142,8 @@ function observe(monitor: HeapMonitor, meterProvider: MeterProvider, threads: Th
         result.observe(instrument.siteGrowth, site.growthBytes, attributes);
         result.observe(instrument.siteLeakSuspected, site.suspected ? 1 : 0, attributes);
         result.observe(instrument.leakSuspicions, site.suspicions, attributes);
+        // The route in the verdict: suspects only, 10 routes each at most (docs/metrics.md).
+        for (const share of site.routes ?? []) result.observe(instrument.siteRouteLive, share.bytes, { ...attributes, 'heapwatch.route': routeLabel(share.route) });
         if (site.suspected) suspects++;
       }
       const stats = isolate.stats();

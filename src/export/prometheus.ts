@@ -7,6 +7,7 @@ import type { HeapMonitor } from '../monitor/monitor.js';
 import { answerClusterPrimary, clusterWorkerLabel } from './cluster-worker.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
 import { isolatesOf } from './isolates.js';
+import { routeLabel } from './route-label.js';
 import { otelErrors } from './otel-errors.js';
 import type { SiteLabelOptions } from './otel.js';
 import { redactSite } from '../format/site-hash.js';
@@ -38,6 +39,7 @@ export const PrometheusMetric = {
   windowSeconds: 'heapwatch_window_seconds',
   heapSizeLimitBytes: 'heapwatch_heap_size_limit_bytes',
   arrayBuffersBytes: 'heapwatch_array_buffers_bytes',
+  siteRouteLiveBytes: 'heapwatch_site_route_live_bytes',
 } as const;
 
 const SITE_LABELS = ['function', 'file', 'line'] as const;
@@ -80,6 +82,28 @@ function seriesOf(sites: readonly ExportedSite[], redact: boolean): SeriesValues
     existing.growthBytes += site.growthBytes;
     existing.suspected ||= site.suspected;
     existing.suspicions += site.suspicions;
+  }
+  return [...series.values()];
+}
+
+/** One suspected site's bytes under one route, summed as {@link seriesOf} sums the sites. */
+interface RouteSeriesValues {
+  readonly labels: SiteLabels & { route: string };
+  liveBytes: number;
+}
+
+function routeSeriesOf(sites: readonly ExportedSite[], redact: boolean): RouteSeriesValues[] {
+  const series = new Map<string, RouteSeriesValues>();
+  for (const site of sites) {
+    if (!site.routes) continue;
+    const names = redact ? redactSite(site.site) : { function: site.site.functionName, file: displayPath(site.site.file) };
+    for (const share of site.routes) {
+      const labels = { function: names.function, file: names.file, line: sitePosition(site.site), route: routeLabel(share.route) };
+      const id = `${labels.function}\0${labels.file}\0${labels.line}\0${labels.route}`;
+      const existing = series.get(id);
+      if (existing) existing.liveBytes += share.bytes;
+      else series.set(id, { labels, liveBytes: share.bytes });
+    }
   }
   return [...series.values()];
 }
@@ -167,6 +191,22 @@ export function registerPrometheusMetrics(
   siteGauge(PrometheusMetric.siteLiveObjects, 'Estimated live objects allocated by the site (sampled), at the latest reading.', (s) => s.count);
   siteGauge(PrometheusMetric.siteGrowthBytes, "Growth of the site's live bytes over the horizon that raised its suspicion, else over the detection window.", (s) => s.growthBytes);
   siteGauge(PrometheusMetric.siteLeakSuspected, '1 while the detector suspects the site of leaking, else 0.', (s) => (s.suspected ? 1 : 0), 'max');
+  // The route in the verdict: only suspected sites, at most 10 routes each — series of their own,
+  // so that the route is never a label of every site's series (docs/metrics.md).
+  new Gauge({
+    name: PrometheusMetric.siteRouteLiveBytes,
+    help: "A suspected site's estimated live bytes allocated under each HTTP route (method and path pattern), at the latest reading.",
+    labelNames: [...SITE_LABELS, 'route', ...ISOLATE_LABELS],
+    registers,
+    aggregator: 'sum',
+    collect() {
+      this.reset();
+      for (const isolate of isolates()) {
+        const extra = siteLabelsOf(isolate);
+        for (const series of routeSeriesOf(isolate.sites(), labels.redactSites === true)) this.set({ ...series.labels, ...extra }, series.liveBytes);
+      }
+    },
+  });
   new Counter({
     name: PrometheusMetric.leakSuspicionsTotal,
     help: 'Leak suspicions raised at the site since the process started.',
@@ -199,7 +239,7 @@ export function registerPrometheusMetrics(
     },
   });
   counter(PrometheusMetric.forcedGcsTotal, 'Full GCs heapwatch asked V8 for, to confirm a rising site.', (i) => i.stats().requestedGcs);
-  counter(PrometheusMetric.skippedGcsTotal, 'Full GCs heapwatch did not ask for because their expected pause exceeded its pause budget (100 ms).', (i) => i.stats().skippedGcs);
+  counter(PrometheusMetric.skippedGcsTotal, 'Full GCs heapwatch did not ask for because their expected pause exceeded its pause budget (forcedGcPauseBudgetMs).', (i) => i.stats().skippedGcs);
   gauge(PrometheusMetric.samplingIntervalBytes, "Mean bytes between two samples of V8's sampling heap profiler.", 'max', (i) => i.stats().samplingIntervalBytes);
   gauge(PrometheusMetric.growthThresholdBytes, 'Growth over the window that makes a site a leak suspect (twice that over a shorter horizon).', 'max', (i) => i.growthThresholdBytes);
   gauge(PrometheusMetric.windowSeconds, 'The longest horizon over which growth is judged.', 'max', (i) => i.windowMs / 1000);

@@ -112,11 +112,15 @@ test("OpenTelemetry Collector: OTLP in, a Prometheus page out, scraped with labe
     assert.match(text, new RegExp(`^#   ${instrument.name.replaceAll('.', '\\.')} +${instrument.unit.replace(/[{}]/g, '\\$&')} +→ ${name}\\b`, 'm'));
   }
 
-  // A site's attributes, as the exporter writes them, become function, file and line; the rest is dropped.
-  const attributes = Object.keys(codeAttributes({ functionName: 'f', file: '/srv/app.js', line: 1, column: 1 } as Parameters<typeof codeAttributes>[0])).map(collectorLabel);
+  // A site's attributes, as the exporter writes them, become function, file and line, and a
+  // suspect's route `route`, as on heapwatch's own page; the rest is dropped.
+  const attributes = [
+    ...Object.keys(codeAttributes({ functionName: 'f', file: '/srv/app.js', line: 1, column: 1 } as Parameters<typeof codeAttributes>[0])),
+    'heapwatch.route',
+  ].map(collectorLabel);
   const relabels = scrape.metric_relabel_configs as Array<{ source_labels?: string[]; target_label?: string; action?: string; regex: string }>;
   const renamed = Object.fromEntries(relabels.filter((rule) => rule.target_label).map((rule) => [rule.source_labels?.[0], rule.target_label]));
-  assert.deepEqual(renamed, { code_function_name: 'function', code_file_path: 'file', code_line_number: 'line' });
+  assert.deepEqual(renamed, { code_function_name: 'function', code_file_path: 'file', code_line_number: 'line', heapwatch_route: 'route' });
   const dropped = relabels.find((rule) => rule.action === 'labeldrop')?.regex.split('|').sort();
   assert.deepEqual(dropped, attributes.sort());
 });

@@ -40,6 +40,7 @@ test("each metric names how a cluster's primary aggregates it: sums of counts an
     [PrometheusMetric.siteGrowthBytes]: 'sum',
     [PrometheusMetric.siteLeakSuspected]: 'max',
     [PrometheusMetric.leakSuspicionsTotal]: 'sum',
+    [PrometheusMetric.siteRouteLiveBytes]: 'sum',
     [PrometheusMetric.leakSuspects]: 'sum',
     [PrometheusMetric.logErrorsTotal]: 'sum',
     [PrometheusMetric.otelErrorsTotal]: 'sum',

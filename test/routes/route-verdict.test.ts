@@ -8,6 +8,7 @@ import express from 'express';
 import express4 from 'express4';
 import Fastify from 'fastify';
 import { pino } from 'pino';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { Registry } from 'prom-client';
 import { heapwatch as fastifyHeapwatch } from '../../src/frameworks/fastify.js';
 import { heapwatch } from '../../src/index.js';
@@ -39,7 +40,23 @@ const leakOptions = { intervalMs: 200, windowMs: 4000, growthThresholdBytes: 102
 interface App {
   readonly base: string;
   readonly monitor: HeapMonitor;
+  /** The real prom-client registry heapwatch's metrics joined. */
+  readonly registry: Registry;
+  /** A reader of the real OpenTelemetry MeterProvider heapwatch observed with. */
+  readonly meterReader: CollectingReader;
   close(): Promise<void>;
+}
+
+/** A reader the test collects from itself, as an application's pull exporter would. */
+class CollectingReader extends MetricReader {
+  protected override async onShutdown(): Promise<void> {}
+  protected override async onForceFlush(): Promise<void> {}
+}
+
+/** A real MeterProvider and the reader the test collects its points with. */
+function meters(): { meterProvider: MeterProvider; meterReader: CollectingReader } {
+  const meterReader = new CollectingReader();
+  return { meterProvider: new MeterProvider({ readers: [meterReader] }), meterReader };
 }
 
 /** A real pino logger into a stream: the records it wrote, parsed. */
@@ -56,7 +73,9 @@ function recordingLogger() {
 
 async function startExpress(logger: pino.Logger, createApp = express, reader: 'auto' | 'inspector' = 'auto'): Promise<App> {
   const app = createApp();
-  const watch = heapwatch({ ...leakOptions, reader, logger, registry: new Registry(), debug: true });
+  const registry = new Registry();
+  const { meterProvider, meterReader } = meters();
+  const watch = heapwatch({ ...leakOptions, reader, logger, registry, meterProvider, debug: true });
   app.use(watch);
   routes.expressApp(app);
   const server = app.listen(0, '127.0.0.1');
@@ -64,6 +83,8 @@ async function startExpress(logger: pino.Logger, createApp = express, reader: 'a
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     monitor: watch.monitor,
+    registry,
+    meterReader,
     async close() {
       watch.stop();
       await new Promise((resolve) => server.close(resolve));
@@ -73,10 +94,12 @@ async function startExpress(logger: pino.Logger, createApp = express, reader: 'a
 
 async function startFastify(logger: pino.Logger): Promise<App> {
   const app = Fastify();
-  await app.register(fastifyHeapwatch, { ...leakOptions, logger, registry: new Registry(), debug: true });
+  const registry = new Registry();
+  const { meterProvider, meterReader } = meters();
+  await app.register(fastifyHeapwatch, { ...leakOptions, logger, registry, meterProvider, debug: true });
   routes.fastifyApp(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
-  return { base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, monitor: app.heapwatch.monitor, close: () => app.close() };
+  return { base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, monitor: app.heapwatch.monitor, registry, meterReader, close: () => app.close() };
 }
 
 /**
@@ -135,6 +158,24 @@ for (const { name, start } of frameworks) {
     assert.equal(site?.routes?.[0]?.route, 'GET /orders/:id', JSON.stringify(site));
     const text = await (await fetch(`${app.base}/debug/heap`)).text();
     assert.match(text, /\n {4}routes: GET \/orders\/:id \d+ %/, text);
+
+    // And in the metrics, as series of their own for the suspect: Prometheus…
+    const routeSeries = (await app.registry.getSingleMetric('heapwatch_site_route_live_bytes')?.get())?.values ?? [];
+    const ofSite = routeSeries.filter((value) => value.labels.file === fixture && value.labels.function === record.heapwatch.site.function);
+    const siteBytes = ofSite.reduce((sum, value) => sum + value.value, 0);
+    const ordersBytes = ofSite.find((value) => value.labels.route === 'GET /orders/:id')?.value ?? 0;
+    assert.ok(siteBytes > 0 && ordersBytes >= 0.9 * siteBytes, JSON.stringify(ofSite));
+    assert.ok(routeSeries.every((value) => value.labels.route !== undefined), 'every series names its route');
+    const page = await app.registry.metrics();
+    assert.match(page, /heapwatch_site_route_live_bytes\{function="[^"]+",file="test\/fixtures\/leaky-routes.mjs",line="\d+",route="GET \/orders\/:id"\} \d/, page);
+    // …and OpenTelemetry.
+    const { resourceMetrics, errors } = await app.meterReader.collect();
+    assert.deepEqual(errors, []);
+    const metric = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((m) => m.descriptor.name === 'heapwatch.site.route.live');
+    const points = (metric?.dataPoints ?? []).filter((point) => point.attributes['code.function.name'] === record.heapwatch.site.function);
+    const orders = points.find((point) => point.attributes['heapwatch.route'] === 'GET /orders/:id');
+    assert.ok(orders && (orders.value as number) >= 0.9 * points.reduce((sum, point) => sum + (point.value as number), 0), JSON.stringify(points));
+    assert.equal(metric?.descriptor.unit, 'By');
   });
 
   test(`${name}: a leak in a callback passed to setTimeout inside a handler is attributed to that handler's route`, async (t) => {
@@ -170,6 +211,11 @@ for (const { name, start } of frameworks) {
       [[null, 1]],
     );
     assert.match(record.msg, /; outside every route 100 %$/);
+    const routeSeries = (await app.registry.getSingleMetric('heapwatch_site_route_live_bytes')?.get())?.values ?? [];
+    assert.deepEqual(
+      routeSeries.filter((value) => value.labels.function === 'refreshCache').map((value) => value.labels.route),
+      ['(outside every route)'],
+    );
   });
 
   test(`${name}: one helper called by two routes names both, with their shares of its bytes`, async (t) => {
