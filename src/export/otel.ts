@@ -4,6 +4,7 @@ import type { HeapMonitor } from '../monitor/monitor.js';
 import type { Frame } from '../snapshot/frame.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
 import { isolatesOf } from './isolates.js';
+import { containerMemoryLimitBytes } from '../monitor/container-limit.js';
 import { otelFailed } from './otel-errors.js';
 import { redactSite } from '../format/site-hash.js';
 import type { ThreadFiguresSource } from './isolates.js';
@@ -29,6 +30,7 @@ export const OtelInstrument = {
   logErrors: 'heapwatch.log.errors',
   snapshotDuration: 'heapwatch.snapshot.duration',
   samplingInterval: 'heapwatch.sampling_interval',
+  memoryLimit: 'heapwatch.memory.limit',
 } as const;
 
 /** How the exporters label a site. */
@@ -72,6 +74,7 @@ const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
   snapshotErrors: { kind: 'counter', unit: '{error}', integer: true, description: 'Readings of the V8 sampler that failed.' },
   logErrors: { kind: 'counter', unit: '{record}', integer: true, description: "Records heapwatch's logger refused (it threw)." },
   samplingInterval: { kind: 'gauge', unit: 'By', integer: true, description: "Mean bytes between two samples of V8's sampling heap profiler." },
+  memoryLimit: { kind: 'gauge', unit: 'By', integer: true, description: "The memory limit of the process's cgroup (v2 memory.max, v1 memory.limit_in_bytes), where the kernel's OOM killer ends it; no point without one." },
 };
 
 /**
@@ -146,6 +149,9 @@ function observe(monitor: HeapMonitor, meterProvider: MeterProvider, threads: Th
       result.observe(instrument.logErrors, stats.logErrors, thread);
       result.observe(instrument.samplingInterval, stats.samplingIntervalBytes, thread);
     }
+    // The process's, once, with no thread attribute; no point without a limit.
+    const memoryLimitBytes = containerMemoryLimitBytes();
+    if (memoryLimitBytes !== undefined) result.observe(instrument.memoryLimit, memoryLimitBytes);
   };
   // The one synchronous instrument: durations are recorded as readings happen.
   const snapshotDuration = meter.createHistogram(OtelInstrument.snapshotDuration, {
