@@ -55,6 +55,7 @@ test("each metric names how a cluster's primary aggregates it: sums of counts an
     [PrometheusMetric.growthThresholdBytes]: 'max',
     [PrometheusMetric.windowSeconds]: 'max',
     [PrometheusMetric.heapSizeLimitBytes]: 'max',
+    [PrometheusMetric.memoryLimitBytes]: 'max',
     [PrometheusMetric.snapshotDurationSeconds]: 'sum',
   });
 });
