@@ -42,6 +42,7 @@ test('the default options are exactly these, and docs/api.md states each one', (
       maxTrackedSites: 2000,
       readingBudgetMs: 100,
       forcedGcPauseBudgetMs: 100,
+      memoryNearLimitFraction: 0.9,
     },
   );
   assert.ok(Object.isFrozen(defaults));

@@ -22,4 +22,5 @@ export const nodejs = {
 export const recorded = {
   heapUsedAvg10mBytes: 'instance:nodejs_heap_size_used_bytes:avg_over_time10m',
   heapUsedPredicted4hBytes: 'instance:nodejs_heap_size_used_bytes:predict_linear4h',
+  residentPredicted4hBytes: 'instance:process_resident_memory_bytes:predict_linear4h',
 } as const;

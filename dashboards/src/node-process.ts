@@ -1,7 +1,7 @@
 import { AnnotationQueryBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { datasource, select, series, heapwatchDashboard } from './common.js';
-import { heapwatch, nodejs } from './metrics.js';
+import { heapwatch, nodejs, recorded } from './metrics.js';
 import { stat, timeseries } from './panels.js';
 
 export const NODE_PROCESS_UID = 'heapwatch-nodejs-process';
@@ -12,7 +12,7 @@ export const NODE_PROCESS_UID = 'heapwatch-nodejs-process';
  */
 export function nodeProcessDashboard(): Dashboard {
   const gc = (suffix: 'sum' | 'count'): string => `sum by (instance, kind) (rate(${select(`${nodejs.gcDurationSeconds}_${suffix}`)}[$__rate_interval]))`;
-  return heapwatchDashboard('Node.js process memory', NODE_PROCESS_UID, "The V8 heap, its spaces and limit, memory outside it, RSS, garbage collection and event-loop delay, from prom-client's standard Node metrics (which heapwatch() registers).", 'now-3h', nodejs.heapUsedBytes)
+  return heapwatchDashboard('Node.js process memory', NODE_PROCESS_UID, "The V8 heap, its spaces and limit, memory outside it, RSS and the container's limit, garbage collection and event-loop delay, from prom-client's standard Node metrics (which heapwatch() registers).", 'now-3h', nodejs.heapUsedBytes)
     .annotation(
       new AnnotationQueryBuilder()
         .name('Restarts')
@@ -49,10 +49,18 @@ export function nodeProcessDashboard(): Dashboard {
       ]),
     )
     .withPanel(
-      timeseries('Resident set size against the heap', 'Memory the operating system gives the process (RSS) beside the V8 heap it holds: the difference is code, stacks, external memory and the allocator\'s own.', 'bytes', { width: 12, height: 8 }, [
-        series(select(nodejs.residentMemoryBytes), 'RSS {{instance}}'),
-        series(select(nodejs.heapTotalBytes), 'heap total {{instance}}'),
-      ]),
+      timeseries(
+        'Resident set size against the heap and the container limit',
+        "Memory the operating system gives the process (RSS) beside the V8 heap it holds (the difference is code, stacks, external memory and the allocator's own), the container's memory limit at which the kernel's OOM killer ends the process with SIGKILL (heapwatch_memory_limit_bytes: cgroup memory.max; none without a limit), and where RSS will be in 4 hours at the last hour's pace (recorded by deploy/prometheus for processes under a limit; the HeapwatchMemoryExhaustionPredicted alert compares the two).",
+        'bytes',
+        { width: 12, height: 8 },
+        [
+          series(select(nodejs.residentMemoryBytes), 'RSS {{instance}}'),
+          series(select(nodejs.heapTotalBytes), 'heap total {{instance}}'),
+          series(select(heapwatch.memoryLimitBytes), 'container limit {{instance}}'),
+          series(select(recorded.residentPredicted4hBytes), 'RSS in 4 h at this pace {{instance}}'),
+        ],
+      ),
     )
     .withRow(new RowBuilder('Garbage collection and event loop'))
     .withPanel(timeseries('Time in GC', 'Seconds spent in garbage collection per second, by kind (minor: scavenges of the young generation; major: mark-compact of the whole heap).', 'percentunit', { width: 8, height: 8 }, [series(gc('sum'), '{{kind}} {{instance}}')]))

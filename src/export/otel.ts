@@ -4,6 +4,7 @@ import type { HeapMonitor } from '../monitor/monitor.js';
 import type { Frame } from '../snapshot/frame.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
 import { isolatesOf } from './isolates.js';
+import { containerMemoryLimitBytes } from '../monitor/container-limit.js';
 import { otelFailed } from './otel-errors.js';
 import { routeLabel } from './route-label.js';
 import { redactSite } from '../format/site-hash.js';
@@ -31,6 +32,7 @@ export const OtelInstrument = {
   snapshotDuration: 'heapwatch.snapshot.duration',
   samplingInterval: 'heapwatch.sampling_interval',
   siteRouteLive: 'heapwatch.site.route.live',
+  memoryLimit: 'heapwatch.memory.limit',
 } as const;
 
 /** How the exporters label a site. */
@@ -80,6 +82,7 @@ const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
     integer: false,
     description: "A suspected site's estimated live bytes allocated under each HTTP route (attribute heapwatch.route: method and path pattern), at the latest reading.",
   },
+  memoryLimit: { kind: 'gauge', unit: 'By', integer: true, description: "The memory limit of the process's cgroup (v2 memory.max, v1 memory.limit_in_bytes), where the kernel's OOM killer ends it; no point without one." },
 };
 
 /**
@@ -156,6 +159,9 @@ function observe(monitor: HeapMonitor, meterProvider: MeterProvider, threads: Th
       result.observe(instrument.logErrors, stats.logErrors, thread);
       result.observe(instrument.samplingInterval, stats.samplingIntervalBytes, thread);
     }
+    // The process's, once, with no thread attribute; no point without a limit.
+    const memoryLimitBytes = containerMemoryLimitBytes();
+    if (memoryLimitBytes !== undefined) result.observe(instrument.memoryLimit, memoryLimitBytes);
   };
   // The one synchronous instrument: durations are recorded as readings happen.
   const snapshotDuration = meter.createHistogram(OtelInstrument.snapshotDuration, {

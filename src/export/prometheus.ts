@@ -8,6 +8,7 @@ import { answerClusterPrimary, clusterWorkerLabel } from './cluster-worker.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
 import { isolatesOf } from './isolates.js';
 import { routeLabel } from './route-label.js';
+import { containerMemoryLimitBytes } from '../monitor/container-limit.js';
 import { otelErrors } from './otel-errors.js';
 import type { SiteLabelOptions } from './otel.js';
 import { redactSite } from '../format/site-hash.js';
@@ -40,6 +41,7 @@ export const PrometheusMetric = {
   heapSizeLimitBytes: 'heapwatch_heap_size_limit_bytes',
   arrayBuffersBytes: 'heapwatch_array_buffers_bytes',
   siteRouteLiveBytes: 'heapwatch_site_route_live_bytes',
+  memoryLimitBytes: 'heapwatch_memory_limit_bytes',
 } as const;
 
 const SITE_LABELS = ['function', 'file', 'line'] as const;
@@ -253,6 +255,21 @@ export function registerPrometheusMetrics(
     registers,
     collect() {
       this.set(process.memoryUsage().arrayBuffers);
+    },
+  });
+
+  // The kill limit beside prom-client's process_resident_memory_bytes, which the alert rule projects
+  // against it. No series without a limit: a 0 or +Inf would draw a line or match a comparison.
+  // Every cluster worker runs in the same container: the primary shows one worker's, the largest.
+  new Gauge({
+    name: PrometheusMetric.memoryLimitBytes,
+    help: "The memory limit of the process's cgroup (v2 memory.max, v1 memory.limit_in_bytes), where the kernel's OOM killer ends it; absent without one.",
+    registers,
+    aggregator: 'max',
+    collect() {
+      const limit = containerMemoryLimitBytes();
+      if (limit === undefined) this.remove();
+      else this.set(limit);
     },
   });
 

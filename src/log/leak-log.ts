@@ -63,6 +63,28 @@ export interface NearLimitReport {
   readonly profilePath: string | undefined;
 }
 
+/**
+ * What heapwatch knows when RSS passes a fraction of the container's memory limit; see
+ * {@link LeakLog.memoryNearLimit}. Bytes unless said.
+ */
+export interface MemoryNearLimitReport {
+  readonly rssBytes: number;
+  /** The cgroup's memory limit, where the kernel's OOM killer ends the process. */
+  readonly memoryLimitBytes: number;
+  /** The fraction of the limit RSS passed (`memoryNearLimitFraction`). */
+  readonly fraction: number;
+  readonly heapUsedBytes: number;
+  readonly heapLimitBytes: number;
+  readonly externalBytes: number;
+  readonly arrayBuffersBytes: number;
+  readonly samplingIntervalBytes: number;
+  /** The time the monitor's readings span, up to the last one (ms). */
+  readonly spanMs: number;
+  /** The sites that grew most over that span, largest growth first. */
+  readonly growing: readonly StatisticDiff[];
+  readonly suspects: readonly SiteReport[];
+}
+
 /** Whether the stream a pino logger writes to has ended or been destroyed. */
 function destinationClosed(logger: Logger): boolean {
   const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
@@ -207,12 +229,57 @@ export class LeakLog {
       `heapwatch: heap near its limit, ${formatSize(report.heapUsedBytes)} used of ${formatSize(report.heapLimitBytes)}; ` +
         (first ? `growing most: ${describeSite(first.site)} ${formatSize(first.sizeDiff, true)} in ${seconds} s` : 'no site grew'),
     );
+    this.flush();
+  }
+
+  /**
+   * One record at level error when RSS passes a fraction of the container's memory limit: the
+   * kernel's OOM killer sends SIGKILL, which leaves no chance to write anything, so this is the
+   * process's last word should the growth go on. Flushed synchronously, as `nearHeapLimit`.
+   */
+  memoryNearLimit(report: MemoryNearLimitReport): void {
+    if (!this.logger) return;
+    const [first] = report.growing;
+    const seconds = Math.round(report.spanMs / 1000);
+    const outsideHeap = Math.max(0, report.rssBytes - report.heapUsedBytes);
+    this.write(
+      'error',
+      {
+        heapwatch: {
+          event: 'memory-near-limit',
+          rssBytes: report.rssBytes,
+          memoryLimitBytes: report.memoryLimitBytes,
+          fraction: report.fraction,
+          heapUsedBytes: report.heapUsedBytes,
+          heapLimitBytes: report.heapLimitBytes,
+          externalBytes: report.externalBytes,
+          arrayBuffersBytes: report.arrayBuffersBytes,
+          samplingIntervalBytes: report.samplingIntervalBytes,
+          spanMs: report.spanMs,
+          growing: report.growing.map((diff) => ({ statistic: String(diff), traceback: diff.traceback.format() })),
+          suspects: report.suspects.map((suspect) => ({ ...siteFields(suspect.site), liveBytes: suspect.liveBytes, growthBytes: suspect.growthBytes })),
+        },
+      },
+      `heapwatch: memory near the container's limit, RSS ${formatSize(report.rssBytes)} of ${formatSize(report.memoryLimitBytes)} ` +
+        `(V8 heap ${formatSize(report.heapUsedBytes)}, outside it ${formatSize(outsideHeap)}, of which array buffers ${formatSize(report.arrayBuffersBytes)}); ` +
+        (first ? `growing most: ${describeSite(first.site)} ${formatSize(first.sizeDiff, true)} in ${seconds} s` : 'no site grew'),
+    );
+    this.flush();
+  }
+
+  /** Hands the records written so far to the destination now: the process may end right after. */
+  private flush(): void {
     const stream = (this.logger as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
     try {
       stream?.flushSync?.();
     } catch {
       // A destination still opening, or one that cannot flush: the record was handed over as it is.
     }
+  }
+
+  /** Logs a failed comparison of RSS to the container's limit once per cause: the next one tries again. */
+  memoryCheckFailed(error: unknown): void {
+    this.failedOnce('memory-check-failed', error, "comparing RSS to the container's memory limit failed", 'retrying in a second');
   }
 
   /** Logs that the near-limit profile could not be written (the record before it stands). */

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 import { Detector } from '../growth/detector.js';
 import { GrowthWindow } from '../growth/window.js';
 import type { SiteSeries } from '../growth/window.js';
@@ -14,7 +15,9 @@ import { majorGcSignal } from '../v8/major-gc.js';
 import { startSampling, stopSampling } from '../v8/sampler.js';
 import { CleanReadings } from './clean-readings.js';
 import type { Reading } from './clean-readings.js';
+import { MemoryLimitWatch } from './memory-near-limit.js';
 import { NearLimitWatch } from './near-limit.js';
+import type { NearLimitSource } from './near-limit.js';
 import { ReadingPace } from './reading-pace.js';
 import { resolveMonitorOptions } from './options.js';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from './options.js';
@@ -46,6 +49,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private readonly log: LeakLog;
   /** V8's near-heap-limit hook: the record a leak leaves when it exhausts the heap. */
   private readonly nearLimit: NearLimitWatch;
+  /** RSS against the container's memory limit: the record a leak leaves before the OOM killer. */
+  private readonly memoryLimit: MemoryLimitWatch;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   /** Every reading goes through it; none while the near-limit record is on its way. */
@@ -85,17 +90,15 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     this.detector = new Detector({ ...this.options, warmupEndsAt }, this.window, (key, since) => this.clean.series(key, since), this.tracker);
     this.reports = new SiteReports(this.window, this.tracker, this.detector, maxTrackedSites);
     this.log = new LeakLog(this.options.logger);
-    this.nearLimit = new NearLimitWatch(
-      {
-        sites: () => this.sites(),
-        suspects: () => this.suspects(),
-        seriesOf: (key) => this.seriesOf(key),
-        samplingIntervalBytes: () => this.stats().samplingIntervalBytes,
-        readNow: () => this.readAtLimit(),
-      },
-      this.log,
-      this.options,
-    );
+    const atLimit: NearLimitSource = {
+      sites: () => this.sites(),
+      suspects: () => this.suspects(),
+      seriesOf: (key) => this.seriesOf(key),
+      samplingIntervalBytes: () => this.stats().samplingIntervalBytes,
+      readNow: () => this.readAtLimit(),
+    };
+    this.nearLimit = new NearLimitWatch(atLimit, this.log, this.options);
+    this.memoryLimit = new MemoryLimitWatch(atLimit, this.log, this.options);
   }
 
   /**
@@ -118,6 +121,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if (this.running) return this;
     startSampling({ samplingIntervalBytes: this.options.samplingIntervalBytes, reader: this.options.reader });
     this.armNearLimit();
+    // The process's memory is the main thread's to watch: a worker thread's monitor would repeat it.
+    if (isMainThread && this.options.logger !== false) this.memoryLimit.start();
     this.clean.start();
     this.timer = setTimeout(() => this.tick(), 0);
     this.timer.unref();
@@ -130,6 +135,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.clean.stop();
+    this.memoryLimit.stop();
     stopSampling();
   }
 

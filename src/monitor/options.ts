@@ -3,6 +3,7 @@ import { defaults } from '../options/defaults.js';
 import {
   integerOption,
   invalidOption,
+  numberOption,
   objectOption,
   rejectUnknownKeys,
   stringArrayOption,
@@ -58,6 +59,14 @@ export interface HeapMonitorOptions {
    */
   readonly forcedGcPauseBudgetMs?: number;
   /**
+   * Fraction of the container's memory limit (cgroup `memory.max`, v1 `memory.limit_in_bytes`) at
+   * which RSS makes heapwatch write one `memory-near-limit` record with the sites that grew most,
+   * 0.5 to 0.99; written again only after RSS fell a tenth of the limit below it. The kernel's OOM
+   * killer ends a process at the limit with SIGKILL, which leaves no chance to write anything.
+   * Without a limit, or with `logger: false`, nothing is compared. Default: 0.9.
+   */
+  readonly memoryNearLimitFraction?: number;
+  /**
    * A pino logger: heapwatch logs through a child of it. `false` logs nothing. Default: a pino
    * logger writing to standard output.
    */
@@ -86,6 +95,7 @@ export interface ResolvedMonitorOptions {
   readonly maxTrackedSites: number;
   readonly readingBudgetMs: number;
   readonly forcedGcPauseBudgetMs: number;
+  readonly memoryNearLimitFraction: number;
   readonly logger: Logger | false | undefined;
   readonly filters: readonly Filter[];
   readonly reader: 'auto' | 'native' | 'inspector';
@@ -104,6 +114,7 @@ export const MONITOR_OPTION_NAMES = [
   'maxTrackedSites',
   'readingBudgetMs',
   'forcedGcPauseBudgetMs',
+  'memoryNearLimitFraction',
   'logger',
   'include',
   'exclude',
@@ -171,6 +182,7 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
     maxTrackedSites: integerOption('maxTrackedSites', given.maxTrackedSites ?? defaults.maxTrackedSites, 1, 100_000),
     readingBudgetMs: integerOption('readingBudgetMs', given.readingBudgetMs ?? defaults.readingBudgetMs, 1, 3_600_000),
     forcedGcPauseBudgetMs: integerOption('forcedGcPauseBudgetMs', given.forcedGcPauseBudgetMs ?? defaults.forcedGcPauseBudgetMs, 0, 60_000),
+    memoryNearLimitFraction: numberOption('memoryNearLimitFraction', given.memoryNearLimitFraction ?? defaults.memoryNearLimitFraction, 0.5, 0.99),
     logger: loggerOption(given.logger),
     filters: [...include.map((glob) => new Filter(true, glob)), ...exclude.map((glob) => new Filter(false, glob))],
     reader: readerOption(given.reader),
@@ -180,7 +192,7 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
 
 /** The first monitor option whose value differs, or undefined. The logger compares by identity. */
 export function differingMonitorOption(a: ResolvedMonitorOptions, b: ResolvedMonitorOptions): string | undefined {
-  const scalar = ['intervalMs', 'windowMs', 'warmupMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'forcedGcPauseBudgetMs', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
+  const scalar = ['intervalMs', 'windowMs', 'warmupMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'forcedGcPauseBudgetMs', 'memoryNearLimitFraction', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
   for (const name of scalar) if (a[name] !== b[name]) return name;
   const globs = (options: ResolvedMonitorOptions, inclusive: boolean): string =>
     JSON.stringify(options.filters.filter((filter) => filter.inclusive === inclusive).map((filter) => filter.filePattern));

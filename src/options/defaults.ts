@@ -39,4 +39,10 @@ export const defaults = Object.freeze({
    * waits for V8's own major GCs. 0: heapwatch never forces one.
    */
   forcedGcPauseBudgetMs: 100,
+  /**
+   * Fraction of the container's memory limit at which RSS makes heapwatch write the
+   * `memory-near-limit` record (a fraction of 1): the last tenth leaves a few seconds at a fast
+   * leak, and a steady process rarely sits that close to its limit.
+   */
+  memoryNearLimitFraction: 0.9,
 });

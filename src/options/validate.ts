@@ -27,6 +27,14 @@ export function integerOption(name: string, value: unknown, min: number, max = N
   return value;
 }
 
+/** Checks `value` is a finite number in [min, max]; returns it. */
+export function numberOption(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw invalidOption(name, `a number between ${min} and ${max}`, value);
+  }
+  return value;
+}
+
 /** `true` or `false`, or `fallback` when absent. */
 export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;

@@ -11,8 +11,11 @@ import { PROTOCOL_VERSION, THREAD_CHANNEL } from './protocol.js';
 import type { ThreadMessage } from './protocol.js';
 import { forwardingLogger } from './thread-log.js';
 
-/** Options of {@link watchThread}: the monitor's, but the logger, and the thread's name. */
-export interface WatchThreadOptions extends Omit<HeapMonitorOptions, 'logger'> {
+/**
+ * Options of {@link watchThread}: the monitor's, but the logger and `memoryNearLimitFraction` (the
+ * process's memory is the main thread's to watch), and the thread's name.
+ */
+export interface WatchThreadOptions extends Omit<HeapMonitorOptions, 'logger' | 'memoryNearLimitFraction'> {
   /**
    * The thread's name in the `thread` label and in log records (1 to 64 characters). A second
    * live thread of the same name is labelled `name-2`, a third `name-3`. Default: the `name`
@@ -31,7 +34,8 @@ export interface ThreadWatch {
   stop(): void;
 }
 
-const OPTION_NAMES = [...MONITOR_OPTION_NAMES.filter((name) => name !== 'logger'), 'name'] as const;
+// The process's memory against the container's limit is the main thread's to watch.
+const OPTION_NAMES = [...MONITOR_OPTION_NAMES.filter((name) => name !== 'logger' && name !== 'memoryNearLimitFraction'), 'name'] as const;
 
 function nameOption(value: unknown): string {
   if (value === undefined) {

@@ -69,10 +69,12 @@ export async function startServer(t: Hooks, command: string, args: string[], url
 
 /**
  * Starts the demo service (deploy/demo/server.mjs) on a port of its choosing on 127.0.0.1 and
- * resolves with its URL once it serves.
+ * resolves with its URL once it serves; in the memory cgroup of `cgroupProcsFile` when given.
  */
-export async function startDemo(t: Hooks, env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, ['deploy/demo/server.mjs'], {
+export async function startDemo(t: Hooks, env: NodeJS.ProcessEnv = {}, cgroupProcsFile?: string): Promise<RunningServer> {
+  // In a cgroup, the shell moves itself there and becomes the demo: the pid tracked is the demo's.
+  const command = cgroupProcsFile === undefined ? [process.execPath, 'deploy/demo/server.mjs'] : ['sh', '-c', `echo $$ > ${cgroupProcsFile} && exec "${process.execPath}" deploy/demo/server.mjs`];
+  const child = spawn(command[0] as string, command.slice(1), {
     cwd: repoRoot,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -56,6 +56,7 @@ test("each metric names how a cluster's primary aggregates it: sums of counts an
     [PrometheusMetric.growthThresholdBytes]: 'max',
     [PrometheusMetric.windowSeconds]: 'max',
     [PrometheusMetric.heapSizeLimitBytes]: 'max',
+    [PrometheusMetric.memoryLimitBytes]: 'max',
     [PrometheusMetric.snapshotDurationSeconds]: 'sum',
   });
 });

@@ -21,6 +21,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from '../../src/export/duration-buckets.js';
 import { observeWithOpenTelemetry, OtelInstrument } from '../../src/export/otel.js';
+import { containerMemoryLimitBytes } from '../../src/monitor/container-limit.js';
 import { heapwatch } from '../../src/index.js';
 import type { SiteReport } from '../../src/log/leak-log.js';
 import { createHeapMonitor } from '../../src/monitor/monitor.js';
@@ -280,9 +281,12 @@ test('through app.use(heapwatch({ meterProvider })), a collection holds the inst
   assert.deepEqual(await response.json(), { retained: INVOICES });
 
   const instruments = heapwatchInstruments(await reader.collect());
-  // Every instrument but the routes of suspects, which has points only while a site is suspected.
-  const observedWithoutSuspects = Object.values(OtelInstrument).filter((name) => name !== OtelInstrument.siteRouteLive);
-  assert.deepEqual([...instruments.keys()].sort(), observedWithoutSuspects.sort());
+  // Every instrument but the routes of suspects (points only while a site is suspected) and the
+  // container's memory limit (a point only where the process runs under one).
+  const limited = containerMemoryLimitBytes() !== undefined;
+  const observed = Object.values(OtelInstrument).filter((name) => name !== OtelInstrument.siteRouteLive && (limited || name !== OtelInstrument.memoryLimit));
+  assert.deepEqual([...instruments.keys()].sort(), observed.sort());
+  if (limited) assert.equal(instruments.get(OtelInstrument.memoryLimit)?.dataPoints[0]?.value, containerMemoryLimitBytes());
   const site = retainingSite(monitor);
   assert.equal(pointValue(instruments, OtelInstrument.siteLive, retainerAttributes), site.liveBytes);
   assert.equal(instruments.get(OtelInstrument.sitesTracked)?.dataPoints[0]?.value, monitor.stats().trackedSites);

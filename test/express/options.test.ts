@@ -25,6 +25,7 @@ const valid: Record<OptionName, fc.Arbitrary<unknown>> = {
   maxTrackedSites: fc.integer({ min: 1, max: 100_000 }),
   readingBudgetMs: fc.integer({ min: 1, max: 3_600_000 }),
   forcedGcPauseBudgetMs: fc.integer({ min: 0, max: 60_000 }),
+  memoryNearLimitFraction: fc.double({ min: 0.5, max: 0.99, noNaN: true }),
   logger: fc.constantFrom(false, quietLogger),
   include: fc.array(fc.string({ minLength: 1, maxLength: 30 }), { maxLength: 3 }),
   exclude: fc.array(fc.string({ minLength: 1, maxLength: 30 }), { maxLength: 3 }),
@@ -101,6 +102,17 @@ test('options that are each valid are accepted together, whichever subset is giv
     }),
     { numRuns: 1000, seed: 20261214 },
   );
+});
+
+test('memoryNearLimitFraction is a fraction from 0.5 to 0.99, and a refusal says so', () => {
+  assert.equal(resolveHeapwatchOptions({}).monitor.memoryNearLimitFraction, 0.9);
+  assert.equal(resolveHeapwatchOptions({ memoryNearLimitFraction: 0.75 }).monitor.memoryNearLimitFraction, 0.75);
+  for (const [value, received] of [[90, '90'], [0.3, '0.3'], [1, '1'], ['0.9', '"0.9"']] as const) {
+    assert.throws(() => resolveHeapwatchOptions({ memoryNearLimitFraction: value }), {
+      code: 'HEAPWATCH_ERR_INVALID_OPTION',
+      message: `Invalid option "memoryNearLimitFraction": expected a number between 0.5 and 0.99, received ${received}`,
+    });
+  }
 });
 
 test('the window follows an interval given alone, and the interval a window given alone: the default, or the nearest value that fits', () => {
