@@ -46,7 +46,7 @@ test('a service that leaks until V8 aborts it leaves one fatal heap-near-limit r
   const { signal, records, heapLimitBytes, stderr } = await crash();
   assert.equal(signal, 'SIGABRT', `V8 aborted the process at the limit\n${stderr.slice(0, 2000)}`);
   const nearLimit = records.filter((record) => record.heapwatch['event'] === 'heap-near-limit');
-  assert.equal(nearLimit.length, 1, `one record:\n${records.map((record) => record.heapwatch['event']).join('\n')}`);
+  assert.equal(nearLimit.length, 1, `one record:\n${records.map((record) => record.heapwatch['event']).join('\n')}\nstderr:\n${stderr.slice(0, 3000)}`);
   const [record] = nearLimit;
   assert.ok(record);
   // Records may follow it: V8 gave room, and the monitor goes on until V8 aborts at the raised limit.
@@ -80,8 +80,13 @@ test('a service that leaks until V8 aborts it leaves one fatal heap-near-limit r
     const [, amount = '0', unit = 'B'] = /\(\+([\d.]+) (B|KiB|MiB)\)/.exec(statistic) ?? [];
     return Number(amount) * 1024 ** ['B', 'KiB', 'MiB'].indexOf(unit);
   };
-  assert.ok(growthOf(first.statistic) > 16 * 1024 * 1024, `the leak grew by ${first.statistic}`);
-  for (const other of heapwatch.growing.slice(1)) assert.ok(growthOf(other.statistic) <= growthOf(first.statistic), other.statistic);
+  // Once TurboFan inlines rememberOrder into placeOrder, the leak's later objects are placeOrder's:
+  // the leak is both sites together, split wherever the optimisation happened to come.
+  const isHolder = (entry: { traceback: string[] }) => HOLDERS.test(entry.traceback.find((line) => !line.endsWith('(<builtin>)')) ?? '');
+  const holders = heapwatch.growing.filter(isHolder);
+  const leakGrowth = holders.reduce((sum, entry) => sum + growthOf(entry.statistic), 0);
+  assert.ok(leakGrowth > 16 * 1024 * 1024, `the leak grew by ${holders.map((entry) => entry.statistic).join(' and ')}`);
+  for (const other of heapwatch.growing.filter((entry) => !isHolder(entry))) assert.ok(growthOf(other.statistic) <= growthOf(first.statistic), other.statistic);
 });
 
 test('with outOfMemoryProfileDir, the pprof profile of that moment is written there too, and the record names it', async () => {
