@@ -31,10 +31,11 @@ const PROCESS_FIGURES: MemoryFigures = { rssBytes: () => process.memoryUsage.rss
 /**
  * Compares RSS to the container's memory limit every second and writes one `memory-near-limit`
  * record when it passes `fraction` of it; armed again once RSS is back under `fraction - 0.1` of
- * it. Without a limit it reads nothing but the limit, every 10 s.
+ * it. Without a limit it wakes only to read the limit again, every 10 s.
  */
 export class MemoryLimitWatch {
   private timer: NodeJS.Timeout | undefined;
+  private running = false;
   private limit: { bytes: number | undefined; readAt: number } | undefined;
   private armed = true;
   /** Records written since the start. */
@@ -48,14 +49,27 @@ export class MemoryLimitWatch {
   ) {}
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.check(), MEMORY_CHECK_INTERVAL_MS);
-    this.timer.unref();
+    if (this.running) return;
+    this.running = true;
+    this.schedule(MEMORY_CHECK_INTERVAL_MS);
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.running = false;
+    clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * The next comparison: in a second under a limit, else when the limit is read again (10 s) —
+   * a process with no limit, most of them outside containers, is not woken every second for nothing.
+   */
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.check();
+      if (this.running) this.schedule(this.limit?.bytes === undefined ? LIMIT_TTL_MS : MEMORY_CHECK_INTERVAL_MS);
+    }, delayMs);
+    this.timer.unref();
   }
 
   /** One comparison; writes the record on a crossing. Never throws into the timer. */

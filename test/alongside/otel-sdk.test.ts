@@ -24,8 +24,12 @@ function heapwatchInstruments(result: CollectionResult): string[] {
   return (scope?.metrics ?? []).filter((metric) => metric.dataPoints.length > 0).map((metric) => metric.descriptor.name).sort();
 }
 
-/** Every instrument with points: the container's memory limit has one only under a limit (the children here run in this process's cgroup). */
+/**
+ * Every instrument with points: the container's memory limit has one only under a limit (the
+ * children here run in this process's cgroup), and the routes of suspects none without a suspect.
+ */
 const everyInstrument = Object.values(OtelInstrument)
+  .filter((name) => name !== OtelInstrument.siteRouteLive)
   .filter((name) => name !== OtelInstrument.memoryLimit || containerMemoryLimitBytes() !== undefined)
   .sort();
 

@@ -71,15 +71,17 @@ test('a service leaking Buffers in a 300 MiB cgroup leaves a memory-near-limit r
     assert.equal(fields.memoryLimitBytes, LIMIT_BYTES);
     assert.equal(fields.fraction, 0.9);
     assert.ok(fields.rssBytes >= 0.9 * LIMIT_BYTES && fields.rssBytes < LIMIT_BYTES, `RSS ${fields.rssBytes}`);
-    // Most of it outside V8's heap, in the kept Buffers.
-    assert.ok(fields.arrayBuffersBytes > 0.5 * fields.rssBytes, `array buffers ${fields.arrayBuffersBytes} of RSS ${fields.rssBytes}`);
+    // The leak is outside V8's heap, in the kept Buffers: several times the heap itself (the rest of
+    // RSS is code, V8's young generation, the load thread's isolate, malloc's own).
+    assert.ok(fields.arrayBuffersBytes > 4 * fields.heapUsedBytes, `array buffers ${fields.arrayBuffersBytes}, V8 heap ${fields.heapUsedBytes}, RSS ${fields.rssBytes}`);
     assert.ok(fields.arrayBuffersBytes <= fields.externalBytes);
     assert.ok(fields.heapUsedBytes < fields.rssBytes);
     // The function that keeps the orders (or the route it was inlined into) grew most.
     const [first] = fields.growing;
     assert.ok(first, `growing sites in ${JSON.stringify(record)}`);
     assert.match(first.statistic, /^test\/fixtures\/container-leak\.mjs:\d+: size=/, fields.growing.map((diff) => diff.statistic).join('\n'));
-    assert.match(first.traceback.find((line) => !line.endsWith('(<builtin>)')) ?? '', /^(keepOrder|placeOrder) \(test\/fixtures\/container-leak\.mjs:\d+:\d+\)$/, first.traceback.join('\n'));
+    // Its innermost frames may be Node's own (Buffer.alloc's FastBuffer, when V8 did not inline it): the site is the first of the service's.
+    assert.match(first.traceback.find((line) => !line.endsWith('(<builtin>)') && !line.includes(' (node:')) ?? '', /^(keepOrder|placeOrder) \(test\/fixtures\/container-leak\.mjs:\d+:\d+\)$/, first.traceback.join('\n'));
     assert.match(record.msg, /^heapwatch: memory near the container's limit, RSS [\d.]+ MiB of 300 MiB \(V8 heap [\d.]+ MiB, outside it [\d.]+ MiB, of which array buffers [\d.]+ MiB\); growing most: (keepOrder|placeOrder) /);
     const leadMs = death.at - record.time;
     assert.ok(leadMs > 0, `written ${leadMs} ms before the kill`);
@@ -144,6 +146,29 @@ test('no limit, no comparison; the limit is read again every 10 s (a container r
   assert.equal(events.length, 0, 'the limit read at 0 still holds');
   watch.check(10_000);
   assert.deepEqual([limitReads, events.length], [2, 1], 'read again: 500 MiB of 512 MiB');
+});
+
+test('started, the watch compares every second under a limit, and without one wakes only every 10 s to read the limit again', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  let limit: number | undefined;
+  let limitReads = 0;
+  let rssReads = 0;
+  const { watch } = watchWith({ rssBytes: () => (rssReads++, 100 * MiB), limitBytes: () => (limitReads++, limit) });
+  watch.start();
+  t.after(() => watch.stop());
+  const seconds = (count: number) => {
+    for (let i = 0; i < count; i++) t.mock.timers.tick(1000);
+  };
+  seconds(30);
+  assert.deepEqual([limitReads, rssReads], [3, 0], 'no limit: three reads of it in 30 s, at 1, 11 and 21 s, and no RSS');
+  limit = 1000 * MiB;
+  seconds(10);
+  seconds(5);
+  assert.ok(rssReads >= 5, `under a limit, RSS every second: ${rssReads} reads in the 5 s after it was found`);
+  watch.stop();
+  const before = rssReads;
+  seconds(10);
+  assert.equal(rssReads, before, 'stopped: no more comparisons');
 });
 
 test('a failing reading of the figures is logged once and never thrown', () => {
