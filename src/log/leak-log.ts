@@ -45,44 +45,52 @@ export interface SiteReport {
   readonly routes?: readonly RouteShare[];
 }
 
-/** What heapwatch knows when V8's heap nears its limit; see {@link LeakLog.nearHeapLimit}. */
-export interface NearLimitReport {
-  /** V8's used heap, and its limit before V8 raised it to make room (bytes). */
+/** What heapwatch knows of the process near a memory limit, V8's or the container's. Bytes unless said. */
+interface NearLimitFigures {
   readonly heapUsedBytes: number;
   readonly heapLimitBytes: number;
   readonly externalBytes: number;
   readonly arrayBuffersBytes: number;
   readonly rssBytes: number;
   readonly samplingIntervalBytes: number;
-  /** The time the monitor's readings span, up to the last one (taken at the limit when it could be). */
+  /** The time the monitor's readings span, up to the last one (ms; taken at the limit when it could be). */
   readonly spanMs: number;
   /** The sites that grew most over that span, largest growth first. */
   readonly growing: readonly StatisticDiff[];
   readonly suspects: readonly SiteReport[];
+}
+
+/**
+ * What heapwatch knows when V8's heap nears its limit (`heapLimitBytes`: its limit before V8
+ * raised it to make room); see {@link LeakLog.nearHeapLimit}.
+ */
+export interface NearLimitReport extends NearLimitFigures {
   /** Where the pprof profile is being written, when `outOfMemoryProfileDir` is set. */
   readonly profilePath: string | undefined;
 }
 
 /**
  * What heapwatch knows when RSS passes a fraction of the container's memory limit; see
- * {@link LeakLog.memoryNearLimit}. Bytes unless said.
+ * {@link LeakLog.memoryNearLimit}.
  */
-export interface MemoryNearLimitReport {
-  readonly rssBytes: number;
+export interface MemoryNearLimitReport extends NearLimitFigures {
   /** The cgroup's memory limit, where the kernel's OOM killer ends the process. */
   readonly memoryLimitBytes: number;
   /** The fraction of the limit RSS passed (`memoryNearLimitFraction`). */
   readonly fraction: number;
-  readonly heapUsedBytes: number;
-  readonly heapLimitBytes: number;
-  readonly externalBytes: number;
-  readonly arrayBuffersBytes: number;
-  readonly samplingIntervalBytes: number;
-  /** The time the monitor's readings span, up to the last one (ms). */
-  readonly spanMs: number;
-  /** The sites that grew most over that span, largest growth first. */
-  readonly growing: readonly StatisticDiff[];
-  readonly suspects: readonly SiteReport[];
+}
+
+/** The growing sites and the suspects as both near-limit records carry them. */
+function growthFields({ growing, suspects }: NearLimitFigures): { growing: object[]; suspects: object[] } {
+  return {
+    growing: growing.map((diff) => ({ statistic: String(diff), traceback: diff.traceback.format() })),
+    suspects: suspects.map((suspect) => ({ ...siteFields(suspect.site), liveBytes: suspect.liveBytes, growthBytes: suspect.growthBytes })),
+  };
+}
+
+/** The end of both near-limit messages: the site that grew most, or that none did. */
+function growingMost({ growing: [first], spanMs }: NearLimitFigures): string {
+  return first ? `growing most: ${describeSite(first.site)} ${formatSize(first.sizeDiff, true)} in ${Math.round(spanMs / 1000)} s` : 'no site grew';
 }
 
 /** Whether the stream a pino logger writes to has ended or been destroyed. */
@@ -207,8 +215,6 @@ export class LeakLog {
    */
   nearHeapLimit(report: NearLimitReport): void {
     if (!this.logger) return;
-    const [first] = report.growing;
-    const seconds = Math.round(report.spanMs / 1000);
     this.write(
       'fatal',
       {
@@ -221,13 +227,11 @@ export class LeakLog {
           rssBytes: report.rssBytes,
           samplingIntervalBytes: report.samplingIntervalBytes,
           spanMs: report.spanMs,
-          growing: report.growing.map((diff) => ({ statistic: String(diff), traceback: diff.traceback.format() })),
-          suspects: report.suspects.map((suspect) => ({ ...siteFields(suspect.site), liveBytes: suspect.liveBytes, growthBytes: suspect.growthBytes })),
+          ...growthFields(report),
           profile: report.profilePath,
         },
       },
-      `heapwatch: heap near its limit, ${formatSize(report.heapUsedBytes)} used of ${formatSize(report.heapLimitBytes)}; ` +
-        (first ? `growing most: ${describeSite(first.site)} ${formatSize(first.sizeDiff, true)} in ${seconds} s` : 'no site grew'),
+      `heapwatch: heap near its limit, ${formatSize(report.heapUsedBytes)} used of ${formatSize(report.heapLimitBytes)}; ${growingMost(report)}`,
     );
     this.flush();
   }
@@ -239,8 +243,6 @@ export class LeakLog {
    */
   memoryNearLimit(report: MemoryNearLimitReport): void {
     if (!this.logger) return;
-    const [first] = report.growing;
-    const seconds = Math.round(report.spanMs / 1000);
     const outsideHeap = Math.max(0, report.rssBytes - report.heapUsedBytes);
     this.write(
       'error',
@@ -256,13 +258,11 @@ export class LeakLog {
           arrayBuffersBytes: report.arrayBuffersBytes,
           samplingIntervalBytes: report.samplingIntervalBytes,
           spanMs: report.spanMs,
-          growing: report.growing.map((diff) => ({ statistic: String(diff), traceback: diff.traceback.format() })),
-          suspects: report.suspects.map((suspect) => ({ ...siteFields(suspect.site), liveBytes: suspect.liveBytes, growthBytes: suspect.growthBytes })),
+          ...growthFields(report),
         },
       },
       `heapwatch: memory near the container's limit, RSS ${formatSize(report.rssBytes)} of ${formatSize(report.memoryLimitBytes)} ` +
-        `(V8 heap ${formatSize(report.heapUsedBytes)}, outside it ${formatSize(outsideHeap)}, of which array buffers ${formatSize(report.arrayBuffersBytes)}); ` +
-        (first ? `growing most: ${describeSite(first.site)} ${formatSize(first.sizeDiff, true)} in ${seconds} s` : 'no site grew'),
+        `(V8 heap ${formatSize(report.heapUsedBytes)}, outside it ${formatSize(outsideHeap)}, of which array buffers ${formatSize(report.arrayBuffersBytes)}); ${growingMost(report)}`,
     );
     this.flush();
   }
