@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
@@ -102,6 +103,17 @@ async function startFastify(logger: pino.Logger): Promise<App> {
   return { base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, monitor: app.heapwatch.monitor, registry, meterReader, close: () => app.close() };
 }
 
+/** An app started with a recording logger, closed after the test and the fixture's kept objects dropped. */
+async function startedApp(t: TestContext, start: (logger: pino.Logger) => Promise<App>): Promise<{ app: App; records: LeakRecord[] }> {
+  const { logger, records } = recordingLogger();
+  const app = await start(logger);
+  t.after(async () => {
+    await app.close();
+    routes.kept.length = 0;
+  });
+  return { app, records };
+}
+
 /**
  * Sends `paths` in turn (`:n` numbered), ~100 requests a second, until heapwatch writes a
  * `leak-suspected` record for a site of the fixture; returns it. Fails after a minute without one.
@@ -137,12 +149,7 @@ const frameworks = [
 
 for (const { name, start } of frameworks) {
   test(`${name}: the demo's leak (a handler calling a module-level function) is named GET /orders/:id for at least 90 % of its bytes, in the record, /debug/heap and its JSON`, async (t) => {
-    const { logger, records } = recordingLogger();
-    const app = await start(logger);
-    t.after(async () => {
-      await app.close();
-      routes.kept.length = 0;
-    });
+    const { app, records } = await startedApp(t, start);
     const record = await leakUntilSuspected(app, records, ['/orders/:n']);
     const shares = record.heapwatch.routes ?? [];
     t.diagnostic(`${name}: ${record.msg}`);
@@ -179,12 +186,7 @@ for (const { name, start } of frameworks) {
   });
 
   test(`${name}: a leak in a callback passed to setTimeout inside a handler is attributed to that handler's route`, async (t) => {
-    const { logger, records } = recordingLogger();
-    const app = await start(logger);
-    t.after(async () => {
-      await app.close();
-      routes.kept.length = 0;
-    });
+    const { app, records } = await startedApp(t, start);
     const record = await leakUntilSuspected(app, records, ['/later/:n']);
     const shares = record.heapwatch.routes ?? [];
     t.diagnostic(`${name}: ${record.msg}`);
@@ -219,12 +221,7 @@ for (const { name, start } of frameworks) {
   });
 
   test(`${name}: one helper called by two routes names both, with their shares of its bytes`, async (t) => {
-    const { logger, records } = recordingLogger();
-    const app = await start(logger);
-    t.after(async () => {
-      await app.close();
-      routes.kept.length = 0;
-    });
+    const { app, records } = await startedApp(t, start);
     // Two searches for every suggestion: about two thirds and one third of the helper's bytes.
     const record = await leakUntilSuspected(app, records, ['/search/:n', '/search/:n', '/suggest/:n']);
     const shares = record.heapwatch.routes ?? [];
@@ -239,12 +236,7 @@ for (const { name, start } of frameworks) {
 }
 
 test("Express 4, read through the inspector (its frames carry V8's script ids too): the demo's leak is named GET /orders/:id", async (t) => {
-  const { logger, records } = recordingLogger();
-  const app = await startExpress(logger, express4 as unknown as typeof express, 'inspector');
-  t.after(async () => {
-    await app.close();
-    routes.kept.length = 0;
-  });
+  const { app, records } = await startedApp(t, (logger) => startExpress(logger, express4 as unknown as typeof express, 'inspector'));
   const record = await leakUntilSuspected(app, records, ['/orders/:n']);
   const shares = record.heapwatch.routes ?? [];
   t.diagnostic(record.msg);
