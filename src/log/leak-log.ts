@@ -279,7 +279,7 @@ export class LeakLog {
 
   /** Logs a failed comparison of RSS to the container's limit once per cause: the next one tries again. */
   memoryCheckFailed(error: unknown): void {
-    this.failedOnce('memory-check-failed', error, "comparing RSS to the container's memory limit failed", 'retrying in a second');
+    this.failedOnce('memory-check-failed', error, "comparing RSS to the container's memory limit failed", 'retrying at the next check (1 s under a limit, 10 s without one)');
   }
 
   /** Logs that the near-limit profile could not be written (the record before it stands). */
