@@ -2,6 +2,7 @@ import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import type { PerformanceEntry } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
 import { getHeapStatistics } from 'node:v8';
+import { lastResortGc } from './exposed-gc.js';
 
 /** A `gc` performance entry: `detail.kind` tells which collection it was. */
 type GcEntry = PerformanceEntry & { detail?: { kind?: number } };
@@ -20,9 +21,12 @@ export function usedHeapBytes(): number {
 }
 
 /**
- * Asks V8 for a full GC through the inspector (`HeapProfiler.collectGarbage`), without
- * `--expose-gc`, and calls `done` once it has run (V8 runs it from a task, some milliseconds
- * later; `done` gets an error if it could not) with what it cost. A stop-the-world pause: V8 runs
+ * Asks V8 for a full GC of all available garbage, without `--expose-gc`, and calls `done` once it
+ * has run (a turn later, so that its `gc` entries are queued; `done` gets an error if it could not)
+ * with what it cost: V8's `gc()` with the last-resort flavor where V8 has it (Node 22 and later,
+ * `exposed-gc.ts`), else the inspector's `HeapProfiler.collectGarbage` — the same collection,
+ * from a task some milliseconds later, but a session that changes the process's GCs for
+ * the rest of its life. A stop-the-world pause: V8 runs
  * two mark-compacts back to back (all available garbage), 55 ms at a 76 MB heap, 740 ms at 1.2 GB
  * of small objects, measured on Node 20. The monitor asks for one only to confirm a suspicion that
  * V8's own major GCs have not settled, and rarely (see `clean-readings.ts`).
@@ -33,7 +37,8 @@ export function requestFullGc(done: (error: Error | undefined, pause: FullGcPaus
   // turn after V8's callback). The wall time is the fallback, a little longer (the task's wait).
   const observer = new PerformanceObserver(() => {});
   observer.observe({ entryTypes: ['gc'] });
-  const session = new Session();
+  const gc = lastResortGc();
+  let session: Session | undefined;
   const requestedAt = performance.now();
   const finish = (error: Error | undefined): void => {
     const wallMs = performance.now() - requestedAt;
@@ -42,10 +47,18 @@ export function requestFullGc(done: (error: Error | undefined, pause: FullGcPaus
       .filter((entry) => (entry as GcEntry).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR && entry.startTime >= requestedAt)
       .reduce((sum, entry) => sum + entry.duration, 0);
     observer.disconnect();
-    session.disconnect();
+    session?.disconnect();
     done(error, { pauseMs: majorMs > 0 ? majorMs : wallMs, heapBytes });
   };
   try {
+    if (gc) {
+      gc().then(
+        () => setImmediate(() => finish(undefined)),
+        (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
+      );
+      return;
+    }
+    session = new Session();
     session.connect();
     session.post('HeapProfiler.collectGarbage', (error) => {
       // Disconnecting inside the callback leaves the process unable to exit (Node 20 to 24).
