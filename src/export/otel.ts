@@ -33,6 +33,9 @@ export const OtelInstrument = {
   samplingInterval: 'heapwatch.sampling_interval',
   siteRouteLive: 'heapwatch.site.route.live',
   memoryLimit: 'heapwatch.memory.limit',
+  memoryUnexplained: 'heapwatch.memory.unexplained',
+  memoryUnexplainedGrowth: 'heapwatch.memory.unexplained_growth',
+  memoryUnexplainedGrowthSuspected: 'heapwatch.memory.unexplained_growth_suspected',
 } as const;
 
 /** How the exporters label a site. */
@@ -83,6 +86,24 @@ const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
     description: "A suspected site's estimated live bytes allocated under each HTTP route (attribute heapwatch.route: method and path pattern), at the latest reading.",
   },
   memoryLimit: { kind: 'gauge', unit: 'By', integer: true, description: "The memory limit of the process's cgroup (v2 memory.max, v1 memory.limit_in_bytes), where the kernel's OOM killer ends it; no point without one." },
+  memoryUnexplained: {
+    kind: 'gauge',
+    unit: 'By',
+    integer: true,
+    description: "Resident memory no allocation site explains: RSS minus V8's resident heap, V8's own malloc and external memory, at the latest reading; never below 0.",
+  },
+  memoryUnexplainedGrowth: {
+    kind: 'gauge',
+    unit: 'By',
+    integer: true,
+    description: 'Growth of the memory no allocation site explains, over the horizon that raised its verdict, else over the detection window.',
+  },
+  memoryUnexplainedGrowthSuspected: {
+    kind: 'gauge',
+    unit: '{suspect}',
+    integer: true,
+    description: '1 while the memory no allocation site explains grows in a sustained way, else 0.',
+  },
 };
 
 /**
@@ -162,6 +183,13 @@ function observe(monitor: HeapMonitor, meterProvider: MeterProvider, threads: Th
     // The process's, once, with no thread attribute; no point without a limit.
     const memoryLimitBytes = containerMemoryLimitBytes();
     if (memoryLimitBytes !== undefined) result.observe(instrument.memoryLimit, memoryLimitBytes);
+    // The process's too, from the main thread's monitor: no point before its first reading.
+    const unexplained = monitor.unexplainedMemory();
+    if (unexplained !== undefined) {
+      result.observe(instrument.memoryUnexplained, Math.max(0, unexplained.unexplainedBytes));
+      result.observe(instrument.memoryUnexplainedGrowth, unexplained.growthBytes);
+      result.observe(instrument.memoryUnexplainedGrowthSuspected, unexplained.suspected ? 1 : 0);
+    }
   };
   // The one synchronous instrument: durations are recorded as readings happen.
   const snapshotDuration = meter.createHistogram(OtelInstrument.snapshotDuration, {
