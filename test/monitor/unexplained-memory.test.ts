@@ -6,6 +6,10 @@ import type { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import { freePort, inRepo, startServer, temporaryDirectory } from '../deploy/servers.js';
+import type { RunningServer } from '../deploy/servers.js';
 import { promtoolCheck, repoRoot, toolAvailable } from '../helpers.js';
 
 const MiB = 1024 * 1024;
@@ -63,6 +67,30 @@ async function startChild(t: TestContext, kind: string): Promise<Child> {
   };
 }
 
+interface PrometheusAlert {
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly state: string;
+  readonly value: string;
+}
+
+/**
+ * A real Prometheus scraping `target` every second with deploy/prometheus's rules, evaluated every
+ * second; undefined (and said) where Prometheus is not installed.
+ */
+async function startPrometheus(t: TestContext, target: string): Promise<RunningServer | undefined> {
+  if (!(await toolAvailable(t, 'prometheus'))) return undefined;
+  const directory = temporaryDirectory(t, 'heapwatch-unexplained');
+  const config = {
+    global: { scrape_interval: '1s', evaluation_interval: '1s' },
+    rule_files: [inRepo('deploy/prometheus/rules/heapwatch.rules.yml')],
+    scrape_configs: [{ job_name: 'native-leak', static_configs: [{ targets: [new URL(target).host] }] }],
+  };
+  writeFileSync(`${directory}/prometheus.yml`, stringify(config));
+  const url = `http://127.0.0.1:${await freePort()}`;
+  return startServer(t, 'prometheus', [`--config.file=${directory}/prometheus.yml`, `--storage.tsdb.path=${directory}/data`, `--web.listen-address=${new URL(url).host}`], url, '/-/ready');
+}
+
 /** One sample of a metric without labels on a Prometheus page; undefined when the page has none. */
 function sample(page: string, name: string): number | undefined {
   const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(page)?.[1];
@@ -116,9 +144,25 @@ async function assertVerdict(t: TestContext, child: Child, kind: string): Promis
 
 // The three children side by side: each waits most of its time for the window to fill.
 describe('memory no site explains, in real processes', { concurrency: true }, () => {
-  test('a native leak (zlib streams kept open: memory Node reports to no one) gets the process-level verdict on the log and /metrics; no site is blamed', { timeout: 180_000 }, async (t) => {
+  test('a native leak (zlib streams kept open: memory Node reports to no one) gets the process-level verdict on the log and /metrics, and a real Prometheus fires HeapwatchUnexplainedMemoryGrowth; no site is blamed', { timeout: 180_000 }, async (t) => {
     const child = await startChild(t, 'zlib');
+    const prometheus = await startPrometheus(t, child.base);
     await assertVerdict(t, child, 'zlib');
+    if (!prometheus) return;
+    // deploy/prometheus/rules, evaluated every second on the child's page scraped every second.
+    let alert: PrometheusAlert | undefined;
+    for (const started = Date.now(); Date.now() - started < 30_000 && alert?.state !== 'firing'; await sleep(1000)) {
+      const { data } = (await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as { data: { alerts: PrometheusAlert[] } };
+      alert = data.alerts.find((candidate) => candidate.labels['alertname'] === 'HeapwatchUnexplainedMemoryGrowth');
+    }
+    assert.equal(alert?.state, 'firing', `HeapwatchUnexplainedMemoryGrowth in Prometheus:\n${prometheus.output().slice(-2000)}`);
+    assert.equal(alert.labels['instance'], new URL(child.base).host);
+    assert.equal(alert.labels['severity'], 'warning');
+    assert.ok(Number(alert.value) >= THRESHOLD_BYTES, `its value, the growth: ${alert.value}`);
+    assert.match(alert.annotations['description'] ?? '', /grew by [\d.]+MiB and keeps growing: no JavaScript allocation site holds it/);
+    // No site alert: the rule that names functions has nothing to say.
+    const { data } = (await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as { data: { alerts: PrometheusAlert[] } };
+    assert.deepEqual(data.alerts.filter((other) => other.labels['alertname'] === 'HeapwatchLeakSuspected'), []);
   });
 
   test('a node:sqlite database filling in memory gets the process-level verdict; no site is blamed', { timeout: 180_000 }, async (t) => {
