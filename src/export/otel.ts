@@ -31,11 +31,11 @@ export const OtelInstrument = {
   logErrors: 'heapwatch.log.errors',
   snapshotDuration: 'heapwatch.snapshot.duration',
   samplingInterval: 'heapwatch.sampling_interval',
-  siteRouteLive: 'heapwatch.site.route.live',
-  memoryLimit: 'heapwatch.memory.limit',
   memoryUnexplained: 'heapwatch.memory.unexplained',
   memoryUnexplainedGrowth: 'heapwatch.memory.unexplained_growth',
   memoryUnexplainedGrowthSuspected: 'heapwatch.memory.unexplained_growth_suspected',
+  siteRouteLive: 'heapwatch.site.route.live',
+  memoryLimit: 'heapwatch.memory.limit',
 } as const;
 
 /** How the exporters label a site. */
@@ -79,13 +79,6 @@ const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
   snapshotErrors: { kind: 'counter', unit: '{error}', integer: true, description: 'Readings of the V8 sampler that failed.' },
   logErrors: { kind: 'counter', unit: '{record}', integer: true, description: "Records heapwatch's logger refused (it threw)." },
   samplingInterval: { kind: 'gauge', unit: 'By', integer: true, description: "Mean bytes between two samples of V8's sampling heap profiler." },
-  siteRouteLive: {
-    kind: 'gauge',
-    unit: 'By',
-    integer: false,
-    description: "A suspected site's estimated live bytes allocated under each HTTP route (attribute heapwatch.route: method and path pattern), at the latest reading.",
-  },
-  memoryLimit: { kind: 'gauge', unit: 'By', integer: true, description: "The memory limit of the process's cgroup (v2 memory.max, v1 memory.limit_in_bytes), where the kernel's OOM killer ends it; no point without one." },
   memoryUnexplained: {
     kind: 'gauge',
     unit: 'By',
@@ -104,6 +97,13 @@ const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
     integer: true,
     description: '1 while the memory no allocation site explains grows in a sustained way, else 0.',
   },
+  siteRouteLive: {
+    kind: 'gauge',
+    unit: 'By',
+    integer: false,
+    description: "A suspected site's estimated live bytes allocated under each HTTP route (attribute heapwatch.route: method and path pattern), at the latest reading.",
+  },
+  memoryLimit: { kind: 'gauge', unit: 'By', integer: true, description: "The memory limit of the process's cgroup (v2 memory.max, v1 memory.limit_in_bytes), where the kernel's OOM killer ends it; no point without one." },
 };
 
 /**
