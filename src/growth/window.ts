@@ -97,7 +97,8 @@ export class GrowthWindow {
    */
   private admit(readings: ReadonlyMap<string, SiteReading>, slot: number, timestamp: number, protect: (key: string) => boolean): void {
     let newcomers: SiteReading[] = [];
-    for (const reading of readings.values()) if (!this.sites.has(reading.key)) newcomers.push(reading);
+    // A site holding nothing live (churn, in allocation mode) is not tracked: its series would be zeros.
+    for (const reading of readings.values()) if (!this.sites.has(reading.key) && (reading.size > 0 || reading.count > 0)) newcomers.push(reading);
     // Sites of this reading left untracked: newcomers not admitted, and tracked ones evicted.
     let dropped = newcomers.length;
     let evictable: Array<[string, TrackedSite]> | undefined;

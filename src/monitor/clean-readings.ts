@@ -21,6 +21,10 @@ export interface Reading extends SiteReadings {
   readonly reader: ReaderName;
   /** The interval V8's sampler ran at (bytes). */
   readonly samplingIntervalBytes: number;
+  /** Read in allocation mode: the read forced a full GC, so the reading holds no garbage (a clean one). */
+  readonly allocations: boolean;
+  /** The sampler's fresh starts before this reading (see `RawProfile.epoch`). */
+  readonly epoch: number;
 }
 
 /** What the clean readings need from the monitor. */

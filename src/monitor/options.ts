@@ -9,7 +9,7 @@ import {
   stringArrayOption,
 } from '../options/validate.js';
 import { Filter } from '../snapshot/filter.js';
-import { readerOption, samplingIntervalOption } from '../v8/sampler.js';
+import { allocationsOption, readerOption, samplingIntervalOption } from '../v8/sampler.js';
 
 /** Options of {@link createHeapMonitor}; every one is optional. */
 export interface HeapMonitorOptions {
@@ -78,6 +78,15 @@ export interface HeapMonitorOptions {
   /** Reader of V8's sampler, as for `startSampling()`. Default: `'auto'`. */
   readonly reader?: 'auto' | 'native' | 'inspector';
   /**
+   * Allocation mode (Node 26 and later, native reader): V8's sampler keeps the samples of
+   * collected objects, so that each site's allocated bytes and objects (counters) and survival
+   * are known, and `/debug/pprof/allocs` serves them. Every reading then forces a full GC; a tick
+   * reads only while its expected pause fits `forcedGcPauseBudgetMs`. Elsewhere heapwatch warns
+   * once (`HEAPWATCH_W_ALLOCATIONS_UNAVAILABLE`) and watches live memory. See docs/allocations.md.
+   * Default: false.
+   */
+  readonly allocations?: boolean;
+  /**
    * Directory where, when V8's heap nears its limit, the pprof profile of that moment is written
    * (`heap-near-limit-<pid>-<ms>.pb.gz`, created if missing), beside the `heap-near-limit` record.
    * Native reader only. Default: none (no file).
@@ -99,6 +108,7 @@ export interface ResolvedMonitorOptions {
   readonly logger: Logger | false | undefined;
   readonly filters: readonly Filter[];
   readonly reader: 'auto' | 'native' | 'inspector';
+  readonly allocations: boolean;
   readonly outOfMemoryProfileDir: string | undefined;
   /** Readings kept per site and window: every reading of the window, or thinned out with age beyond {@link WINDOW_SLOTS}. */
   readonly windowSlots: number;
@@ -119,6 +129,7 @@ export const MONITOR_OPTION_NAMES = [
   'include',
   'exclude',
   'reader',
+  'allocations',
   'outOfMemoryProfileDir',
 ] as const;
 
@@ -186,6 +197,7 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
     logger: loggerOption(given.logger),
     filters: [...include.map((glob) => new Filter(true, glob)), ...exclude.map((glob) => new Filter(false, glob))],
     reader: readerOption(given.reader),
+    allocations: allocationsOption(given.allocations),
     outOfMemoryProfileDir: outOfMemoryProfileDirOption(given.outOfMemoryProfileDir),
   };
 }
