@@ -334,7 +334,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   /** One more reading at the heap limit, into the series (not judged: the process is about to end). */
   private readAtLimit(): boolean {
     // In allocation mode a read forces a full GC: none at the heap limit (see clean-readings.ts).
-    if (!this.running || this.ticking || this.latest?.allocations) return false;
+    if (!this.running || this.ticking || (this.latest?.allocations ?? this.options.allocations)) return false;
     try {
       const reading = this.reader.read();
       this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
@@ -350,7 +350,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
    */
   private readBetweenTicks(): Reading | undefined {
     // Nor in allocation mode: its every read forces a full GC, which would call for one more reading.
-    if (!this.running || this.ticking || this.latest?.reader === 'inspector' || this.latest?.allocations) return undefined;
+    if (!this.running || this.ticking || this.latest?.reader === 'inspector' || (this.latest?.allocations ?? this.options.allocations)) return undefined;
     const timing = this.pace.time();
     try {
       return this.reader.read();

@@ -204,7 +204,7 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
 
 /** The first monitor option whose value differs, or undefined. The logger compares by identity. */
 export function differingMonitorOption(a: ResolvedMonitorOptions, b: ResolvedMonitorOptions): string | undefined {
-  const scalar = ['intervalMs', 'windowMs', 'warmupMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'forcedGcPauseBudgetMs', 'memoryNearLimitFraction', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
+  const scalar = ['intervalMs', 'windowMs', 'warmupMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'forcedGcPauseBudgetMs', 'memoryNearLimitFraction', 'reader', 'allocations', 'logger', 'outOfMemoryProfileDir'] as const;
   for (const name of scalar) if (a[name] !== b[name]) return name;
   const globs = (options: ResolvedMonitorOptions, inclusive: boolean): string =>
     JSON.stringify(options.filters.filter((filter) => filter.inclusive === inclusive).map((filter) => filter.filePattern));

@@ -52,7 +52,7 @@ export interface RawProfile {
    * Whether the profile counts every sampled allocation, collected or not (`allocatedCount` on
    * each allocation): V8's allocation mode, Node 26 and later. Such a read forced a full GC.
    */
-  readonly allocations: boolean;
+  readonly allocations?: boolean;
   /**
    * Counts the times the sampler was started over since heapwatch started it (by heapwatch to
    * bound V8's store of collected samples, or by another tool): allocated counts of two profiles
