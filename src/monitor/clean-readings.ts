@@ -66,7 +66,8 @@ const GC_BURST = 6;
  * readings are all clean, and go here too.
  */
 export class CleanReadings {
-  private readonly window: GrowthWindow;
+  /** The clean readings' window: its series break where the tick readings' do (see `series-breaks.ts`). */
+  readonly window: GrowthWindow;
   /**
    * Set by each judgement: the shortest horizon over which a site rises in the tick readings and
    * waits for clean readings (ms), or undefined when none does.

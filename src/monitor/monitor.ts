@@ -17,6 +17,7 @@ import { getHeapStatistics } from 'node:v8';
 import { AllocationTotals } from './allocation-totals.js';
 import type { AllocationReport } from './allocation-totals.js';
 import { CleanReadings } from './clean-readings.js';
+import { SeriesBreaks } from '../growth/series-breaks.js';
 import type { Reading } from './clean-readings.js';
 import { MemoryLimitWatch } from './memory-near-limit.js';
 import { NearLimitWatch } from './near-limit.js';
@@ -66,6 +67,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     | undefined;
   /** Each site's allocations since the start, in allocation mode (Node 26, `allocations: true`). */
   private readonly allocationTotals: AllocationTotals;
+  /** Where V8's sampler started over and forgot its live samples: the series break there. */
+  private readonly breaks: SeriesBreaks;
   /** Suspects are never evicted from the windows. */
   private readonly isSuspect = (key: string): boolean => this.tracker.isSuspect(key);
   private counters = { readingErrors: 0, lastTickMs: 0, suspicionsRaised: 0 };
@@ -93,9 +96,11 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     });
     this.tracker = new SuspicionTracker(windowMs);
     this.allocationTotals = new AllocationTotals(maxTrackedSites);
+    // The shortest horizon's step (twice the threshold, an eighth of it): see `assessTrend`.
+    this.breaks = new SeriesBreaks([this.window, this.clean.window], this.options.growthThresholdBytes / 4, this.isSuspect);
     // The warm-up counts from the start of the process (of the thread, in a worker thread).
     const warmupEndsAt = performance.timeOrigin + this.options.warmupMs;
-    this.detector = new Detector({ ...this.options, warmupEndsAt }, this.window, (key, since) => this.clean.series(key, since), this.tracker);
+    this.detector = new Detector({ ...this.options, warmupEndsAt }, this.window, (key, since) => this.clean.series(key, since), this.tracker, this.breaks);
     this.reports = new SiteReports(this.window, this.tracker, this.detector, maxTrackedSites, this.allocationTotals);
     this.log = new LeakLog(this.options.logger);
     const atLimit: NearLimitSource = {
@@ -256,6 +261,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       sampledLiveBytes: this.latest?.totalBytes ?? 0,
       samplingIntervalBytes: this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes,
       logErrors: this.log.failedWrites,
+      samplerRestarts: this.breaks.count,
     };
   }
 
@@ -274,7 +280,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
         samplingIntervalBytes: reading.samplingIntervalBytes,
         allocations: reading.allocations,
       };
-      this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
+      this.pushReading(reading);
       if (reading.allocations && this.reader.readAtLastTick) this.allocationTotals.add(reading.sites, reading.epoch);
       // The inspector reader forces a full GC before every read, and so does allocation mode: all
       // their readings are clean, and none needs a GC asked for.
@@ -331,13 +337,19 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if ((error as { code?: unknown } | null)?.code === ErrorCode.SAMPLER_LOST && this.running) this.armNearLimit();
   }
 
+  /** Adds a reading to the window, breaking the series first where V8's sampler started over. */
+  private pushReading(reading: Reading): void {
+    this.breaks.observe(reading.epoch, reading.timestamp);
+    this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
+    this.breaks.settle(reading.timestamp);
+  }
+
   /** One more reading at the heap limit, into the series (not judged: the process is about to end). */
   private readAtLimit(): boolean {
     // In allocation mode a read forces a full GC: none at the heap limit (see clean-readings.ts).
     if (!this.running || this.ticking || (this.latest?.allocations ?? this.options.allocations)) return false;
     try {
-      const reading = this.reader.read();
-      this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
+      this.pushReading(this.reader.read());
       return true;
     } catch {
       return false;
@@ -353,7 +365,10 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if (!this.running || this.ticking || this.latest?.reader === 'inspector' || (this.latest?.allocations ?? this.options.allocations)) return undefined;
     const timing = this.pace.time();
     try {
-      return this.reader.read();
+      const reading = this.reader.read();
+      // The clean window takes it next: a start-over breaks both windows first.
+      this.breaks.observe(reading.epoch, reading.timestamp);
+      return reading;
     } catch (error) {
       if (error instanceof HoldReading) return undefined;
       this.counters.readingErrors++;
