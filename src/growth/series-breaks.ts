@@ -35,8 +35,11 @@ export class SeriesBreaks {
     private readonly isSuspect: (key: string) => boolean,
   ) {}
 
-  /** Before a reading of sampler epoch `epoch`, taken at `timestamp`, enters the windows. */
-  observe(epoch: number, timestamp: number): void {
+  /**
+   * Before a reading of sampler epoch `epoch`, taken at `timestamp`, enters the windows;
+   * `samplingIntervalBytes`: the interval V8 sampled at, which sets the noise of every estimate.
+   */
+  observe(epoch: number, timestamp: number, samplingIntervalBytes: number): void {
     const previous = this.epoch;
     this.epoch = epoch;
     if (previous === undefined || epoch === previous) return;
@@ -45,7 +48,7 @@ export class SeriesBreaks {
     for (const key of window.keys()) {
       if (this.isSuspect(key)) continue;
       const level = window.latestBytesOf(key);
-      if (level > 0 && !this.wasRising(window, key)) this.refilling.set(key, level);
+      if (level > 0 && !this.wasRising(window, key, level, samplingIntervalBytes)) this.refilling.set(key, level);
     }
     for (const each of this.windows) each.restart(timestamp);
     this.lastBreakAt = timestamp;
@@ -70,8 +73,14 @@ export class SeriesBreaks {
     return this.refilling.has(key);
   }
 
-  private wasRising(window: GrowthWindow, key: string): boolean {
+  /**
+   * Whether the site's last quarter stepped up before the break, by the shortest horizon's step and
+   * beyond the sampling noise of its level (two deviations of a Poisson estimate of `level` bytes:
+   * a steady cache's quarters differ by that much by chance).
+   */
+  private wasRising(window: GrowthWindow, key: string, level: number, samplingIntervalBytes: number): boolean {
     const fit = quarterFit(window.bytesOf(key) ?? { bytes: [], timestamps: [] });
-    return fit !== undefined && fit.medians[3] - fit.medians[2] >= this.risingStepBytes;
+    const noiseBytes = 2 * Math.sqrt(level * samplingIntervalBytes);
+    return fit !== undefined && fit.medians[3] - fit.medians[2] >= Math.max(this.risingStepBytes, noiseBytes);
   }
 }

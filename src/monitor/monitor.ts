@@ -339,7 +339,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
 
   /** Adds a reading to the window, breaking the series first where V8's sampler started over. */
   private pushReading(reading: Reading): void {
-    this.breaks.observe(reading.epoch, reading.timestamp);
+    this.breaks.observe(reading.epoch, reading.timestamp, reading.samplingIntervalBytes);
     this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
     this.breaks.settle(reading.timestamp);
   }
@@ -367,7 +367,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     try {
       const reading = this.reader.read();
       // The clean window takes it next: a start-over breaks both windows first.
-      this.breaks.observe(reading.epoch, reading.timestamp);
+      this.breaks.observe(reading.epoch, reading.timestamp, reading.samplingIntervalBytes);
       return reading;
     } catch (error) {
       if (error instanceof HoldReading) return undefined;

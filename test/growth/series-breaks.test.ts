@@ -17,7 +17,7 @@ const sites = (...readings: SiteReading[]) => new Map(readings.map((reading) => 
 function feed(breaks: SeriesBreaks, windows: GrowthWindow[], from: number, epoch: number, steps: Array<Record<string, number>>): void {
   steps.forEach((step, i) => {
     const timestamp = from + i * 100;
-    breaks.observe(epoch, timestamp);
+    breaks.observe(epoch, timestamp, 1);
     const readings = sites(...Object.entries(step).map(([name, bytes]) => stat(name, bytes)));
     for (const window of windows) window.push(timestamp, readings, 0, () => false);
     breaks.settle(timestamp);
