@@ -8,7 +8,8 @@
 //
 // Configurations (bench/lib/cross-process-child.mjs): bare, heapwatch (`app.use(heapwatch())`),
 // pprof (@datadog/pprof's `heap.start(512 * 1024, 64)`, dd-trace's defaults), and, to tell
-// heapwatch's parts apart, heapwatch-no-default-metrics, heapwatch-no-forced-gc, heapwatch-no-readings and prom-client-defaults; `<name>-again`
+// heapwatch's parts apart, heapwatch-no-default-metrics, heapwatch-no-forced-gc, heapwatch-no-readings and prom-client-defaults;
+// on Node 26, allocation mode: heapwatch-allocations and pprof-allocations (dd-trace's default there); `<name>-again`
 // is the same configuration in other processes; `<name>+no-memory-reducer` the same started with
 // `--no-memory-reducer` (V8's major GCs once allocation slows down, which a process runs only after
 // a first mark-compact of its own); `<name>+cpu-prof` the same with a CPU profile of its life

@@ -13,11 +13,15 @@
  *   suspectedSince: string | null, traceback: string[],
  *   series: { timestamps: number[], bytes: number[] },
  *   routes: { route: string | null, bytes: number, share: number }[] | null }} SiteData
+ * @typedef {{ key: string, function: string, file: string, line: number, column: number,
+ *   allocatedBytes: number, allocatedObjects: number, liveBytes: number, survival: number | null }} AllocatingSiteData
+ * @typedef {{ available: true, sites: AllocatingSiteData[] } | { available: false, reason: string }} AllocationsData
  * @typedef {{ timestamp: string, samplingIntervalBytes: number, reader: string, totalBytes: number,
  *   process: { heapUsedBytes: number, heapLimitBytes: number, externalBytes: number, arrayBuffersBytes: number, rssBytes: number },
  *   monitor: { intervalMs: number, windowMs: number, growthThresholdBytes: number, readings: number },
  *   sites: SiteData[],
- *   stacks: { frames: FrameData[], stacks: StackData[], otherBytes: number, otherCount: number } }} HeapData
+ *   stacks: { frames: FrameData[], stacks: StackData[], otherBytes: number, otherCount: number },
+ *   allocations: AllocationsData }} HeapData
  * @typedef {{ label: string, title: string, kind: string, path: string, value: number,
  *   sites: Set<string>, suspect: boolean, children: Map<string, FlameNode> }} FlameNode
  */
@@ -297,6 +301,38 @@
     byId('traceback').textContent = site ? site.traceback.join('\n') : 'no site selected';
   }
 
+  // ---- the allocating sites (Node 26, allocations: true) -----------------------------------------
+
+  /** @param {HeapData} data */
+  function renderAllocations(data) {
+    const note = byId('allocs-note');
+    const table = byId('allocs');
+    const body = /** @type {HTMLElement} */ (document.querySelector('#allocs tbody'));
+    body.replaceChildren();
+    const { allocations } = data;
+    if (!allocations.available) {
+      note.textContent = `No allocation data: ${allocations.reason}.`;
+      note.hidden = false;
+      table.hidden = true;
+      return;
+    }
+    note.hidden = true;
+    table.hidden = false;
+    for (const site of allocations.sites) {
+      const row = element('tr');
+      row.dataset['key'] = site.key;
+      row.append(
+        element('td', site.function),
+        element('td', site.file === '' ? '<builtin>' : `${site.file}:${site.line}`, 'file'),
+        element('td', formatSize(site.allocatedBytes), 'num'),
+        element('td', String(site.allocatedObjects), 'num'),
+        element('td', formatSize(site.liveBytes), 'num'),
+        element('td', site.survival === null ? '—' : `${(site.survival * 100).toFixed(1)} %`, 'num survival'),
+      );
+      body.append(row);
+    }
+  }
+
   // ---- the process figures ----------------------------------------------------------------------
 
   /** @param {HeapData} data */
@@ -345,6 +381,7 @@
       renderFlame(data);
       renderTable();
       renderProcess(data);
+      renderAllocations(data);
       status.textContent = `read at ${new Date(data.timestamp).toLocaleTimeString()}: ${formatSize(data.totalBytes)} sampled live, ${data.sites.length} sites, ${data.stacks.stacks.length} stacks`;
     } catch (error) {
       status.className = 'error';

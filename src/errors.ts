@@ -27,6 +27,12 @@ export const ErrorCode = {
    * running in this process. Calls with the same options share that monitor.
    */
   MONITOR_CONFLICT: 'HEAPWATCH_ERR_MONITOR_CONFLICT',
+  /**
+   * Allocation data was asked of a snapshot that has none (`statistics(groupBy, 'allocated')`,
+   * `compareTo(older, groupBy, 'allocated')`): before Node 26, with the inspector reader, or
+   * without `allocations: true`. The message gives the reason.
+   */
+  ALLOCATIONS_UNAVAILABLE: 'HEAPWATCH_ERR_ALLOCATIONS_UNAVAILABLE',
   /** `watchThread()` was called in the main thread: it is for worker threads; `heapwatch()` watches the main thread. */
   NOT_WORKER_THREAD: 'HEAPWATCH_ERR_NOT_WORKER_THREAD',
 } as const;
@@ -40,6 +46,16 @@ export const WarningCode = {
   SAMPLER_LOST: 'HEAPWATCH_W_SAMPLER_LOST',
   /** V8's sampler runs for another tool too (it started or restarted it): heapwatch reads it at that tool's interval. */
   SAMPLER_SHARED: 'HEAPWATCH_W_SAMPLER_SHARED',
+  /**
+   * `allocations: true` was asked for where V8 cannot keep the samples of collected objects
+   * (before Node 26, or with the inspector reader): heapwatch samples live memory only.
+   */
+  ALLOCATIONS_UNAVAILABLE: 'HEAPWATCH_W_ALLOCATIONS_UNAVAILABLE',
+  /**
+   * V8's sampler, shared with another tool, runs in allocation mode (dd-trace's default): each
+   * read forces a full GC, so heapwatch reads only within `forcedGcPauseBudgetMs`.
+   */
+  SAMPLER_ALLOCATION_MODE: 'HEAPWATCH_W_SAMPLER_ALLOCATION_MODE',
   /** The logger threw when heapwatch wrote a record: records are lost (counted), heapwatch goes on. */
   LOG_FAILED: 'HEAPWATCH_W_LOG_FAILED',
   /** A source map was found but could not be read or parsed; that file is reported as compiled. */

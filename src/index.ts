@@ -1,4 +1,4 @@
-export { startSampling, stopSampling, isSampling } from './v8/sampler.js';
+export { startSampling, stopSampling, isSampling, allocationsUnavailable } from './v8/sampler.js';
 export type { SamplingOptions } from './v8/sampler.js';
 export { takeSnapshot } from './take-snapshot.js';
 export { Snapshot } from './snapshot/snapshot.js';
@@ -16,6 +16,8 @@ export { createHeapMonitor, HeapMonitor } from './monitor/monitor.js';
 export type { HeapMonitorEvents } from './monitor/monitor.js';
 export type { MonitorStats } from './monitor/stats.js';
 export type { UnexplainedMemory } from './monitor/unexplained-memory.js';
+export type { AllocationReport } from './monitor/allocation-totals.js';
+export type { StatisticOrder } from './snapshot/statistic.js';
 export type { MajorGcSignal } from './v8/major-gc.js';
 export type { HeapMonitorOptions } from './monitor/options.js';
 export type { SiteReport } from './log/leak-log.js';

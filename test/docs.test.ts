@@ -33,6 +33,7 @@ test('the default options are exactly these, and docs/api.md states each one', (
     {
       samplingIntervalBytes: 524288,
       stackDepth: 64,
+      allocations: false,
       reader: 'auto',
       intervalMs: 10_000,
       windowMs: 3_600_000,

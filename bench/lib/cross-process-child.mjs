@@ -11,6 +11,9 @@
 //   heapwatch-no-default-metrics   `app.use(heapwatch({ defaultMetrics: false }))`
 //   prom-client-defaults           the bare app and prom-client's `collectDefaultMetrics()`, what an
 //                                  app that already exports Node's metrics pays without heapwatch
+//   heapwatch-allocations          `app.use(heapwatch({ allocations: true }))` (Node 26: allocation mode)
+//   pprof-allocations              @datadog/pprof's heap profiler in allocation mode (dd-trace's Node 26
+//                                  default), with a profile() every 60 s as dd-trace's uploads take
 //   pprof                          @datadog/pprof's heap profiler as dd-trace starts it,
 //                                  `heap.start(512 * 1024, 64)`
 //
@@ -44,6 +47,8 @@ const heapwatchOptions = {
   // Readings an hour apart (and the window 4 hours): the monitor's timers and readings nearly gone,
   // the sampler, the middleware and the exporters as in heapwatch.
   'heapwatch-no-readings': { intervalMs: 3_600_000 },
+  // Allocation mode (Node 26): V8 keeps the samples of collected objects, every reading forces a full GC.
+  'heapwatch-allocations': { allocations: true },
 };
 if (kind in heapwatchOptions) {
   const { heapwatch } = await import('heapwatch');
@@ -57,8 +62,18 @@ if (kind in heapwatchOptions) {
   const { default: pprof } = await import('@datadog/pprof');
   pprof.heap.start(512 * 1024, 64);
   stop = () => pprof.heap.stop();
+} else if (kind === 'pprof-allocations') {
+  // dd-trace's default on Node 26 since September 2026: the sampler in allocation mode, and a
+  // profile() — one forced full GC — at every upload, once a minute.
+  const { default: pprof } = await import('@datadog/pprof');
+  pprof.heap.start(512 * 1024, 64, true);
+  const upload = setInterval(() => pprof.heap.profile(), 60_000);
+  stop = () => {
+    clearInterval(upload);
+    pprof.heap.stop();
+  };
 } else if (kind !== 'bare') {
-  throw new Error(`Unknown configuration "${configuration}" - expected bare, heapwatch, heapwatch-no-default-metrics, heapwatch-no-forced-gc, heapwatch-no-readings, prom-client-defaults or pprof, with or without -again`);
+  throw new Error(`Unknown configuration "${configuration}" - expected bare, heapwatch, heapwatch-no-default-metrics, heapwatch-no-forced-gc, heapwatch-no-readings, heapwatch-allocations, prom-client-defaults, pprof or pprof-allocations, with or without -again`);
 }
 addBenchRoutes(app);
 

@@ -12,7 +12,7 @@ const site = '{{function}} ({{file}}:{{line}})';
 
 /**
  * *heapwatch — allocation sites*: which functions hold memory and which grow, heapwatch's
- * verdicts, the V8 heap against its limit, the memory no site is charged for, and heapwatch's cost.
+ * verdicts, which allocate most (allocation mode) beside the time in GC, the V8 heap against its limit, the memory no site is charged for, and heapwatch's cost.
  */
 export function allocationSitesDashboard(): Dashboard {
   const suspectedNow = `${select(heapwatch.siteLeakSuspected)} == 1`;
@@ -68,6 +68,21 @@ export function allocationSitesDashboard(): Dashboard {
       timeseries('Growth per site over the detection window (top 10)', "Growth of each site's live bytes over the window (median of its last quarter minus the first's), against the growth threshold that, sustained, makes a site a suspect.", 'bytes', { width: 12, height: 9 }, [
         series(`topk(10, ${perSite(heapwatch.siteGrowthBytes)})`, site),
         series(`max(${select(heapwatch.growthThresholdBytes)})`, 'growth threshold'),
+      ]),
+    )
+    .withRow(new RowBuilder('Allocation rate per site (Node 26, allocations: true)'))
+    .withPanel(
+      timeseries(
+        'Allocation rate per site (top 10)',
+        "Bytes each site allocates per second, live or soon collected (heapwatch_site_allocated_bytes_total: V8's sampler in allocation mode, Node 26 with allocations: true; empty otherwise). The garbage that keeps the GC busy: compare with the time in GC beside it.",
+        'Bps',
+        { width: 12, height: 9 },
+        [series(`topk(10, sum by (function, file, line) (rate(${select(heapwatch.siteAllocatedBytesTotal)}[$__rate_interval])))`, site)],
+      ),
+    )
+    .withPanel(
+      timeseries('Time in GC', 'Seconds spent in garbage collection per second, by kind (nodejs_gc_duration_seconds): what the allocation beside it costs.', 'percentunit', { width: 12, height: 9 }, [
+        series(`sum by (instance, kind) (rate(${select(`${nodejs.gcDurationSeconds}_sum`)}[$__rate_interval]))`, '{{kind}} {{instance}}'),
       ]),
     )
     .withRow(new RowBuilder('Heap'))

@@ -25,7 +25,9 @@ function recordOrderView(req, order) {
   });
 }
 
-const watch = heapwatch({ intervalMs: 1000, windowMs: 20_000, growthThresholdBytes: 2 * 1024 * 1024, samplingIntervalBytes: 32 * 1024, debug: true });
+// DEMO_ALLOCATIONS=1: allocation mode (Node 26), for the allocation-rate row of the dashboard.
+const allocations = process.env.DEMO_ALLOCATIONS === '1';
+const watch = heapwatch({ intervalMs: 1000, windowMs: 20_000, growthThresholdBytes: 2 * 1024 * 1024, samplingIntervalBytes: 32 * 1024, debug: true, allocations });
 const app = express();
 app.use(watch);
 app.get('/health', (_req, res) => res.send('ok'));

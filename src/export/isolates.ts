@@ -2,6 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 import type { HeapMonitor } from '../monitor/monitor.js';
 import type { MonitorStats } from '../monitor/stats.js';
 import type { RouteShare } from '../routes/attribute.js';
+import type { AllocationReport } from '../monitor/allocation-totals.js';
 import { labelledSites } from './labelled-sites.js';
 import type { LabelledSite } from './labelled-sites.js';
 
@@ -10,6 +11,9 @@ export type ExportedSite = Pick<LabelledSite, 'site' | 'liveBytes' | 'count' | '
   /** A suspected site's routes and their shares (`HeapMonitor.routesOf`); this thread's sites only. */
   readonly routes?: readonly RouteShare[] | undefined;
 };
+
+/** What the exporters need of one site's allocations (allocation mode): plain data. */
+export type ExportedAllocation = Pick<AllocationReport, 'site' | 'allocatedBytes' | 'allocatedObjects'>;
 
 /**
  * One isolate's figures at its latest reading, as the exporters read them: this thread's
@@ -23,6 +27,11 @@ export interface IsolateFigures {
   sites(): readonly ExportedSite[];
   /** Sites suspected now. */
   suspects(): number;
+  /**
+   * The `topSites` sites that allocated most since the start, in allocation mode (Node 26,
+   * `allocations: true`); absent or empty otherwise. This thread's monitor only, for now.
+   */
+  allocatingSites?(): readonly ExportedAllocation[];
   stats(): MonitorStats;
   readonly growthThresholdBytes: number;
   readonly windowMs: number;
@@ -55,6 +64,7 @@ export function figuresOfMonitor(monitor: HeapMonitor): IsolateFigures {
     thread: undefined,
     sites: () => current().sites,
     suspects: () => current().suspects,
+    allocatingSites: () => monitor.allocatingSites(monitor.options.topSites),
     stats: () => monitor.stats(),
     growthThresholdBytes: monitor.options.growthThresholdBytes,
     windowMs: monitor.options.windowMs,

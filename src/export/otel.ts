@@ -36,6 +36,8 @@ export const OtelInstrument = {
   memoryUnexplainedGrowthSuspected: 'heapwatch.memory.unexplained_growth_suspected',
   siteRouteLive: 'heapwatch.site.route.live',
   memoryLimit: 'heapwatch.memory.limit',
+  siteAllocated: 'heapwatch.site.allocated',
+  siteAllocatedObjects: 'heapwatch.site.allocated_objects',
 } as const;
 
 /** How the exporters label a site. */
@@ -68,6 +70,8 @@ interface ObservableSpec {
 const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
   siteLive: { kind: 'gauge', unit: 'By', integer: false, description: 'Estimated live bytes allocated by the site (sampled), at the latest reading.' },
   siteLiveObjects: { kind: 'gauge', unit: '{object}', integer: true, description: 'Estimated live objects allocated by the site (sampled), at the latest reading.' },
+  siteAllocated: { kind: 'counter', unit: 'By', integer: false, description: 'Estimated bytes allocated by the site since heapwatch started, live or collected (sampled; Node 26 allocation mode).' },
+  siteAllocatedObjects: { kind: 'counter', unit: '{object}', integer: true, description: 'Estimated objects allocated by the site since heapwatch started (sampled; Node 26 allocation mode).' },
   siteGrowth: { kind: 'gauge', unit: 'By', integer: false, description: "Growth of the site's live bytes over the horizon that raised its suspicion, else over the detection window." },
   siteLeakSuspected: { kind: 'gauge', unit: '{suspect}', integer: true, description: '1 while the detector suspects the site of leaking, else 0.' },
   leakSuspicions: { kind: 'counter', unit: '{suspicion}', integer: true, description: 'Leak suspicions raised at the site since the process started.' },
@@ -158,6 +162,12 @@ function observe(monitor: HeapMonitor, meterProvider: MeterProvider, threads: Th
   const observeAll = (result: Parameters<BatchObservableCallback>[0]): void => {
     for (const isolate of isolates()) {
       const thread: Attributes = isolate.thread === undefined ? {} : { 'thread.name': isolate.thread };
+      // Allocation mode: the most allocating sites, whose points never fall (heapwatch's running totals).
+      for (const site of isolate.allocatingSites?.() ?? []) {
+        const attributes = { ...codeAttributes(site.site, labels), ...thread };
+        result.observe(instrument.siteAllocated, site.allocatedBytes, attributes);
+        result.observe(instrument.siteAllocatedObjects, site.allocatedObjects, attributes);
+      }
       let suspects = 0;
       for (const site of isolate.sites()) {
         const attributes = { ...codeAttributes(site.site, labels), ...thread };

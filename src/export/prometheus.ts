@@ -13,7 +13,29 @@ import { containerMemoryLimitBytes } from '../monitor/container-limit.js';
 import { otelErrors } from './otel-errors.js';
 import type { SiteLabelOptions } from './otel.js';
 import { redactSite } from '../format/site-hash.js';
-import type { ExportedSite, IsolateFigures, ThreadFiguresSource } from './isolates.js';
+import type { ExportedAllocation, ExportedSite, IsolateFigures, ThreadFiguresSource } from './isolates.js';
+
+/** One label set's allocations, summed as {@link seriesOf} sums the sites. */
+interface AllocationSeries {
+  readonly labels: SiteLabels;
+  bytes: number;
+  objects: number;
+}
+
+function allocationSeriesOf(sites: readonly ExportedAllocation[], redact: boolean): AllocationSeries[] {
+  const series = new Map<string, AllocationSeries>();
+  for (const site of sites) {
+    const names = redact ? redactSite(site.site) : { function: site.site.functionName, file: displayPath(site.site.file) };
+    const labels = { function: names.function, file: names.file, line: sitePosition(site.site) };
+    const id = `${labels.function}\0${labels.file}\0${labels.line}`;
+    const existing = series.get(id);
+    if (existing) {
+      existing.bytes += site.allocatedBytes;
+      existing.objects += site.allocatedObjects;
+    } else series.set(id, { labels, bytes: site.allocatedBytes, objects: site.allocatedObjects });
+  }
+  return [...series.values()];
+}
 
 /**
  * heapwatch's metric names: dashboards and alert rules are written against them, so they are a
@@ -46,6 +68,8 @@ export const PrometheusMetric = {
   memoryUnexplainedGrowthSuspected: 'heapwatch_memory_unexplained_growth_suspected',
   siteRouteLiveBytes: 'heapwatch_site_route_live_bytes',
   memoryLimitBytes: 'heapwatch_memory_limit_bytes',
+  siteAllocatedBytesTotal: 'heapwatch_site_allocated_bytes_total',
+  siteAllocatedObjectsTotal: 'heapwatch_site_allocated_objects_total',
 } as const;
 
 const SITE_LABELS = ['function', 'file', 'line'] as const;
@@ -223,6 +247,27 @@ export function registerPrometheusMetrics(
       for (const series of currentSeries()) this.inc(series.labels, series.suspicions);
     },
   });
+  // Allocation mode (Node 26, allocations: true): the `topSites` most allocating sites — churn
+  // holds nothing live, so these are labelled by what they allocated, not by what they hold.
+  // Counters from heapwatch's running totals: they never fall when V8's sampler starts over.
+  const allocationCounter = (name: string, help: string, value: (series: AllocationSeries) => number): Counter<SiteLabel | IsolateLabel> =>
+    new Counter({
+      name,
+      help,
+      labelNames: [...SITE_LABELS, ...ISOLATE_LABELS],
+      registers,
+      collect() {
+        this.reset();
+        for (const isolate of isolates()) {
+          const extra = siteLabelsOf(isolate);
+          for (const series of allocationSeriesOf(isolate.allocatingSites?.() ?? [], labels.redactSites === true)) {
+            this.inc({ ...series.labels, ...extra }, value(series));
+          }
+        }
+      },
+    });
+  allocationCounter(PrometheusMetric.siteAllocatedBytesTotal, 'Estimated bytes allocated by the site since heapwatch started, live or collected (sampled; Node 26 allocation mode).', (s) => s.bytes);
+  allocationCounter(PrometheusMetric.siteAllocatedObjectsTotal, 'Estimated objects allocated by the site since heapwatch started (sampled; Node 26 allocation mode).', (s) => s.objects);
   // Gauges across a cluster's workers: counts and bytes add up; each worker's limits and settings
   // are its own, so the primary shows the largest (equal in every worker that runs the same code).
   gauge(PrometheusMetric.leakSuspects, 'Sites suspected of leaking now.', 'sum', (i) => i.suspects());

@@ -24,8 +24,8 @@ export interface HeapwatchMiddleware {
  *
  * Starts the process-wide monitor (or shares it: one per process, see `HEAPWATCH_ERR_MONITOR_CONFLICT`),
  * registers the Prometheus metrics on `registry` and the OpenTelemetry instruments on
- * `meterProvider`, serves `GET metricsPath` and, when `debug` is on, `/debug/heap` and
- * `/debug/pprof/heap`. Every other request goes on untouched: the cost per request is a method
+ * `meterProvider`, serves `GET metricsPath` and, when `debug` is on, `/debug/heap`,
+ * `/debug/pprof/heap` and `/debug/pprof/allocs`. Every other request goes on untouched: the cost per request is a method
  * check and a string comparison. Throws at once for bad options, never while serving.
  */
 export function heapwatch(options?: HeapwatchOptions): HeapwatchMiddleware {

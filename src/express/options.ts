@@ -19,7 +19,7 @@ export interface HeapwatchOptions extends HeapMonitorOptions {
    * SDK registered after heapwatch() gets the instruments at the monitor's next reading.
    */
   readonly meterProvider?: MeterProvider;
-  /** Serve `/debug/heap` and `/debug/pprof/heap`. Default: `false`. */
+  /** Serve `/debug/heap`, `/debug/pprof/heap` and `/debug/pprof/allocs`. Default: `false`. */
   readonly debug?: boolean;
   /**
    * Bearer token the debug endpoints require (at least 16 characters). Without one they answer

@@ -6,6 +6,7 @@ import { refuseDebugRequest } from '../http/guard.js';
 import { HeapHandler } from '../http/heap-handler.js';
 import { serveMetrics } from '../http/metrics-handler.js';
 import { servePprofHeap } from '../http/pprof-handler.js';
+import { servePprofAllocs } from '../http/pprof-allocs-handler.js';
 import { sendPlain } from '../http/respond.js';
 import type { HeapMonitor } from '../monitor/monitor.js';
 
@@ -65,6 +66,7 @@ export function openEndpoints(options: HeapwatchOptions | undefined): Endpoints 
   if (debug) {
     routes.push({ path: '/debug/heap', serve: guarded((req, res) => heapHandler.handle(req, res)) });
     routes.push({ path: '/debug/pprof/heap', serve: guarded((req, res) => servePprofHeap(req, res, monitor)) });
+    routes.push({ path: '/debug/pprof/allocs', serve: guarded((req, res) => servePprofAllocs(req, res, monitor)) });
   }
 
   let closed = false;

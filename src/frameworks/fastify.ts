@@ -92,7 +92,7 @@ async function heapwatchPlugin(fastify: FastifyInstance, options: HeapwatchOptio
  * (docs/api.md) and Fastify's `prefix`.
  *
  * Starts or shares the process-wide monitor, registers the metrics, and adds `GET`/`HEAD`
- * `metricsPath` and, when `debug` is on, `/debug/heap` and `/debug/pprof/heap` to Fastify's router;
+ * `metricsPath` and, when `debug` is on, `/debug/heap`, `/debug/pprof/heap` and `/debug/pprof/allocs` to Fastify's router;
  * no hook runs on the application's other routes. Not encapsulated (as `fastify-plugin` would make
  * it): `fastify.heapwatch.monitor` is there for the context that registered it. Its share of the
  * monitor is released by `fastify.close()`. Bad options reject `register` with

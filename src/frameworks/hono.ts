@@ -24,7 +24,7 @@ export interface HeapwatchHonoMiddleware extends MiddlewareHandler {
 /**
  * Hono middleware for an app served by @hono/node-server: `app.use(heapwatch(options))`, with the
  * Express middleware's options (docs/api.md). Serves `GET`/`HEAD` `metricsPath` and, when `debug`
- * is on, `/debug/heap` and `/debug/pprof/heap` — paths as the request has them: Hono does not take
+ * is on, `/debug/heap`, `/debug/pprof/heap` and `/debug/pprof/allocs` — paths as the request has them: Hono does not take
  * a mount path off — and passes every other request to `next()` untouched. It reads the request
  * from Node's (`c.env.incoming`, for the client's address the guard checks) and answers with a
  * `Response`, which the middleware before it sees as any route's.

@@ -27,8 +27,8 @@ export interface HeapwatchKoaMiddleware {
 
 /**
  * Koa middleware: `app.use(heapwatch(options))`, with the Express middleware's options
- * (docs/api.md). Serves `GET`/`HEAD` `metricsPath` and, when `debug` is on, `/debug/heap` and
- * `/debug/pprof/heap` (paths as `ctx.url` has them); every other request goes on to `next()`
+ * (docs/api.md). Serves `GET`/`HEAD` `metricsPath` and, when `debug` is on, `/debug/heap`,
+ * `/debug/pprof/heap` and `/debug/pprof/allocs` (paths as `ctx.url` has them); every other request goes on to `next()`
  * untouched. Middleware before it (authentication, logging) runs first, as for the app's routes.
  */
 export function heapwatch(options?: HeapwatchOptions): HeapwatchKoaMiddleware {

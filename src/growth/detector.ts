@@ -4,6 +4,7 @@ import { horizonsOf } from './horizons.js';
 import type { Horizon } from './horizons.js';
 import { MIN_CLEAN_READINGS_FOR_WANDER, turnoverVariancePerMs } from './noise.js';
 import type { SuspicionTracker } from './suspicion.js';
+import type { SeriesBreaks } from './series-breaks.js';
 import { assessTrend, quarterGrowth } from './trend.js';
 import type { BytesSeries, GrowthWindow, SiteSeries } from './window.js';
 
@@ -55,6 +56,8 @@ export class Detector {
     private readonly window: GrowthWindow,
     private readonly cleanSeriesOf: CleanSeriesOf,
     private readonly tracker: SuspicionTracker,
+    /** Where V8's sampler started over: refilling sites are not judged, suspects not settled early. */
+    private readonly breaks?: Pick<SeriesBreaks, 'isRefilling' | 'lastBreakAt'>,
   ) {
     this.horizons = horizonsOf(options.intervalMs, options.windowMs, options.growthThresholdBytes);
     this.toleranceMs = options.intervalMs / 2;
@@ -106,7 +109,7 @@ export class Detector {
       }
       // Growth is at most twice the range: a site that moved less than half the threshold can be
       // neither raised nor in need of clean readings.
-      if (key === NATIVE_KEY || this.window.rangeOf(key) < growthThresholdBytes / 2) continue;
+      if (key === NATIVE_KEY || this.breaks?.isRefilling(key) || this.window.rangeOf(key) < growthThresholdBytes / 2) continue;
       // During the warm-up nothing is raised: clean readings serve a site only from the warm-up's
       // end minus the horizon, when they are those that will confirm it as it ends.
       const warming = now < warmupEndsAt;
@@ -154,6 +157,9 @@ export class Detector {
    * does not flap).
    */
   private hasSettled(key: string, raisedOver: Horizon, now: number): boolean {
+    // Since the sampler started over, the site's series is too short to tell until it covers the
+    // horizon that raised it again: its drop at the start-over is no settling.
+    if (this.breaks && now - this.breaks.lastBreakAt < raisedOver.ms) return false;
     const window = this.horizons.at(-1) as Horizon;
     return [raisedOver, window].every((horizon) => {
       const series = this.window.bytesOf(key, this.startOf(horizon.ms, now));

@@ -30,8 +30,11 @@ interface TrackedSite {
    */
   readonly bytes: Float32Array;
   readonly counts: Float32Array;
-  /** When the site was first tracked: slots holding older readings are not the site's. */
-  readonly since: number;
+  /**
+   * When the site was first tracked, or its series last started anew (see {@link GrowthWindow.restart}):
+   * slots holding older readings are not the site's.
+   */
+  since: number;
   /** When the site last held live bytes. */
   lastHeld: number;
   traceback: Traceback;
@@ -49,6 +52,8 @@ export class GrowthWindow {
   private readonly sites = new Map<string, TrackedSite>();
   /** Sites of the latest reading left untracked because of the cap. */
   droppedSites = 0;
+  /** Readings before this time belong to no series (see {@link restart}). */
+  private seriesStart = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly capacity: number,
@@ -97,7 +102,8 @@ export class GrowthWindow {
    */
   private admit(readings: ReadonlyMap<string, SiteReading>, slot: number, timestamp: number, protect: (key: string) => boolean): void {
     let newcomers: SiteReading[] = [];
-    for (const reading of readings.values()) if (!this.sites.has(reading.key)) newcomers.push(reading);
+    // A site holding nothing live (churn, in allocation mode) is not tracked: its series would be zeros.
+    for (const reading of readings.values()) if (!this.sites.has(reading.key) && (reading.size > 0 || reading.count > 0)) newcomers.push(reading);
     // Sites of this reading left untracked: newcomers not admitted, and tracked ones evicted.
     let dropped = newcomers.length;
     let evictable: Array<[string, TrackedSite]> | undefined;
@@ -134,6 +140,25 @@ export class GrowthWindow {
       dropped--;
     }
     this.droppedSites = dropped;
+  }
+
+  /**
+   * Starts every series anew at `timestamp` (the time of the first reading that follows): V8's
+   * sampler started over and forgot every live sample, so readings taken before do not compare
+   * with those after. Sites stay tracked (suspects keep their place); their history is forgotten.
+   */
+  restart(timestamp: number): void {
+    this.seriesStart = timestamp;
+    for (const site of this.sites.values()) {
+      site.since = timestamp;
+      site.lastHeld = Math.max(site.lastHeld, timestamp);
+    }
+  }
+
+  /** Starts one site's series anew at `timestamp` (a reading already in the window): no-op if untracked. */
+  restartSite(key: string, timestamp: number): void {
+    const site = this.sites.get(key);
+    if (site) site.since = Math.max(site.since, timestamp);
   }
 
   keys(): IterableIterator<string> {
@@ -187,7 +212,7 @@ export class GrowthWindow {
 
   /** The live bytes of all sites at each reading since `since`, oldest first. */
   totalsSeries(since = Number.NEGATIVE_INFINITY): BytesSeries {
-    const slots = this.timeline.slotsSince(since);
+    const slots = this.timeline.slotsSince(Math.max(since, this.seriesStart));
     return { bytes: slots.map((slot) => this.totals[slot] as number), timestamps: slots.map((slot) => this.timeline.timeOf(slot)) };
   }
 

@@ -60,11 +60,36 @@ export interface StacksView {
   readonly otherCount: number;
 }
 
+/** One row of the page's allocating sites: what a site allocated, and how much of it is still live. */
+export interface AllocatingSiteView {
+  readonly key: string;
+  readonly function: string;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Estimated bytes and objects the site allocated since V8's sampler last started over, live or collected since. */
+  readonly allocatedBytes: number;
+  readonly allocatedObjects: number;
+  /** Estimated live bytes now. */
+  readonly liveBytes: number;
+  /** The share of the allocated bytes still live (0–1, three decimals): near 1 for a leak, near 0 for churn. */
+  readonly survival: number | null;
+}
+
+/**
+ * The top allocating sites of the reading (Node 26, `allocations: true`), or why there are none:
+ * `reason` says it plainly (before Node 26, allocation mode off, the inspector reader).
+ */
+export type AllocationsView =
+  | { readonly available: true; readonly sites: readonly AllocatingSiteView[] }
+  | { readonly available: false; readonly reason: string };
+
 export interface HeapView {
   readonly process: ProcessView;
   readonly monitor: { readonly intervalMs: number; readonly windowMs: number; readonly growthThresholdBytes: number; readonly readings: number };
   readonly sites: readonly SiteView[];
   readonly stacks: StacksView;
+  readonly allocations: AllocationsView;
 }
 
 function processView(snapshot: Snapshot): ProcessView {
@@ -135,9 +160,31 @@ function stacksView(snapshot: Snapshot, top: number): StacksView {
   return { frames, stacks, otherBytes: Math.round(otherBytes), otherCount: Math.round(otherCount) };
 }
 
+/** The `top` sites of the reading that allocated most since V8's sampler last started over. */
+function allocationsView(snapshot: Snapshot, top: number): AllocationsView {
+  if (!snapshot.allocations) return { available: false, reason: snapshot.allocationsUnavailable ?? 'no allocation data' };
+  const sites = snapshot
+    .statistics('site', 'allocated')
+    .slice(0, top)
+    .filter((stat) => (stat.allocatedSize ?? 0) > 0)
+    .map((stat) => ({
+      key: stat.key,
+      function: stat.site.functionName,
+      file: displayPath(stat.site.file),
+      line: stat.site.line,
+      column: stat.site.column,
+      allocatedBytes: Math.round(stat.allocatedSize ?? 0),
+      allocatedObjects: Math.round(stat.allocatedCount ?? 0),
+      liveBytes: Math.round(stat.size),
+      survival: stat.survival === undefined ? null : Math.round(stat.survival * 1000) / 1000,
+    }));
+  return { available: true, sites };
+}
+
 /**
  * The page's view of one reading: its `top` largest sites (and every suspect) joined with the
- * monitor's series of each, its `stacks` largest stacks, and the process figures. Sites and stacks
+ * monitor's series of each, its `stacks` largest stacks, its most allocating sites (allocation
+ * mode), and the process figures. Sites and stacks
  * come from the same reading, so a frame of the flame graph names exactly the sites under it.
  */
 export function heapView(snapshot: Snapshot, monitor: HeapMonitor, top: number, stacks: number): HeapView {
@@ -147,5 +194,6 @@ export function heapView(snapshot: Snapshot, monitor: HeapMonitor, top: number, 
     monitor: { intervalMs, windowMs, growthThresholdBytes, readings: monitor.stats().readings },
     sites: sitesView(snapshot, monitor, top),
     stacks: stacksView(snapshot, stacks),
+    allocations: allocationsView(snapshot, top),
   };
 }

@@ -9,15 +9,15 @@ import { frameKey } from '../snapshot/frame.js';
 import type { Frame } from '../snapshot/frame.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 
-const gzipAsync = promisify(gzip);
+export const gzipAsync = promisify(gzip);
 
-const NANOS_PER_MILLI = 1_000_000n;
+export const NANOS_PER_MILLI = 1_000_000n;
 
 /**
  * Interns frames as pprof functions and locations. V8 records functions, not statements (a frame's
  * line is its function's declaration), so each function has exactly one location, under the same id.
  */
-class FrameTable {
+export class FrameTable {
   readonly functions: PprofFunction[] = [];
   readonly locations: Location[] = [];
   private readonly ids = new Map<string, number>();

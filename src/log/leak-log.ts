@@ -33,6 +33,13 @@ export interface SiteReport {
    * else the window — or as much of it as the site has been watched for.
    */
   readonly horizonMs: number;
+  /**
+   * The share of the site's bytes allocated since the sampler started that are still live (0–1):
+   * near 1 for a leak, near 0 for churn. Only in allocation mode (Node 26, `allocations: true`).
+   */
+  readonly survival?: number;
+  /** Estimated bytes the site allocated since heapwatch started; only in allocation mode. */
+  readonly allocatedBytes?: number;
   /** Whether the detector suspects the site. */
   readonly suspected: boolean;
   /** When the suspicion was raised (ms since the epoch), while suspected. */
@@ -201,6 +208,8 @@ export class LeakLog {
           windowMs,
           liveBytes: report.liveBytes,
           count: report.count,
+          // In allocation mode: a leak keeps what it allocates (near 1), churn does not (near 0).
+          ...(report.survival === undefined ? {} : { survival: Math.round(report.survival * 1000) / 1000, allocatedBytes: report.allocatedBytes }),
           traceback: report.traceback.format(),
           ...(report.routes === undefined ? {} : { routes: report.routes.map(roundedShare) }),
           top: top.map(String),
@@ -208,6 +217,7 @@ export class LeakLog {
       },
       `heapwatch: leak suspected at ${describeSite(report.site)}: ` +
         `${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)}, ${formatSize(report.liveBytes)} live` +
+        (report.survival === undefined ? '' : `, ${(report.survival * 100).toFixed(0)} % of what it allocated`) +
         (report.routes === undefined ? '' : `; ${describeRoutes(report.routes)}`),
     );
   }

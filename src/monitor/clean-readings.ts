@@ -21,6 +21,10 @@ export interface Reading extends SiteReadings {
   readonly reader: ReaderName;
   /** The interval V8's sampler ran at (bytes). */
   readonly samplingIntervalBytes: number;
+  /** Read in allocation mode: the read forced a full GC, so the reading holds no garbage (a clean one). */
+  readonly allocations: boolean;
+  /** The sampler's fresh starts before this reading (see `RawProfile.epoch`). */
+  readonly epoch: number;
 }
 
 /** What the clean readings need from the monitor. */
@@ -62,7 +66,8 @@ const GC_BURST = 6;
  * readings are all clean, and go here too.
  */
 export class CleanReadings {
-  private readonly window: GrowthWindow;
+  /** The clean readings' window: its series break where the tick readings' do (see `series-breaks.ts`). */
+  readonly window: GrowthWindow;
   /**
    * Set by each judgement: the shortest horizon over which a site rises in the tick readings and
    * waits for clean readings (ms), or undefined when none does.

@@ -12,8 +12,12 @@ import { ErrorCode } from '../errors.js';
 import { takeSnapshot } from '../take-snapshot.js';
 import type { ReaderName } from '../v8/profile.js';
 import { majorGcSignal } from '../v8/major-gc.js';
-import { startSampling, stopSampling } from '../v8/sampler.js';
+import { allocationsUnavailable, startSampling, stopSampling } from '../v8/sampler.js';
+import { getHeapStatistics } from 'node:v8';
+import { AllocationTotals } from './allocation-totals.js';
+import type { AllocationReport } from './allocation-totals.js';
 import { CleanReadings } from './clean-readings.js';
+import { SeriesBreaks } from '../growth/series-breaks.js';
 import type { Reading } from './clean-readings.js';
 import { MemoryLimitWatch } from './memory-near-limit.js';
 import { growingSites, NearLimitWatch } from './near-limit.js';
@@ -65,8 +69,14 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private readonly reader: SiteReader;
   /** Spaces readings out while each holds the main thread beyond `readingBudgetMs`. */
   private readonly pace: ReadingPace;
-  /** The latest tick reading: its sites live in the window, only its total, reader and interval are kept. */
-  private latest: { readonly reader: ReaderName; readonly totalBytes: number; readonly samplingIntervalBytes: number } | undefined;
+  /** The latest tick reading: its sites live in the window, only its total, reader, interval and mode are kept. */
+  private latest:
+    | { readonly reader: ReaderName; readonly totalBytes: number; readonly samplingIntervalBytes: number; readonly allocations: boolean }
+    | undefined;
+  /** Each site's allocations since the start, in allocation mode (Node 26, `allocations: true`). */
+  private readonly allocationTotals: AllocationTotals;
+  /** Where V8's sampler started over and forgot its live samples: the series break there. */
+  private readonly breaks: SeriesBreaks;
   /** Suspects are never evicted from the windows. */
   private readonly isSuspect = (key: string): boolean => this.tracker.isSuspect(key);
   private counters = { readingErrors: 0, lastTickMs: 0, suspicionsRaised: 0 };
@@ -93,10 +103,13 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       readingIntervalMs: () => this.pace.readingIntervalMs,
     });
     this.tracker = new SuspicionTracker(windowMs);
+    this.allocationTotals = new AllocationTotals(maxTrackedSites);
+    // The shortest horizon's step (twice the threshold, an eighth of it): see `assessTrend`.
+    this.breaks = new SeriesBreaks([this.window, this.clean.window], this.options.growthThresholdBytes / 4, this.isSuspect);
     // The warm-up counts from the start of the process (of the thread, in a worker thread).
     const warmupEndsAt = performance.timeOrigin + this.options.warmupMs;
-    this.detector = new Detector({ ...this.options, warmupEndsAt }, this.window, (key, since) => this.clean.series(key, since), this.tracker);
-    this.reports = new SiteReports(this.window, this.tracker, this.detector, maxTrackedSites);
+    this.detector = new Detector({ ...this.options, warmupEndsAt }, this.window, (key, since) => this.clean.series(key, since), this.tracker, this.breaks);
+    this.reports = new SiteReports(this.window, this.tracker, this.detector, maxTrackedSites, this.allocationTotals);
     this.log = new LeakLog(this.options.logger);
     const atLimit: NearLimitSource = {
       sites: () => this.sites(),
@@ -128,7 +141,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
    */
   start(): this {
     if (this.running) return this;
-    startSampling({ samplingIntervalBytes: this.options.samplingIntervalBytes, reader: this.options.reader });
+    startSampling({ samplingIntervalBytes: this.options.samplingIntervalBytes, reader: this.options.reader, allocations: this.options.allocations });
     this.armNearLimit();
     // The process's memory is the main thread's to watch: a worker thread's monitor would repeat it.
     if (isMainThread && this.options.logger !== false) this.memoryLimit.start();
@@ -177,6 +190,25 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   /** The sites suspected now, largest first. */
   suspects(): SiteReport[] {
     return this.reports.suspects();
+  }
+
+  /**
+   * The `limit` sites that allocated most since the monitor started (allocated bytes and objects,
+   * counters that never fall, and survival), most first; empty without allocation data — see
+   * {@link allocationsUnavailable} for why.
+   */
+  allocatingSites(limit = Number.POSITIVE_INFINITY): AllocationReport[] {
+    return this.allocationTotals.top(limit);
+  }
+
+  /**
+   * Why the monitor has no allocation data, or undefined when it has (or will, at its next
+   * reading): before Node 26 ("allocation data needs Node 26 or newer: …"), with the inspector
+   * reader, with `allocations` off, or before `start()`.
+   */
+  get allocationsUnavailable(): string | undefined {
+    if (this.latest?.allocations) return undefined;
+    return allocationsUnavailable();
   }
 
   /** What the monitor knows of one tracked site now, or undefined when the site is not tracked. */
@@ -247,6 +279,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       sampledLiveBytes: this.latest?.totalBytes ?? 0,
       samplingIntervalBytes: this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes,
       logErrors: this.log.failedWrites,
+      samplerRestarts: this.breaks.count,
     };
   }
 
@@ -258,13 +291,24 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     this.verdictRoutesMs = 0;
     let failed = false;
     try {
-      const reading = this.reader.readAtTick();
-      this.latest = { reader: reading.reader, totalBytes: reading.totalBytes, samplingIntervalBytes: reading.samplingIntervalBytes };
-      this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
-      // The inspector reader forces a full GC before every read: all its readings are clean.
-      if (reading.reader === 'inspector') this.clean.push(reading);
-      this.judge(reading.timestamp);
-      this.clean.requestGcIfNeeded(reading.timestamp, reading.reader, this.reader.sampledAtTick);
+      const reading = this.reader.readAtTick(this.forcedGcFits());
+      this.latest = {
+        reader: reading.reader,
+        totalBytes: reading.totalBytes,
+        samplingIntervalBytes: reading.samplingIntervalBytes,
+        allocations: reading.allocations,
+      };
+      this.pushReading(reading);
+      if (reading.allocations && this.reader.readAtLastTick) this.allocationTotals.add(reading.sites, reading.epoch);
+      // The inspector reader forces a full GC before every read, and so does allocation mode: all
+      // their readings are clean, and none needs a GC asked for.
+      if (reading.reader === 'inspector' || reading.allocations) {
+        if (reading.reader === 'inspector' || this.reader.readAtLastTick) this.clean.push(reading);
+        this.judge(reading.timestamp);
+      } else {
+        this.judge(reading.timestamp);
+        this.clean.requestGcIfNeeded(reading.timestamp, reading.reader, this.reader.sampledAtTick);
+      }
     } catch (error) {
       // A reading held back at the heap limit is no failure: the next tick reads.
       if (!(error instanceof HoldReading)) {
@@ -285,6 +329,19 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     }
   }
 
+  /**
+   * Whether a tick may read now: always, but in allocation mode — where V8 forces a full GC
+   * before each read — only while that GC's expected pause fits `forcedGcPauseBudgetMs` (and the
+   * heap is not near its limit); otherwise the latest reading stands, counted in `skippedGcs`.
+   */
+  private forcedGcFits(): boolean {
+    if (!(this.latest?.allocations ?? (this.options.allocations && allocationsUnavailable() === undefined))) return true;
+    const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
+    if (this.clean.pause.fits(used) && used <= limit * 0.75) return true;
+    this.clean.skippedGcs++;
+    return false;
+  }
+
   /** Arms V8's near-heap-limit hook, unless nothing would be written (no logger, no profile directory). */
   private armNearLimit(): void {
     if (this.options.logger === false && this.options.outOfMemoryProfileDir === undefined) {
@@ -299,12 +356,19 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if ((error as { code?: unknown } | null)?.code === ErrorCode.SAMPLER_LOST && this.running) this.armNearLimit();
   }
 
+  /** Adds a reading to the window, breaking the series first where V8's sampler started over. */
+  private pushReading(reading: Reading): void {
+    this.breaks.observe(reading.epoch, reading.timestamp, reading.samplingIntervalBytes);
+    this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
+    this.breaks.settle(reading.timestamp);
+  }
+
   /** One more reading at the heap limit, into the series (not judged: the process is about to end). */
   private readAtLimit(): boolean {
-    if (!this.running || this.ticking) return false;
+    // In allocation mode a read forces a full GC: none at the heap limit (see clean-readings.ts).
+    if (!this.running || this.ticking || (this.latest?.allocations ?? this.options.allocations)) return false;
     try {
-      const reading = this.reader.read();
-      this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
+      this.pushReading(this.reader.read());
       return true;
     } catch {
       return false;
@@ -316,10 +380,14 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
    * the inspector reader (its tick readings are clean already, and each read forces one more GC).
    */
   private readBetweenTicks(): Reading | undefined {
-    if (!this.running || this.ticking || this.latest?.reader === 'inspector') return undefined;
+    // Nor in allocation mode: its every read forces a full GC, which would call for one more reading.
+    if (!this.running || this.ticking || this.latest?.reader === 'inspector' || (this.latest?.allocations ?? this.options.allocations)) return undefined;
     const timing = this.pace.time();
     try {
-      return this.reader.read();
+      const reading = this.reader.read();
+      // The clean window takes it next: a start-over breaks both windows first.
+      this.breaks.observe(reading.epoch, reading.timestamp, reading.samplingIntervalBytes);
+      return reading;
     } catch (error) {
       if (error instanceof HoldReading) return undefined;
       this.counters.readingErrors++;

@@ -9,7 +9,7 @@ import {
   stringArrayOption,
 } from '../options/validate.js';
 import { Filter } from '../snapshot/filter.js';
-import { readerOption, samplingIntervalOption } from '../v8/sampler.js';
+import { allocationsOption, readerOption, samplingIntervalOption } from '../v8/sampler.js';
 
 /** Options of {@link createHeapMonitor}; every one is optional. */
 export interface HeapMonitorOptions {
@@ -87,6 +87,15 @@ export interface HeapMonitorOptions {
   /** Reader of V8's sampler, as for `startSampling()`. Default: `'auto'`. */
   readonly reader?: 'auto' | 'native' | 'inspector';
   /**
+   * Allocation mode (Node 26 and later, native reader): V8's sampler keeps the samples of
+   * collected objects, so that each site's allocated bytes and objects (counters) and survival
+   * are known, and `/debug/pprof/allocs` serves them. Every reading then forces a full GC; a tick
+   * reads only while its expected pause fits `forcedGcPauseBudgetMs`. Elsewhere heapwatch warns
+   * once (`HEAPWATCH_W_ALLOCATIONS_UNAVAILABLE`) and watches live memory. See docs/allocations.md.
+   * Default: false.
+   */
+  readonly allocations?: boolean;
+  /**
    * Directory where, when V8's heap nears its limit, the pprof profile of that moment is written
    * (`heap-near-limit-<pid>-<ms>.pb.gz`, created if missing), beside the `heap-near-limit` record.
    * Native reader only. Default: none (no file).
@@ -109,6 +118,7 @@ export interface ResolvedMonitorOptions {
   readonly logger: Logger | false | undefined;
   readonly filters: readonly Filter[];
   readonly reader: 'auto' | 'native' | 'inspector';
+  readonly allocations: boolean;
   readonly outOfMemoryProfileDir: string | undefined;
   /** Readings kept per site and window: every reading of the window, or thinned out with age beyond {@link WINDOW_SLOTS}. */
   readonly windowSlots: number;
@@ -130,6 +140,7 @@ export const MONITOR_OPTION_NAMES = [
   'include',
   'exclude',
   'reader',
+  'allocations',
   'outOfMemoryProfileDir',
 ] as const;
 
@@ -202,13 +213,14 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
     logger: loggerOption(given.logger),
     filters: [...include.map((glob) => new Filter(true, glob)), ...exclude.map((glob) => new Filter(false, glob))],
     reader: readerOption(given.reader),
+    allocations: allocationsOption(given.allocations),
     outOfMemoryProfileDir: outOfMemoryProfileDirOption(given.outOfMemoryProfileDir),
   };
 }
 
 /** The first monitor option whose value differs, or undefined. The logger compares by identity. */
 export function differingMonitorOption(a: ResolvedMonitorOptions, b: ResolvedMonitorOptions): string | undefined {
-  const scalar = ['intervalMs', 'windowMs', 'warmupMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'forcedGcPauseBudgetMs', 'memoryNearLimitFraction', 'unexplainedGrowthThresholdBytes', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
+  const scalar = ['intervalMs', 'windowMs', 'warmupMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'forcedGcPauseBudgetMs', 'memoryNearLimitFraction', 'unexplainedGrowthThresholdBytes', 'reader', 'allocations', 'logger', 'outOfMemoryProfileDir'] as const;
   for (const name of scalar) if (a[name] !== b[name]) return name;
   const globs = (options: ResolvedMonitorOptions, inclusive: boolean): string =>
     JSON.stringify(options.filters.filter((filter) => filter.inclusive === inclusive).map((filter) => filter.filePattern));

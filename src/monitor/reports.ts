@@ -4,6 +4,7 @@ import type { GrowthWindow } from '../growth/window.js';
 import type { SuspicionTracker } from '../growth/suspicion.js';
 import type { SiteReport } from '../log/leak-log.js';
 import { compareDiffs, StatisticDiff } from '../snapshot/statistic.js';
+import type { AllocationTotals } from './allocation-totals.js';
 
 /**
  * What the monitor tells about its sites, built from the window and the verdicts when asked: the
@@ -19,6 +20,8 @@ export class SiteReports {
     private readonly tracker: SuspicionTracker,
     private readonly detector: Detector,
     private readonly maxSites: number,
+    /** Each site's allocations, in allocation mode. */
+    private readonly allocations?: AllocationTotals,
   ) {}
 
   /**
@@ -51,7 +54,9 @@ export class SiteReports {
     const series = this.window.series(key, this.window.latestTimestamp);
     if (!series) return undefined;
     const { growthBytes, horizonMs } = this.detector.growthOf(key);
+    const allocated = this.allocations?.report(key);
     return {
+      ...(allocated?.survival === undefined ? {} : { survival: allocated.survival, allocatedBytes: allocated.allocatedBytes }),
       key,
       site: series.traceback.site,
       traceback: series.traceback,

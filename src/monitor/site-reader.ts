@@ -36,6 +36,8 @@ export class SiteReader {
   sampledAtTick = true;
   /** Tick readings in a row that repeated the latest one. */
   private repeats = 0;
+  /** Whether the latest tick read V8's sampler (rather than repeating the reading before). */
+  readAtLastTick = false;
 
   constructor(
     private readonly filters: readonly Filter[],
@@ -55,7 +57,14 @@ export class SiteReader {
     const timestamp = Date.now();
     const sites = this.aggregator.aggregate(profile.root, this.filters);
     this.taken++;
-    const reading: Reading = { ...sites, timestamp, reader: profile.reader, samplingIntervalBytes: profile.samplingIntervalBytes };
+    const reading: Reading = {
+      ...sites,
+      timestamp,
+      reader: profile.reader,
+      samplingIntervalBytes: profile.samplingIntervalBytes,
+      allocations: profile.allocations ?? false,
+      epoch: profile.epoch ?? 0,
+    };
     this.latest = { reading, handleBytes: globalHandleBytes() };
     this.repeats = 0;
     return reading;
@@ -68,12 +77,25 @@ export class SiteReader {
    * costs what it finds. Otherwise, every sixth tick at least, and with the inspector reader (whose
    * readings are the clean ones), as {@link read}.
    */
-  readAtTick(): Reading {
+  readAtTick(forcedGcFits = true): Reading {
     const latest = this.latest;
+    // In allocation mode a read forces a full GC: past the pause budget, the latest reading stands.
+    this.readAtLastTick = false;
+    if (latest && !forcedGcFits) {
+      this.taken++;
+      this.unchanged++;
+      this.sampledAtTick = false;
+      return { ...latest.reading, timestamp: Date.now() };
+    }
+    if (!latest && !forcedGcFits) throw new HoldReading();
     const same = latest?.reading.reader === 'native' && globalHandleBytes() === latest.handleBytes;
     this.sampledAtTick = !same;
     const unchanged = same && this.repeats < MAX_REPEATS;
-    if (!latest || !unchanged || this.holdReadings()) return this.read();
+    if (!latest || !unchanged || this.holdReadings()) {
+      const reading = this.read();
+      this.readAtLastTick = true;
+      return reading;
+    }
     this.taken++;
     this.unchanged++;
     this.repeats++;

@@ -48,6 +48,12 @@ export interface MonitorStats {
   readonly samplingIntervalBytes: number;
   /** Records heapwatch's logger refused (it threw); each cause is also a process warning, once. */
   readonly logErrors: number;
+  /**
+   * Start-overs of V8's sampler seen since the start — heapwatch's own in allocation mode (past
+   * 50 000 collected samples), another tool's, or after another tool stopped it. Each forgets every
+   * live sample: the sites' series start anew there (see docs/allocations.md).
+   */
+  readonly samplerRestarts: number;
 }
 
 /** What one reading cost, for the snapshot-duration histogram. */

@@ -10,6 +10,12 @@ export const defaults = Object.freeze({
   samplingIntervalBytes: 512 * 1024,
   /** Frames kept per sampled stack (frames). */
   stackDepth: 64,
+  /**
+   * Whether V8's sampler keeps the samples of collected objects (Node 26 and later), so that each
+   * site's allocated bytes and survival are known: off, since every reading then forces a full GC
+   * (see BENCHMARKS.md §7).
+   */
+  allocations: false,
   /** Which reader drives V8's sampler: the native one when it loads, else the inspector. */
   reader: 'auto' as 'auto' | 'native' | 'inspector',
   /** Time between two readings of the sampler by the monitor (milliseconds). */

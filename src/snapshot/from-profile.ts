@@ -1,4 +1,5 @@
 import type { RawProfile } from '../v8/profile.js';
+import { allocationsUnavailable } from '../v8/sampler.js';
 import { Snapshot } from './snapshot.js';
 import type { SourceMapResolver } from './source-map.js';
 import { tracesFromProfile } from './trace.js';
@@ -25,6 +26,9 @@ export function snapshotFromProfile(
       timestamp,
       heapUsedBytes: memory.heapUsed,
       unattributed: { externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers },
+      allocations: profile.allocations ?? false,
+      allocationsUnavailable: profile.allocations ? undefined : (allocationsUnavailable() ?? 'taken without allocation data'),
+      epoch: profile.epoch ?? 0,
     },
     resolver,
   );

@@ -25,6 +25,8 @@ export interface Group {
   readonly key: string;
   size: number;
   count: number;
+  allocatedSize: number;
+  allocatedCount: number;
   /** The largest trace of the group: its traceback represents the group. */
   largest: Trace;
 }
@@ -44,12 +46,14 @@ export function groupTraces(traces: readonly Trace[], groupBy: GroupBy, resolver
           : resolver.resolve(trace.traceback.site).file;
     const group = groups.get(key);
     if (!group) {
-      groups.set(key, { key, size: trace.size, count: trace.count, largest: trace });
+      groups.set(key, { key, size: trace.size, count: trace.count, allocatedSize: trace.allocatedSize ?? 0, allocatedCount: trace.allocatedCount ?? 0, largest: trace });
       continue;
     }
     group.size += trace.size;
     group.count += trace.count;
-    if (trace.size > group.largest.size) group.largest = trace;
+    group.allocatedSize += trace.allocatedSize ?? 0;
+    group.allocatedCount += trace.allocatedCount ?? 0;
+    if (trace.size > group.largest.size || (trace.size === group.largest.size && (trace.allocatedSize ?? 0) > (group.largest.allocatedSize ?? 0))) group.largest = trace;
   }
   return groups;
 }

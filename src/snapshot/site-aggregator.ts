@@ -23,6 +23,10 @@ export interface SiteReading {
 
 /** A site as the aggregator read it: with every one of its stacks, for the routes on them. */
 export interface SampledSite extends SiteReading {
+  /** Estimated bytes the site allocated since the sampler started, live or not: 0 outside allocation mode. */
+  readonly allocatedBytes: number;
+  /** Estimated objects the site allocated since the sampler started: 0 outside allocation mode. */
+  readonly allocatedObjects: number;
   /**
    * Every stack of the site with the bytes allocated there, frames innermost first as V8 gave them
    * (not source-mapped: positions in the code that runs). Built when asked, from this reading.
@@ -84,12 +88,12 @@ export class SiteAggregator {
     const siteDepthAt: number[] = [];
     const scriptAt: boolean[] = [];
 
-    walkProfile(root, this.interner, (frame, depth, size, count) => {
+    walkProfile(root, this.interner, (frame, depth, size, count, allocatedSize, allocatedCount) => {
       const index = stacks.add(frame, depth > 0 ? (nodeAt[depth - 1] as number) : -1);
       nodeAt[depth] = index;
       siteDepthAt[depth] = isUserFrame(frame) ? depth : depth > 0 ? (siteDepthAt[depth - 1] as number) : -1;
       scriptAt[depth] = hasScript(frame) || (depth > 0 && (scriptAt[depth - 1] as boolean));
-      if (count === 0 || (filters.length > 0 && !passesFilters(stacks.tracebackOf(index), filters, resolve))) return;
+      if ((count === 0 && allocatedCount === 0) || (filters.length > 0 && !passesFilters(stacks.tracebackOf(index), filters, resolve))) return;
       // The innermost user frame, or the innermost frame when the stack holds none, or the native
       // site when no frame has a script (Traceback's rule).
       const siteDepth = siteDepthAt[depth] as number;
@@ -99,14 +103,17 @@ export class SiteAggregator {
       const key = frameKey(this.resolver.resolve(siteFrame));
       const site = sites.get(key);
       if (!site) {
-        sites.set(key, new AggregatedSite(key, size, count, index, stacks, this));
+        sites.set(key, new AggregatedSite(key, size, count, allocatedSize, allocatedCount, index, stacks, this));
       } else {
         site.size += size;
         site.count += count;
+        site.allocatedBytes += allocatedSize;
+        site.allocatedObjects += allocatedCount;
         site.addStack(index, size);
         // The first of equal stacks stays, as groupTraces keeps it.
-        if (size > site.largestSize) {
+        if (size > site.largestSize || (size === site.largestSize && allocatedSize > site.largestAllocated)) {
           site.largestSize = size;
+          site.largestAllocated = allocatedSize;
           site.largestNode = index;
         }
       }
@@ -128,6 +135,8 @@ export class SiteAggregator {
 /** A site being summed; its traceback is built from the stack table when first read. */
 class AggregatedSite implements SampledSite {
   largestSize: number;
+  /** Allocated bytes of the largest stack: what breaks a tie of live bytes, as groupTraces does. */
+  largestAllocated: number;
   private built: Traceback | undefined;
   /** The nodes of the site's stacks and their bytes, side by side: two numbers per stack. */
   private readonly stackNodes: number[];
@@ -137,11 +146,14 @@ class AggregatedSite implements SampledSite {
     readonly key: string,
     public size: number,
     public count: number,
+    public allocatedBytes: number,
+    public allocatedObjects: number,
     public largestNode: number,
     private readonly table: StackTable,
     private readonly aggregator: SiteAggregator,
   ) {
     this.largestSize = size;
+    this.largestAllocated = allocatedBytes;
     this.stackNodes = [largestNode];
     this.stackBytes = [size];
   }

@@ -6,7 +6,9 @@ import type { Group, GroupBy } from './group.js';
 import { checkGroupBy, groupTraces, mapTraceback } from './group.js';
 import { sharedResolver } from './source-map.js';
 import type { SourceMapResolver } from './source-map.js';
-import { compareDiffs, compareStatistics, Statistic, StatisticDiff } from './statistic.js';
+import { compareAllocated, compareAllocatedDiffs, compareDiffs, compareStatistics, Statistic, StatisticDiff } from './statistic.js';
+import type { StatisticOrder } from './statistic.js';
+import { describeValue } from '../options/validate.js';
 import type { Trace } from './trace.js';
 import type { Traceback } from './traceback.js';
 
@@ -26,7 +28,15 @@ export interface UnattributedMemory {
 export type SnapshotInit = Pick<
   Snapshot,
   'traces' | 'samplingIntervalBytes' | 'reader' | 'timestamp' | 'heapUsedBytes' | 'unattributed'
->;
+> &
+  Partial<Pick<Snapshot, 'allocations' | 'epoch' | 'allocationsUnavailable'>>;
+
+function checkOrder(value: unknown): StatisticOrder {
+  if (value !== 'live' && value !== 'allocated') {
+    throw new HeapwatchError(ErrorCode.INVALID_OPTION, `Invalid "order": expected "live" or "allocated", received ${describeValue(value)}`);
+  }
+  return value;
+}
 
 /**
  * The live sampled allocations at one moment, like tracemalloc's `Snapshot`: a list of traces
@@ -45,6 +55,19 @@ export class Snapshot {
   readonly heapUsedBytes: number;
   /** Memory the sampler cannot attribute to a site. */
   readonly unattributed: UnattributedMemory;
+  /**
+   * Whether the traces carry allocated bytes and objects (`allocatedSize`, `allocatedCount`):
+   * taken in allocation mode (Node 26 and later, `allocations: true`). Default: false.
+   */
+  readonly allocations: boolean;
+  /** Why the snapshot has no allocation data, when it has none (see `allocations`). */
+  readonly allocationsUnavailable: string | undefined;
+  /**
+   * The sampler's fresh starts before this snapshot was taken: allocated bytes of two snapshots
+   * subtract only within one epoch (heapwatch starts the sampler over to bound V8's store of
+   * collected samples). Default: 0.
+   */
+  readonly epoch: number;
   private readonly resolver: SourceMapResolver;
 
   constructor(init: SnapshotInit, resolver: SourceMapResolver = sharedResolver) {
@@ -54,7 +77,21 @@ export class Snapshot {
     this.timestamp = init.timestamp;
     this.heapUsedBytes = init.heapUsedBytes;
     this.unattributed = init.unattributed;
+    this.allocations = init.allocations ?? false;
+    this.allocationsUnavailable = this.allocations ? undefined : (init.allocationsUnavailable ?? 'taken without allocation data');
+    this.epoch = init.epoch ?? 0;
     this.resolver = resolver;
+  }
+
+  /** Estimated bytes allocated by all traces since the sampler started; undefined without allocation data. */
+  get allocatedSize(): number | undefined {
+    return this.allocations ? this.traces.reduce((sum, trace) => sum + (trace.allocatedSize ?? 0), 0) : undefined;
+  }
+
+  private requireAllocations(what: string): void {
+    if (!this.allocations) {
+      throw new HeapwatchError(ErrorCode.ALLOCATIONS_UNAVAILABLE, `${what} needs allocation data, and this snapshot has none: ${this.allocationsUnavailable}`);
+    }
   }
 
   /** Estimated live bytes of all traces. */
@@ -67,24 +104,44 @@ export class Snapshot {
     return this.traces.reduce((sum, trace) => sum + trace.count, 0);
   }
 
-  /** Statistics per group, largest first (size, then count, then key). */
-  statistics(groupBy: GroupBy): Statistic[] {
+  /**
+   * Statistics per group, largest first (size, then count, then key); with `order` `'allocated'`,
+   * the most allocating first (allocated bytes, then that order) — which needs allocation data
+   * (`HEAPWATCH_ERR_ALLOCATIONS_UNAVAILABLE` otherwise, with the reason).
+   */
+  statistics(groupBy: GroupBy, order: StatisticOrder = 'live'): Statistic[] {
     checkGroupBy(groupBy);
-    const statistics = [...groupTraces(this.traces, groupBy, this.resolver).values()].map(
-      (group) => new Statistic(groupBy, group.key, this.representative(group), group.size, group.count),
+    if (checkOrder(order) === 'allocated') this.requireAllocations("statistics(groupBy, 'allocated')");
+    const statistics = [...groupTraces(this.traces, groupBy, this.resolver).values()].map((group) =>
+      this.allocations
+        ? new Statistic(groupBy, group.key, this.representative(group), group.size, group.count, group.allocatedSize, group.allocatedCount)
+        : new Statistic(groupBy, group.key, this.representative(group), group.size, group.count),
     );
-    return statistics.sort(compareStatistics);
+    return statistics.sort(order === 'allocated' ? compareAllocated : compareStatistics);
   }
 
   /**
    * The difference from an `older` snapshot per group, biggest change first (absolute size
    * difference, size, absolute count difference, count, key). Groups present in only one snapshot
-   * are included, with 0 for the other side.
+   * are included, with 0 for the other side. With `order` `'allocated'`, the groups that allocated
+   * most between the two snapshots come first; both need allocation data, from one epoch.
    */
-  compareTo(older: Snapshot, groupBy: GroupBy): StatisticDiff[] {
+  compareTo(older: Snapshot, groupBy: GroupBy, order: StatisticOrder = 'live'): StatisticDiff[] {
     checkGroupBy(groupBy);
     if (!(older instanceof Snapshot)) {
       throw new HeapwatchError(ErrorCode.INCOMPATIBLE_SNAPSHOTS, 'compareTo() expects a Snapshot to compare with');
+    }
+    if (checkOrder(order) === 'allocated') {
+      this.requireAllocations("compareTo(older, groupBy, 'allocated')");
+      older.requireAllocations("compareTo(older, groupBy, 'allocated') (the older snapshot)");
+    }
+    // Allocated bytes subtract only when both snapshots count from the same start of the sampler.
+    const withAllocations = this.allocations && older.allocations && this.epoch === older.epoch;
+    if (order === 'allocated' && !withAllocations) {
+      throw new HeapwatchError(
+        ErrorCode.INCOMPATIBLE_SNAPSHOTS,
+        `Cannot compare allocated bytes across a restart of the sampler: this snapshot is of epoch ${this.epoch}, the older one of ${older.epoch}`,
+      );
     }
     if (older.samplingIntervalBytes !== this.samplingIntervalBytes) {
       throw new HeapwatchError(
@@ -98,23 +155,26 @@ export class Snapshot {
     const diffs: StatisticDiff[] = [];
     for (const group of newGroups.values()) {
       const old = oldGroups.get(group.key);
+      const traceback = this.representative(group);
+      const sizeDiff = group.size - (old?.size ?? 0);
+      const countDiff = group.count - (old?.count ?? 0);
       diffs.push(
-        new StatisticDiff(
-          groupBy,
-          group.key,
-          this.representative(group),
-          group.size,
-          group.size - (old?.size ?? 0),
-          group.count,
-          group.count - (old?.count ?? 0),
-        ),
+        withAllocations
+          ? new StatisticDiff(groupBy, group.key, traceback, group.size, sizeDiff, group.count, countDiff,
+              group.allocatedSize, group.allocatedSize - (old?.allocatedSize ?? 0), group.allocatedCount, group.allocatedCount - (old?.allocatedCount ?? 0))
+          : new StatisticDiff(groupBy, group.key, traceback, group.size, sizeDiff, group.count, countDiff),
       );
     }
     for (const old of oldGroups.values()) {
       if (newGroups.has(old.key)) continue;
-      diffs.push(new StatisticDiff(groupBy, old.key, this.representative(old), 0, -old.size, 0, -old.count));
+      // Allocated counts never fall within an epoch: a group gone from the newer snapshot allocated nothing since.
+      diffs.push(
+        withAllocations
+          ? new StatisticDiff(groupBy, old.key, this.representative(old), 0, -old.size, 0, -old.count, old.allocatedSize, 0, old.allocatedCount, 0)
+          : new StatisticDiff(groupBy, old.key, this.representative(old), 0, -old.size, 0, -old.count),
+      );
     }
-    return diffs.sort(compareDiffs);
+    return diffs.sort(order === 'allocated' ? compareAllocatedDiffs : compareDiffs);
   }
 
   /** A snapshot with only the traces that pass `filters` (tracemalloc's `filter_traces`). */
@@ -122,8 +182,11 @@ export class Snapshot {
     const list = [...filters];
     const resolve = this.resolver.resolve.bind(this.resolver);
     const traces = this.traces.filter((trace) => passesFilters(trace.traceback, list, resolve));
-    const { samplingIntervalBytes, reader, timestamp, heapUsedBytes, unattributed } = this;
-    return new Snapshot({ traces, samplingIntervalBytes, reader, timestamp, heapUsedBytes, unattributed }, this.resolver);
+    const { samplingIntervalBytes, reader, timestamp, heapUsedBytes, unattributed, allocations, allocationsUnavailable, epoch } = this;
+    return new Snapshot(
+      { traces, samplingIntervalBytes, reader, timestamp, heapUsedBytes, unattributed, allocations, allocationsUnavailable, epoch },
+      this.resolver,
+    );
   }
 
   private representative(group: Group): Traceback {

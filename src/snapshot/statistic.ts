@@ -20,6 +20,24 @@ function averageOf(size: number, count: number): string {
 }
 
 /**
+ * The share of a group's allocated bytes still live: near 1 for what is kept (a leak, a cache),
+ * near 0 for churn. Undefined without allocation data or when nothing was allocated.
+ */
+export function survivalOf(size: number, allocatedSize: number | undefined): number | undefined {
+  if (allocatedSize === undefined || allocatedSize <= 0) return undefined;
+  // Both are estimates from the same samples: a live sample is an allocated one, so the ratio
+  // is at most 1 but for rounding.
+  return Math.min(1, size / allocatedSize);
+}
+
+function allocatedOf(size: number, allocatedSize: number | undefined, allocatedCount: number | undefined, diff?: number): string {
+  if (allocatedSize === undefined) return '';
+  const survival = survivalOf(size, allocatedSize);
+  const change = diff === undefined ? '' : ` (${formatSize(diff, true)})`;
+  return `, allocated=${formatSize(allocatedSize)}${change} in ${allocatedCount ?? 0}, survival=${survival === undefined ? '-' : `${(survival * 100).toFixed(1)}%`}`;
+}
+
+/**
  * Live memory of one group — a site, a file or a whole stack — in one snapshot, like
  * tracemalloc's `Statistic`. `String(stat)` prints tracemalloc's line:
  * `examples/tracemalloc.mjs:5: size=1.2 MiB, count=10000, average=120 B`.
@@ -36,6 +54,13 @@ export class Statistic {
     readonly size: number,
     /** Estimated live objects. */
     readonly count: number,
+    /**
+     * Estimated bytes allocated since the sampler started, live or collected since: from a
+     * snapshot in allocation mode (Node 26, `allocations: true`), else undefined.
+     */
+    readonly allocatedSize?: number,
+    /** Estimated objects allocated since the sampler started; undefined as `allocatedSize`. */
+    readonly allocatedCount?: number,
   ) {}
 
   /** The allocating function: its name, file and declaration line and column. */
@@ -43,8 +68,16 @@ export class Statistic {
     return this.traceback.site;
   }
 
+  /** The share of the allocated bytes still live (0–1); undefined without allocation data. See {@link survivalOf}. */
+  get survival(): number | undefined {
+    return survivalOf(this.size, this.allocatedSize);
+  }
+
   toString(): string {
-    return `${labelOf(this.groupBy, this.traceback)}: size=${formatSize(this.size)}, count=${this.count}${averageOf(this.size, this.count)}`;
+    return (
+      `${labelOf(this.groupBy, this.traceback)}: size=${formatSize(this.size)}, count=${this.count}${averageOf(this.size, this.count)}` +
+      allocatedOf(this.size, this.allocatedSize, this.allocatedCount)
+    );
   }
 }
 
@@ -66,19 +99,36 @@ export class StatisticDiff {
     readonly count: number,
     /** Newer minus older estimated live objects. */
     readonly countDiff: number,
+    /** Estimated bytes allocated since the sampler started, in the newer snapshot; undefined without allocation data. */
+    readonly allocatedSize?: number,
+    /** Newer minus older allocated bytes: what the group allocated between the two snapshots. */
+    readonly allocatedSizeDiff?: number,
+    /** Estimated objects allocated since the sampler started, in the newer snapshot. */
+    readonly allocatedCount?: number,
+    /** Newer minus older allocated objects. */
+    readonly allocatedCountDiff?: number,
   ) {}
 
   get site(): Frame {
     return this.traceback.site;
   }
 
+  /** The share of the bytes allocated between the two snapshots still live in the newer one, when known (0–1). */
+  get survival(): number | undefined {
+    return this.allocatedSizeDiff === undefined ? undefined : survivalOf(Math.max(0, this.sizeDiff), this.allocatedSizeDiff);
+  }
+
   toString(): string {
     return (
       `${labelOf(this.groupBy, this.traceback)}: size=${formatSize(this.size)} (${formatSize(this.sizeDiff, true)}), ` +
-      `count=${this.count} (${formatSignedCount(this.countDiff)})${averageOf(this.size, this.count)}`
+      `count=${this.count} (${formatSignedCount(this.countDiff)})${averageOf(this.size, this.count)}` +
+      allocatedOf(this.size, this.allocatedSize, this.allocatedCount, this.allocatedSizeDiff)
     );
   }
 }
+
+/** What statistics and differences are ordered by: live bytes (tracemalloc's order) or allocated bytes. */
+export type StatisticOrder = 'live' | 'allocated';
 
 function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -87,6 +137,20 @@ function compareKeys(a: string, b: string): number {
 /** tracemalloc's order for statistics: size, then count, descending; then the key, so the order is total. */
 export function compareStatistics(a: Statistic, b: Statistic): number {
   return b.size - a.size || b.count - a.count || compareKeys(a.key, b.key);
+}
+
+/** Allocated bytes, then allocated objects, descending; then tracemalloc's order. */
+export function compareAllocated(a: Statistic, b: Statistic): number {
+  return (b.allocatedSize ?? 0) - (a.allocatedSize ?? 0) || (b.allocatedCount ?? 0) - (a.allocatedCount ?? 0) || compareStatistics(a, b);
+}
+
+/** Bytes allocated between the two snapshots, then allocated bytes, descending; then tracemalloc's order. */
+export function compareAllocatedDiffs(a: StatisticDiff, b: StatisticDiff): number {
+  return (
+    Math.abs(b.allocatedSizeDiff ?? 0) - Math.abs(a.allocatedSizeDiff ?? 0) ||
+    (b.allocatedSize ?? 0) - (a.allocatedSize ?? 0) ||
+    compareDiffs(a, b)
+  );
 }
 
 /** tracemalloc's order for differences: absolute size difference, size, absolute count difference, count, key. */

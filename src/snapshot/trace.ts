@@ -12,24 +12,29 @@ export interface Trace {
   readonly size: number;
   /** Estimated live objects allocated with this stack. */
   readonly count: number;
+  /** Estimated bytes allocated with this stack since the sampler started, live or not; 0 or absent without allocation data. */
+  readonly allocatedSize?: number;
+  /** Estimated objects allocated with this stack since the sampler started; 0 or absent without allocation data. */
+  readonly allocatedCount?: number;
 }
 
 /**
- * Flattens V8's call tree into one trace per stack that holds live samples. Subtrees under
+ * Flattens V8's call tree into one trace per stack that holds live samples, or — in allocation
+ * mode — that allocated anything (churn holds nothing live). Subtrees under
  * heapwatch's own frames are skipped (see `own-code.ts`).
  */
 export function tracesFromProfile(root: ProfileNode, interner: FrameInterner = sharedInterner): Trace[] {
   const traces: Trace[] = [];
   // Outermost frame first along the path; the root node itself is `(root)`, not a frame.
   const path: Frame[] = [];
-  walkProfile(root, interner, (frame, depth, size, count) => {
+  walkProfile(root, interner, (frame, depth, size, count, allocatedSize, allocatedCount) => {
     path.length = depth;
     path.push(frame);
-    if (count === 0) return;
+    if (count === 0 && allocatedCount === 0) return;
     // Innermost frame first, as Traceback wants it.
     const frames = new Array<Frame>(depth + 1);
     for (let i = 0; i <= depth; i++) frames[i] = path[depth - i] as Frame;
-    traces.push({ traceback: new Traceback(frames), size, count });
+    traces.push({ traceback: new Traceback(frames), size, count, allocatedSize, allocatedCount });
   });
   return traces;
 }

@@ -5,9 +5,11 @@ import { isOwnScript } from './own-code.js';
 
 /**
  * Called for each node of V8's call tree: its interned frame, its depth (0 for an outermost
- * frame), and the estimated live bytes and objects allocated with it as the innermost frame.
+ * frame), the estimated live bytes and objects allocated with it as the innermost frame, and —
+ * from a profile in allocation mode, else 0 — the estimated bytes and objects it allocated in all,
+ * live or collected since.
  */
-export type ProfileVisitor = (frame: Frame, depth: number, size: number, count: number) => void;
+export type ProfileVisitor = (frame: Frame, depth: number, size: number, count: number, allocatedSize: number, allocatedCount: number) => void;
 
 /**
  * Walks one reading of V8's call tree depth first, each node before its children, so that a
@@ -21,11 +23,16 @@ export function walkProfile(root: ProfileNode, interner: FrameInterner, visit: P
     if (isOwnScript(node.scriptName)) return;
     let size = 0;
     let count = 0;
+    let allocatedSize = 0;
+    let allocatedCount = 0;
     for (const allocation of node.allocations) {
       size += allocation.sizeBytes * allocation.count;
       count += allocation.count;
+      const allocated = allocation.allocatedCount ?? 0;
+      allocatedSize += allocation.sizeBytes * allocated;
+      allocatedCount += allocated;
     }
-    visit(interner.frameOf(node), depth, size, count);
+    visit(interner.frameOf(node), depth, size, count, allocatedSize, allocatedCount);
     for (const child of node.children) walk(child, depth + 1);
   };
   for (const child of root.children) walk(child, 0);

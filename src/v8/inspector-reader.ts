@@ -195,7 +195,7 @@ export function createInspectorReader(): HeapProfileReader {
         sizeCache.clear();
         sizeCacheIntervalBytes = samplingIntervalBytes;
       }
-      return { root: fromInspectorProfile(profile, samplingIntervalBytes, sizeCache), samplingIntervalBytes, restarted };
+      return { root: fromInspectorProfile(profile, samplingIntervalBytes, sizeCache), samplingIntervalBytes, restarted, allocations: false, collectedSamples: 0 };
     },
   };
 }

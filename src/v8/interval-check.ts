@@ -21,6 +21,22 @@ export function countFitsInterval(count: number, sizeBytes: number, samplingInte
   return Math.abs(scaleSampleCount(samples, sizeBytes, samplingIntervalBytes) - count) <= 1;
 }
 
+/**
+ * The same test for a profile in allocation mode (Node 26): there the addon scales each sample on
+ * its own, rounded (`floor(scale + 0.5)` objects each), and sums them, live and allocated counts
+ * alike — so a count is a whole multiple of that rounded scale (measured on Node 26.12.1 with
+ * `@datadog/pprof` 5.20: 24 samples of 48 bytes at 4 KiB count 2064 = 24 × 86, where V8's own
+ * scaling of the sum gives 2060).
+ */
+export function countFitsIntervalPerSample(count: number, sizeBytes: number, samplingIntervalBytes: number): boolean {
+  const scaled = 1 / (1 - Math.exp(-sizeBytes / samplingIntervalBytes)) + 0.5;
+  const perSample = Math.floor(scaled);
+  if (count % perSample === 0) return true;
+  // On a rounding edge, JavaScript's and C++'s `exp` may differ in the last bit: the other side.
+  const edge = Math.round(scaled);
+  return Math.abs(scaled - edge) < 1e-9 && count % (edge === perSample ? perSample - 1 : edge) === 0;
+}
+
 /** How many allocation buckets to test: enough to be sure, few enough to cost nothing. */
 const BUCKETS_TO_CHECK = 64;
 /** Buckets that must disagree before the interval is declared changed. */
@@ -33,10 +49,11 @@ function evidenceFor(root: ProfileNode, samplingIntervalBytes: number): { checke
   const pending: ProfileNode[] = [root];
   while (pending.length > 0 && checked < BUCKETS_TO_CHECK && disagreements < DISAGREEMENTS_TO_FAIL) {
     const node = pending.pop() as ProfileNode;
-    for (const { sizeBytes, count } of node.allocations) {
+    for (const { sizeBytes, count, allocatedCount } of node.allocations) {
       if (sizeBytes <= 0 || sizeBytes * 4 > samplingIntervalBytes || count <= 0) continue;
       checked++;
-      if (!countFitsInterval(count, sizeBytes, samplingIntervalBytes)) disagreements++;
+      const fits = allocatedCount === undefined ? countFitsInterval : countFitsIntervalPerSample;
+      if (!fits(count, sizeBytes, samplingIntervalBytes)) disagreements++;
     }
     for (const child of node.children) pending.push(child);
   }

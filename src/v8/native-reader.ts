@@ -4,12 +4,16 @@ import { SamplerStoppedError } from './reader.js';
 import type { ProfileNode } from './profile.js';
 import { inferSamplingInterval, profileMatchesInterval } from './interval-check.js';
 import { samplerAlreadyRunning } from './sampler-probe.js';
+import { convertAllocationProfile, hasAllocationStats } from './allocation-profile.js';
+import type { ProfileNodeWithStats } from './allocation-profile.js';
+import { allocationsUnavailableReason } from './allocation-mode.js';
 
 /** The part of `@datadog/pprof`'s `heap` namespace heapwatch uses. */
 interface DatadogHeap {
-  start(intervalBytes: number, stackDepth: number): void;
+  /** `allocations` (since 5.15, Node 26 and later): keep the samples of collected objects, and force a full GC per read. */
+  start(intervalBytes: number, stackDepth: number, allocations?: boolean): void;
   stop(): void;
-  v8Profile(): ProfileNode;
+  v8Profile(): ProfileNode | ProfileNodeWithStats;
 }
 
 /**
@@ -67,42 +71,61 @@ export function createNativeReader(): HeapProfileReader | Error {
   loaded ??= loadDatadogHeap();
   if (loaded instanceof Error) return loaded;
   const heap = loaded;
+  // Node 26's V8 can mark each sample live or collected; the addon asks for those marks when
+  // started in allocation mode (its own flag, whatever mode V8's sampler runs in).
+  const canReadStats = allocationsUnavailableReason('native') === undefined;
+  let startedWithAllocations = false;
   return {
     name: 'native',
     alreadyRunning: () => samplerRunsPerBinding() ?? samplerAlreadyRunning(),
-    start(intervalBytes, stackDepth, shared) {
+    start(intervalBytes, stackDepth, shared, allocations) {
       if (shared) {
-        // V8 ignores a second start: this only sets the addon's own "enabled" flag, so that it
-        // reads. (Set already if an earlier heapwatch shared the same sampler: nothing to do.)
+        // V8 ignores a second start: this only sets the addon's own flags, so that it reads.
+        // (Set already if an earlier heapwatch shared the same sampler: nothing to do.) On Node 26
+        // it reads with the live/collected marks: another tool's sampler may run in allocation
+        // mode (dd-trace's default since September 2026), whose plain profile counts every
+        // sample, collected or not, as live (measured on 26.12.1).
         try {
-          heap.start(intervalBytes, stackDepth);
+          heap.start(intervalBytes, stackDepth, canReadStats);
         } catch {}
+        startedWithAllocations = false;
         return;
       }
       // @datadog/pprof keeps its own "enabled" flag and throws if it is set; after another client
       // stopped the sampler behind its back the flag is stale, so clear it first.
       heap.stop();
-      heap.start(intervalBytes, stackDepth);
+      startedWithAllocations = allocations && canReadStats;
+      heap.start(intervalBytes, stackDepth, startedWithAllocations);
     },
     stop(shared) {
       // The addon's stop() stops V8's sampler, whoever started it: a shared one is left alone.
       if (!shared) heap.stop();
     },
     read(expectedIntervalBytes) {
-      let root: ProfileNode;
+      let read: ProfileNode | ProfileNodeWithStats;
       try {
-        root = heap.v8Profile();
+        read = heap.v8Profile();
       } catch (error) {
         // V8 returns no profile when the sampler is off; the addon reports it as this message.
         const message = error instanceof Error ? error.message : String(error);
         if (/not enabled/i.test(message)) throw new SamplerStoppedError('the V8 sampling heap profiler was stopped');
         throw error;
       }
-      if (profileMatchesInterval(root, expectedIntervalBytes)) return { root, samplingIntervalBytes: expectedIntervalBytes, restarted: false };
+      let root = read as ProfileNode;
+      let collectedSamples = 0;
+      if (hasAllocationStats(read)) {
+        ({ root, collectedSamples } = convertAllocationProfile(read as ProfileNodeWithStats, expectedIntervalBytes));
+      }
+      // In allocation mode when heapwatch asked for it, or when another tool's sampler keeps
+      // collected samples (a shared sampler in that mode shows some soon after it starts).
+      const allocations = startedWithAllocations || collectedSamples > 0;
+      if (profileMatchesInterval(root, expectedIntervalBytes)) {
+        return { root, samplingIntervalBytes: expectedIntervalBytes, restarted: false, allocations, collectedSamples };
+      }
       // Restarted at another interval since the last read. Until enough small objects show which,
       // the profile is read at the expected one.
       const inferred = inferSamplingInterval(root, expectedIntervalBytes);
-      return { root, samplingIntervalBytes: inferred ?? expectedIntervalBytes, restarted: inferred !== undefined };
+      return { root, samplingIntervalBytes: inferred ?? expectedIntervalBytes, restarted: inferred !== undefined, allocations, collectedSamples };
     },
   };
 }

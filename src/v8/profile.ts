@@ -14,6 +14,12 @@ export interface ProfileAllocation {
   readonly sizeBytes: number;
   /** Estimated number of live objects: V8 has already scaled the sample count up by the sampling odds. */
   readonly count: number;
+  /**
+   * Estimated number of objects allocated since the sampler started, live or collected since
+   * (scaled as `count`): only when V8 keeps the samples of collected objects (allocation mode,
+   * Node 26 and later; see `src/v8/allocation-profile.ts`). Absent otherwise.
+   */
+  readonly allocatedCount?: number;
 }
 
 /** One frame of the call tree; the path from the root to a node is a stack. */
@@ -42,4 +48,15 @@ export interface RawProfile {
   readonly samplingIntervalBytes: number;
   /** The root node (`(root)`), whose children are the outermost frames. */
   readonly root: ProfileNode;
+  /**
+   * Whether the profile counts every sampled allocation, collected or not (`allocatedCount` on
+   * each allocation): V8's allocation mode, Node 26 and later. Such a read forced a full GC.
+   */
+  readonly allocations?: boolean;
+  /**
+   * Counts the times the sampler was started over since heapwatch started it (by heapwatch to
+   * bound V8's store of collected samples, or by another tool): allocated counts of two profiles
+   * of different epochs do not subtract. Default: 0.
+   */
+  readonly epoch?: number;
 }

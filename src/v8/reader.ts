@@ -21,9 +21,11 @@ export interface HeapProfileReader {
   alreadyRunning(): boolean;
   /**
    * Starts V8's sampler. With `shared`, it already runs, started by another tool: only get ready
-   * to read it, at whatever interval that tool chose.
+   * to read it, at whatever interval and in whatever mode that tool chose. `allocations`: keep the
+   * samples of collected objects (Node 26's V8; the native reader only), so that a read tells
+   * what each site allocated beside what it holds — each such read forces a full GC.
    */
-  start(samplingIntervalBytes: number, stackDepth: number, shared: boolean): void;
+  start(samplingIntervalBytes: number, stackDepth: number, shared: boolean, allocations: boolean): void;
   /** Stops V8's sampler; with `shared`, leaves it running for the tool that started it. */
   stop(shared: boolean): void;
   /**
@@ -42,6 +44,10 @@ export interface SamplerRead {
   readonly samplingIntervalBytes: number;
   /** Another client restarted the sampler since the previous read: the samples taken before are gone. */
   readonly restarted: boolean;
+  /** The profile counts collected objects too (`allocatedCount`): V8's allocation mode. The read forced a full GC. */
+  readonly allocations: boolean;
+  /** Samples of collected objects V8 holds (see `allocation-profile.ts`); 0 outside allocation mode. */
+  readonly collectedSamples: number;
 }
 
 /** Thrown by a reader when the sampler it started is gone; the seam turns this into a coded error. */

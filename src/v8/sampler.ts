@@ -1,6 +1,7 @@
 import { ErrorCode, HeapwatchError, WarningCode, warnOnce } from '../errors.js';
 import { defaults } from '../options/defaults.js';
-import { integerOption, objectOption, oneOfOption, rejectUnknownKeys } from '../options/validate.js';
+import { booleanOption, integerOption, objectOption, oneOfOption, rejectUnknownKeys } from '../options/validate.js';
+import { allocationsUnavailableReason } from './allocation-mode.js';
 import { createInspectorReader } from './inspector-reader.js';
 import { createNativeReader } from './native-reader.js';
 import type { RawProfile } from './profile.js';
@@ -23,7 +24,23 @@ export interface SamplingOptions {
   readonly reader?: 'auto' | 'native' | 'inspector';
   /** Frames kept per sampled stack with the native reader (V8 fixes the inspector's at 128). Default: 64. */
   readonly stackDepth?: number;
+  /**
+   * Keep the samples of collected objects too (Node 26 and later, native reader), so that each
+   * site's allocated bytes and objects since the start, and the share still live (survival), are
+   * known. Every read then forces a full GC, a stop-the-world pause of about 0.4–1 ms per MB of
+   * used heap. Where it cannot be had, heapwatch samples live memory and warns once
+   * (`HEAPWATCH_W_ALLOCATIONS_UNAVAILABLE`). Default: false.
+   */
+  readonly allocations?: boolean;
 }
+
+/**
+ * Samples of collected objects V8 may hold before heapwatch starts its sampler over: V8 keeps
+ * every one until the sampler stops (95–215 bytes each, measured on Node 26.12.1 — 5 to 11 MB
+ * here), and each read walks them all. Starting over forgets the live samples too (see
+ * docs/allocations.md); heapwatch's counters carry on from their totals.
+ */
+export const MAX_COLLECTED_SAMPLES = 50_000;
 
 interface ActiveSampler {
   readonly reader: HeapProfileReader;
@@ -34,12 +51,23 @@ interface ActiveSampler {
   readonly stackDepth: number;
   /** Another tool started (or restarted) V8's sampler: heapwatch reads it and never stops or restarts it. */
   shared: boolean;
+  /** `allocations` as asked for. */
+  readonly requestedAllocations: boolean;
+  /** Counts the sampler's fresh starts (see {@link RawProfile.epoch}). */
+  epoch: number;
+  /** Collected samples in the previous read: fewer now means the sampler started over. */
+  collectedSamples: number;
 }
 
 /** One sampler per isolate, so one per module instance. */
 let active: ActiveSampler | undefined;
 
-const SAMPLING_OPTION_NAMES = ['samplingIntervalBytes', 'reader', 'stackDepth'] as const;
+const SAMPLING_OPTION_NAMES = ['samplingIntervalBytes', 'reader', 'stackDepth', 'allocations'] as const;
+
+/** Validates `allocations`, applying the default; shared with the monitor's options. */
+export function allocationsOption(value: unknown): boolean {
+  return booleanOption('allocations', value, defaults.allocations);
+}
 
 /** Validates `samplingIntervalBytes`, applying the default; shared with the monitor's options. */
 export function samplingIntervalOption(value: unknown): number {
@@ -58,6 +86,7 @@ function resolveOptions(options: unknown): Required<SamplingOptions> {
     samplingIntervalBytes: samplingIntervalOption(given.samplingIntervalBytes),
     reader: readerOption(given.reader),
     stackDepth: integerOption('stackDepth', given.stackDepth ?? defaults.stackDepth, 1, 1024),
+    allocations: allocationsOption(given.allocations),
   };
 }
 
@@ -94,7 +123,8 @@ export function startSampling(options?: SamplingOptions): void {
     if (
       sameReader &&
       resolved.samplingIntervalBytes === active.requestedIntervalBytes &&
-      resolved.stackDepth === active.stackDepth
+      resolved.stackDepth === active.stackDepth &&
+      resolved.allocations === active.requestedAllocations
     ) {
       return;
     }
@@ -102,18 +132,26 @@ export function startSampling(options?: SamplingOptions): void {
       ErrorCode.ALREADY_SAMPLING,
       `Already sampling with samplingIntervalBytes ${active.requestedIntervalBytes}, stackDepth ${active.stackDepth} ` +
         `and reader "${active.reader.name}"; call stopSampling() before starting with ` +
-        `samplingIntervalBytes ${resolved.samplingIntervalBytes}, stackDepth ${resolved.stackDepth} and reader "${resolved.reader}"`,
+        `samplingIntervalBytes ${resolved.samplingIntervalBytes}, stackDepth ${resolved.stackDepth} and reader "${resolved.reader}"` +
+        (resolved.allocations === active.requestedAllocations ? '' : ` (allocations ${active.requestedAllocations}, asked ${resolved.allocations})`),
     );
   }
   const reader = chooseReader(resolved.reader);
   const shared = reader.alreadyRunning();
-  reader.start(resolved.samplingIntervalBytes, resolved.stackDepth, shared);
+  const unavailable = allocationsUnavailableReason(reader.name);
+  if (resolved.allocations && unavailable !== undefined) {
+    warnOnce(WarningCode.ALLOCATIONS_UNAVAILABLE, `Option "allocations" is true, but ${unavailable}`);
+  }
+  reader.start(resolved.samplingIntervalBytes, resolved.stackDepth, shared, resolved.allocations && unavailable === undefined);
   active = {
     reader,
     requestedIntervalBytes: resolved.samplingIntervalBytes,
     samplingIntervalBytes: resolved.samplingIntervalBytes,
     stackDepth: resolved.stackDepth,
     shared,
+    requestedAllocations: resolved.allocations,
+    epoch: 0,
+    collectedSamples: 0,
   };
   if (shared) {
     warnOnce(
@@ -138,6 +176,20 @@ export function stopSampling(): void {
 /** Which reader heapwatch samples with, and whether it shares V8's sampler with another tool; undefined when not sampling. */
 export function activeSampler(): { readonly reader: HeapProfileReader['name']; readonly shared: boolean } | undefined {
   return active && { reader: active.reader.name, shared: active.shared };
+}
+
+/**
+ * Why readings carry no allocation data now, or undefined when they do (or will, at the next
+ * read): before Node 26, with the inspector reader, with `allocations` off (unless a tool that
+ * shares the sampler runs it in allocation mode), or when not sampling.
+ */
+export function allocationsUnavailable(): string | undefined {
+  const reason = allocationsUnavailableReason(active?.reader.name);
+  if (reason !== undefined) return reason;
+  if (!active) return 'not sampling: call startSampling({ allocations: true }) first';
+  if (active.requestedAllocations || active.collectedSamples > 0) return undefined;
+  if (active.shared) return "V8's sampler was started by another tool, in live mode: heapwatch cannot switch it to allocation mode";
+  return 'allocation mode is off: start heapwatch with allocations: true (each reading then forces a full GC)';
 }
 
 /** Whether heapwatch started the sampler and has not stopped it, like `tracemalloc.is_tracing()`. */
@@ -166,13 +218,25 @@ export function readProfile(): RawProfile {
   } catch (error) {
     if (!(error instanceof SamplerStoppedError)) throw error;
     reader.stop(false);
-    reader.start(requestedIntervalBytes, stackDepth, false);
+    reader.start(requestedIntervalBytes, stackDepth, false, sampler.requestedAllocations && allocationsUnavailableReason(reader.name) === undefined);
     sampler.samplingIntervalBytes = requestedIntervalBytes;
     sampler.shared = false;
+    sampler.epoch++;
+    sampler.collectedSamples = 0;
     const message = `${error.message}; heapwatch restarted it at samplingIntervalBytes ${requestedIntervalBytes}, the samples taken before are lost`;
     warnOnce(WarningCode.SAMPLER_LOST, message);
     throw new HeapwatchError(ErrorCode.SAMPLER_LOST, message, { cause: error });
   }
+  const epoch = read.restarted || read.collectedSamples < sampler.collectedSamples - 1 ? ++sampler.epoch : sampler.epoch;
+  if (read.allocations && sampler.shared && !sampler.requestedAllocations && sampler.collectedSamples === 0) {
+    warnOnce(
+      WarningCode.SAMPLER_ALLOCATION_MODE,
+      "V8's sampling heap profiler, started by another tool, keeps the samples of collected objects (allocation mode: dd-trace's default " +
+        'on Node 26): each read forces a full GC, so heapwatch reads only within forcedGcPauseBudgetMs, and the live samples ' +
+        'cover only the time since that tool last started its sampler over (dd-trace does at every upload)',
+    );
+  }
+  sampler.collectedSamples = read.collectedSamples;
   if (read.restarted || read.samplingIntervalBytes !== sampler.samplingIntervalBytes) {
     sampler.shared = true;
     sampler.samplingIntervalBytes = read.samplingIntervalBytes;
@@ -182,5 +246,14 @@ export function readProfile(): RawProfile {
         'heapwatch shares it at that interval, and will not stop or restart it',
     );
   }
-  return { reader: reader.name, samplingIntervalBytes: read.samplingIntervalBytes, root: read.root };
+  const profile: RawProfile = { reader: reader.name, samplingIntervalBytes: read.samplingIntervalBytes, root: read.root, allocations: read.allocations, epoch };
+  // V8 keeps every collected sample until its sampler stops: start over before the store grows
+  // past its bound (never a shared sampler: it is the other tool's to restart).
+  if (read.allocations && !sampler.shared && read.collectedSamples > MAX_COLLECTED_SAMPLES) {
+    reader.stop(false);
+    reader.start(sampler.samplingIntervalBytes, stackDepth, false, true);
+    sampler.epoch++;
+    sampler.collectedSamples = 0;
+  }
+  return profile;
 }

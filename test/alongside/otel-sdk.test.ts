@@ -30,6 +30,8 @@ function heapwatchInstruments(result: CollectionResult): string[] {
  */
 const everyInstrument = Object.values(OtelInstrument)
   .filter((name) => name !== OtelInstrument.siteRouteLive)
+  // Points only in allocation mode (`allocations: true`, Node 26), off here.
+  .filter((name) => name !== OtelInstrument.siteAllocated && name !== OtelInstrument.siteAllocatedObjects)
   .filter((name) => name !== OtelInstrument.memoryLimit || containerMemoryLimitBytes() !== undefined)
   .sort();
 

@@ -41,6 +41,8 @@ test("each metric names how a cluster's primary aggregates it: sums of counts an
     [PrometheusMetric.siteLeakSuspected]: 'max',
     [PrometheusMetric.leakSuspicionsTotal]: 'sum',
     [PrometheusMetric.siteRouteLiveBytes]: 'sum',
+    [PrometheusMetric.siteAllocatedBytesTotal]: 'sum',
+    [PrometheusMetric.siteAllocatedObjectsTotal]: 'sum',
     [PrometheusMetric.leakSuspects]: 'sum',
     [PrometheusMetric.logErrorsTotal]: 'sum',
     [PrometheusMetric.otelErrorsTotal]: 'sum',

@@ -291,9 +291,13 @@ test('through app.use(heapwatch({ meterProvider })), a collection holds the inst
 
   const instruments = heapwatchInstruments(await reader.collect());
   // Every instrument but the routes of suspects (points only while a site is suspected) and the
-  // container's memory limit (a point only where the process runs under one).
+  // container's memory limit (a point only where the process runs under one), and the allocation
+  // counters (points only in allocation mode, off here).
   const limited = containerMemoryLimitBytes() !== undefined;
-  const observed = Object.values(OtelInstrument).filter((name) => name !== OtelInstrument.siteRouteLive && (limited || name !== OtelInstrument.memoryLimit));
+  const allocationMode = new Set<string>([OtelInstrument.siteAllocated, OtelInstrument.siteAllocatedObjects]);
+  const observed = Object.values(OtelInstrument).filter(
+    (name) => name !== OtelInstrument.siteRouteLive && !allocationMode.has(name) && (limited || name !== OtelInstrument.memoryLimit),
+  );
   assert.deepEqual([...instruments.keys()].sort(), observed.sort());
   if (limited) assert.equal(instruments.get(OtelInstrument.memoryLimit)?.dataPoints[0]?.value, containerMemoryLimitBytes());
   const site = retainingSite(monitor);

@@ -38,7 +38,7 @@ function send(base: string, method: string, path: string, headers: Record<string
   });
 }
 
-const heapwatchPaths = ['/metrics', '/debug/heap', '/debug/pprof/heap'];
+const heapwatchPaths = ['/metrics', '/debug/heap', '/debug/pprof/heap', '/debug/pprof/allocs'];
 const parameterNames = ['groupBy', 'top', 'format', 'seconds', 'limit', 'debug', '__proto__', 'constructor', 'top[]', ''];
 
 /** Query values: numbers at and past the bounds, injections, encodings, long and odd strings. */

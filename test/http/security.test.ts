@@ -48,7 +48,7 @@ async function serve(t: import('node:test').TestContext, options: HeapwatchOptio
 
 test('debug endpoints are off by default: without `debug`, /debug/heap and /debug/pprof/heap reach the app (its 404)', async (t) => {
   const { base } = await serve(t, { logger: false });
-  for (const path of ['/debug/heap', '/debug/heap?format=json', '/debug/heap?format=html', '/debug/pprof/heap']) {
+  for (const path of ['/debug/heap', '/debug/heap?format=json', '/debug/heap?format=html', '/debug/pprof/heap', '/debug/pprof/allocs']) {
     const response = await fetch(`${base}${path}`);
     assert.equal(response.status, 404, path);
     assert.equal(await response.text(), 'app: not found\n', path);
@@ -105,7 +105,7 @@ test('without the token, /debug/heap and /debug/pprof/heap reveal nothing: no pa
   const token = `tok${randomBytes(12).toString('hex')}`;
   const { base } = await serve(t, { logger: false, debug: true, debugToken: token });
   for (let i = 0; i < 20; i++) await fetch(`${base}/orders/${i}`);
-  for (const path of ['/debug/heap', '/debug/heap?format=json', '/debug/heap?format=html', '/debug/heap?groupBy=traceback', '/debug/heap?seconds=1', '/debug/pprof/heap', '/debug/pprof/heap?seconds=1']) {
+  for (const path of ['/debug/heap', '/debug/heap?format=json', '/debug/heap?format=html', '/debug/heap?groupBy=traceback', '/debug/heap?seconds=1', '/debug/pprof/heap', '/debug/pprof/heap?seconds=1', '/debug/pprof/allocs', '/debug/pprof/allocs?seconds=1']) {
     for (const headers of [{}, { accept: 'text/html' }, { 'x-forwarded-for': '127.0.0.1' }, { authorization: 'Basic Zm9vOmJhcg==' }]) {
       const response = await fetch(`${base}${path}`, { headers });
       assert.equal(response.status, 401, `${path} ${JSON.stringify(headers)}`);

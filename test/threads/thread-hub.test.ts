@@ -24,6 +24,7 @@ const stats: MonitorStats = {
   lastForcedGcPauseMs: 0,
   readingIntervalMs: 10_000,
   logErrors: 0,
+  samplerRestarts: 0,
   suspicionsRaised: 0,
   sampledLiveBytes: 4096,
   samplingIntervalBytes: 32768,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { countFitsInterval, inferIntervalFromSampleSizes, inferSamplingInterval, profileMatchesInterval, scaleSampleCount } from '../../src/v8/interval-check.js';
+import { countFitsInterval, countFitsIntervalPerSample, inferIntervalFromSampleSizes, inferSamplingInterval, profileMatchesInterval, scaleSampleCount } from '../../src/v8/interval-check.js';
 import { recordedInspector, recordedNative } from '../helpers.js';
 
 test('scales a sample count the way V8 does', () => {
@@ -48,4 +48,24 @@ test("infers the interval of a real inspector profile from its samples' sizes", 
   assert.equal(inferIntervalFromSampleSizes(profile.samples.map((sample) => sample.size)), samplingIntervalBytes);
   assert.equal(inferIntervalFromSampleSizes([524300, 524320, 600000, 1048600, 524296, 530000, 700000, 524400]), 524288);
   assert.equal(inferIntervalFromSampleSizes([524300, 524320]), undefined, 'two samples are not enough');
+});
+
+test('in allocation mode (Node 26) a count is a whole number of rounded per-sample scales, and an interval is told by that', () => {
+  // Recorded on Node 26.12.1 at 4096: 24 live samples of 48-byte objects counted 2064 (24 × 86),
+  // where V8's own scaling of the sum gives 2060.
+  assert.ok(countFitsIntervalPerSample(2064, 48, 4096));
+  assert.ok(!countFitsInterval(2064, 48, 4096));
+  assert.ok(!countFitsIntervalPerSample(2060, 48, 4096));
+  const allocation = (size: number, samples: number, interval: number) => {
+    const count = samples * Math.floor(1 / (1 - Math.exp(-size / interval)) + 0.5);
+    return { sizeBytes: size, count, allocatedCount: count * 3 };
+  };
+  const root = (interval: number) => ({
+    name: '(root)', scriptName: '', lineNumber: 0, columnNumber: 0, allocations: [],
+    children: [{ name: 'f', scriptName: '/app/f.js', lineNumber: 1, columnNumber: 1, children: [],
+      allocations: [16, 24, 40, 56, 88, 136, 200, 312, 504].map((size, i) => allocation(size, i * 2 + 3, interval)) }],
+  });
+  assert.ok(profileMatchesInterval(root(4096), 4096));
+  assert.ok(!profileMatchesInterval(root(32768), 4096));
+  assert.equal(inferSamplingInterval(root(4096), 4096), 4096);
 });
