@@ -24,8 +24,17 @@ export interface SiteReport {
   /** Estimated live objects at the latest reading. */
   readonly count: number;
   /**
-   * Growth over `horizonMs`: the rate between the medians of its first and last quarters, times
-   * its span (bytes).
+   * Estimated ArrayBuffer memory (Buffer and typed-array contents, outside V8's heap) held through
+   * the site's objects at the latest reading (bytes): apart from `liveBytes`, which is V8's heap
+   * only. See docs/concepts.md, "Outside V8's heap".
+   */
+  readonly externalBytes: number;
+  /** The standard deviation of `externalBytes` (bytes). */
+  readonly externalNoiseBytes: number;
+  /**
+   * Growth over `horizonMs` of the site's live bytes and its share of the growth of ArrayBuffer
+   * memory together: the rate between the medians of its first and last quarters, times its span
+   * (bytes).
    */
   readonly growthBytes: number;
   /**
@@ -43,6 +52,24 @@ export interface SiteReport {
    * told heapwatch its routes.
    */
   readonly routes?: readonly RouteShare[];
+}
+
+/**
+ * Said of a site in Node's own code (no function of the service's on its stack): Buffers Node's
+ * stream reader made from socket data (`onStreamRead`) and the service kept. The function that
+ * keeps them is not on the stack that allocated them; V8's sampler records only that stack.
+ */
+const NODE_SITE_NOTE =
+  "allocated by Node's own code (socket or stream chunks, say): the function that keeps these objects is not on the stack that allocated them; look where the service keeps what its streams emit";
+
+function isNodeSite(site: Frame): boolean {
+  return site.file.startsWith('node:');
+}
+
+/** `, plus 96 MiB of Buffers outside V8's heap (±12 MiB)`, or nothing for a site holding none. */
+function describeExternal(report: SiteReport): string {
+  if (!(report.externalBytes > 0)) return '';
+  return ` on V8's heap, plus ${formatSize(report.externalBytes)} of Buffers outside it (±${formatSize(report.externalNoiseBytes)})`;
 }
 
 /** What heapwatch knows of the process near a memory limit, V8's or the container's. Bytes unless said. */
@@ -165,6 +192,7 @@ export class LeakLog {
     warnOnce(WarningCode.LOG_FAILED, `heapwatch's logger cannot write (${reason}); its records are lost, counted in heapwatch_log_errors_total`);
   }
 
+  /** See {@link describeExternal}. */
   suspected(report: SiteReport, top: readonly StatisticDiff[], windowMs: number): void {
     this.write(
       'warn',
@@ -177,6 +205,9 @@ export class LeakLog {
           windowMs,
           liveBytes: report.liveBytes,
           count: report.count,
+          externalBytes: report.externalBytes,
+          externalNoiseBytes: report.externalNoiseBytes,
+          ...(isNodeSite(report.site) ? { siteNote: NODE_SITE_NOTE } : {}),
           traceback: report.traceback.format(),
           ...(report.routes === undefined ? {} : { routes: report.routes.map(roundedShare) }),
           top: top.map(String),
@@ -184,6 +215,8 @@ export class LeakLog {
       },
       `heapwatch: leak suspected at ${describeSite(report.site)}: ` +
         `${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)}, ${formatSize(report.liveBytes)} live` +
+        describeExternal(report) +
+        (isNodeSite(report.site) ? `; ${NODE_SITE_NOTE}` : '') +
         (report.routes === undefined ? '' : `; ${describeRoutes(report.routes)}`),
     );
   }
@@ -200,6 +233,8 @@ export class LeakLog {
           windowMs,
           liveBytes: report.liveBytes,
           count: report.count,
+          externalBytes: report.externalBytes,
+          externalNoiseBytes: report.externalNoiseBytes,
           suspectedForMs: report.suspectedSince === undefined ? 0 : now - report.suspectedSince,
         },
       },

@@ -21,6 +21,11 @@ export interface Reading extends SiteReadings {
   readonly reader: ReaderName;
   /** The interval V8's sampler ran at (bytes). */
   readonly samplingIntervalBytes: number;
+  /**
+   * The process's ArrayBuffer memory when it was taken (`process.memoryUsage().arrayBuffers`,
+   * bytes): exact, and outside what V8's sampler sees (see `growth/external-share.ts`).
+   */
+  readonly arrayBuffersBytes: number;
 }
 
 /** What the clean readings need from the monitor. */
@@ -104,13 +109,13 @@ export class CleanReadings {
 
   /** Adds a reading known to be clean (every inspector reading). */
   push(reading: Reading): void {
-    this.window.push(reading.timestamp, reading.sites, reading.totalBytes, (key) => this.source.isProtected(key));
+    this.window.push(reading.timestamp, reading.sites, reading.totalBytes, (key) => this.source.isProtected(key), reading);
     this.taken++;
   }
 
-  /** The site's clean readings since `since`. */
-  series(key: string, since: number): SiteSeries | undefined {
-    return this.window.series(key, since);
+  /** The site's clean readings since `since`, with `externalShare` of the ArrayBuffer memory (see `GrowthWindow.series`). */
+  series(key: string, since: number, externalShare = 0): SiteSeries | undefined {
+    return this.window.series(key, since, externalShare);
   }
 
   /**

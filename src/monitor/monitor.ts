@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 import { Detector } from '../growth/detector.js';
+import { ExternalShares } from '../growth/external-share.js';
 import { GrowthWindow } from '../growth/window.js';
 import type { SiteSeries } from '../growth/window.js';
 import { SuspicionTracker } from '../growth/suspicion.js';
@@ -45,6 +46,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private readonly clean: CleanReadings;
   private readonly tracker: SuspicionTracker;
   private readonly detector: Detector;
+  /** The sites' shares of the process's ArrayBuffer memory, which V8's sampler does not see. */
+  private readonly external: ExternalShares;
   private readonly reports: SiteReports;
   private readonly log: LeakLog;
   /** V8's near-heap-limit hook: the record a leak leaves when it exhausts the heap. */
@@ -87,8 +90,11 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     this.tracker = new SuspicionTracker(windowMs);
     // The warm-up counts from the start of the process (of the thread, in a worker thread).
     const warmupEndsAt = performance.timeOrigin + this.options.warmupMs;
-    this.detector = new Detector({ ...this.options, warmupEndsAt }, this.window, (key, since) => this.clean.series(key, since), this.tracker);
-    this.reports = new SiteReports(this.window, this.tracker, this.detector, maxTrackedSites);
+    this.external = new ExternalShares(this.window);
+    const cleanSeriesOf = (key: string, since: number, share: number) => this.clean.series(key, since, share);
+    this.detector = new Detector({ ...this.options, warmupEndsAt }, this.window, cleanSeriesOf, this.tracker, this.external);
+    const samplingIntervalBytes = () => this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes;
+    this.reports = new SiteReports(this.window, this.tracker, this.detector, maxTrackedSites, this.external, samplingIntervalBytes);
     this.log = new LeakLog(this.options.logger);
     const atLimit: NearLimitSource = {
       sites: () => this.sites(),
@@ -242,7 +248,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     try {
       const reading = this.reader.readAtTick();
       this.latest = { reader: reading.reader, totalBytes: reading.totalBytes, samplingIntervalBytes: reading.samplingIntervalBytes };
-      this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
+      this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect, reading);
       // The inspector reader forces a full GC before every read: all its readings are clean.
       if (reading.reader === 'inspector') this.clean.push(reading);
       this.judge(reading.timestamp);
@@ -285,7 +291,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if (!this.running || this.ticking) return false;
     try {
       const reading = this.reader.read();
-      this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
+      this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect, reading);
       return true;
     } catch {
       return false;

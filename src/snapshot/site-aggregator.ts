@@ -17,6 +17,8 @@ export interface SiteReading {
   readonly size: number;
   /** Estimated live objects allocated at the site. */
   readonly count: number;
+  /** Of `size`, the bytes of ArrayBuffer wrappers (see `backing-stores.ts`); 0 when absent. */
+  readonly wrapperBytes?: number;
   /** The site's stack holding the most bytes, source-mapped. Built when first read. */
   readonly traceback: Traceback;
 }
@@ -43,6 +45,8 @@ export interface SiteReadings {
   readonly sites: ReadonlyMap<string, SampledSite>;
   /** Estimated live bytes of all sites. */
   readonly totalBytes: number;
+  /** Bytes of ArrayBuffer wrappers of all sites: what each site's share of ArrayBuffer memory is taken of. */
+  readonly totalWrapperBytes: number;
 }
 
 /** Tracebacks built at the previous reading, per site: reused when the site's stack is the same. */
@@ -78,13 +82,14 @@ export class SiteAggregator {
     const sites = new Map<string, AggregatedSite>();
     const resolve = (frame: Frame) => this.resolver.resolve(frame);
     let totalBytes = 0;
+    let totalWrapperBytes = 0;
     // Along the current path: the node index, the depth of the innermost user frame, and whether
     // any frame so far has a script, per depth.
     const nodeAt: number[] = [];
     const siteDepthAt: number[] = [];
     const scriptAt: boolean[] = [];
 
-    walkProfile(root, this.interner, (frame, depth, size, count) => {
+    walkProfile(root, this.interner, (frame, depth, size, count, wrapperBytes) => {
       const index = stacks.add(frame, depth > 0 ? (nodeAt[depth - 1] as number) : -1);
       nodeAt[depth] = index;
       siteDepthAt[depth] = isUserFrame(frame) ? depth : depth > 0 ? (siteDepthAt[depth - 1] as number) : -1;
@@ -99,10 +104,11 @@ export class SiteAggregator {
       const key = frameKey(this.resolver.resolve(siteFrame));
       const site = sites.get(key);
       if (!site) {
-        sites.set(key, new AggregatedSite(key, size, count, index, stacks, this));
+        sites.set(key, new AggregatedSite(key, size, count, wrapperBytes, index, stacks, this));
       } else {
         site.size += size;
         site.count += count;
+        site.wrapperBytes += wrapperBytes;
         site.addStack(index, size);
         // The first of equal stacks stays, as groupTraces keeps it.
         if (size > site.largestSize) {
@@ -111,8 +117,9 @@ export class SiteAggregator {
         }
       }
       totalBytes += size;
+      totalWrapperBytes += wrapperBytes;
     });
-    return { sites, totalBytes };
+    return { sites, totalBytes, totalWrapperBytes };
   }
 
   /** The site's traceback: the one built at the previous reading when the stack is unchanged. */
@@ -137,6 +144,7 @@ class AggregatedSite implements SampledSite {
     readonly key: string,
     public size: number,
     public count: number,
+    public wrapperBytes: number,
     public largestNode: number,
     private readonly table: StackTable,
     private readonly aggregator: SiteAggregator,

@@ -12,6 +12,11 @@ export interface Trace {
   readonly size: number;
   /** Estimated live objects allocated with this stack. */
   readonly count: number;
+  /**
+   * Of `size`, the bytes of ArrayBuffer wrappers (see `backing-stores.ts`): what the stack's share
+   * of the process's ArrayBuffer memory is estimated from. 0 when absent.
+   */
+  readonly wrapperSize?: number;
 }
 
 /**
@@ -22,14 +27,14 @@ export function tracesFromProfile(root: ProfileNode, interner: FrameInterner = s
   const traces: Trace[] = [];
   // Outermost frame first along the path; the root node itself is `(root)`, not a frame.
   const path: Frame[] = [];
-  walkProfile(root, interner, (frame, depth, size, count) => {
+  walkProfile(root, interner, (frame, depth, size, count, wrapperSize) => {
     path.length = depth;
     path.push(frame);
     if (count === 0) return;
     // Innermost frame first, as Traceback wants it.
     const frames = new Array<Frame>(depth + 1);
     for (let i = 0; i <= depth; i++) frames[i] = path[depth - i] as Frame;
-    traces.push({ traceback: new Traceback(frames), size, count });
+    traces.push({ traceback: new Traceback(frames), size, count, wrapperSize });
   });
   return traces;
 }

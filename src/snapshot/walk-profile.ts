@@ -1,13 +1,17 @@
 import type { ProfileNode } from '../v8/profile.js';
 import type { Frame } from './frame.js';
 import type { FrameInterner } from './frame-interner.js';
+import { wrapperBytesOf, wrapperSizes } from './backing-stores.js';
 import { isOwnScript } from './own-code.js';
+
+const WRAPPER_SIZES = wrapperSizes();
 
 /**
  * Called for each node of V8's call tree: its interned frame, its depth (0 for an outermost
- * frame), and the estimated live bytes and objects allocated with it as the innermost frame.
+ * frame), the estimated live bytes and objects allocated with it as the innermost frame, and the
+ * part of those bytes that are ArrayBuffer wrappers (see `backing-stores.ts`).
  */
-export type ProfileVisitor = (frame: Frame, depth: number, size: number, count: number) => void;
+export type ProfileVisitor = (frame: Frame, depth: number, size: number, count: number, wrapperBytes: number) => void;
 
 /**
  * Walks one reading of V8's call tree depth first, each node before its children, so that a
@@ -25,7 +29,8 @@ export function walkProfile(root: ProfileNode, interner: FrameInterner, visit: P
       size += allocation.sizeBytes * allocation.count;
       count += allocation.count;
     }
-    visit(interner.frameOf(node), depth, size, count);
+    const frame = interner.frameOf(node);
+    visit(frame, depth, size, count, count === 0 ? 0 : wrapperBytesOf(frame, node.allocations, WRAPPER_SIZES));
     for (const child of node.children) walk(child, depth + 1);
   };
   for (const child of root.children) walk(child, 0);
