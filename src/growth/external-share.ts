@@ -1,3 +1,4 @@
+import { shareDeviation } from './share-noise.js';
 import type { GrowthWindow } from './window.js';
 
 /** One site's part of the process's ArrayBuffer memory at the latest reading. */
@@ -11,15 +12,6 @@ export interface ExternalEstimate {
    * that growth its growth is judged with. 0 when its wrappers did not grow.
    */
   readonly growthShare: number;
-}
-
-/**
- * The standard deviation of a share estimated from `k` samples of `n` (0 to 1): binomial, with
- * one sample added to each side (Laplace), so that one sample of one is not taken as certain.
- */
-export function shareDeviation(k: number, n: number): number {
-  const p = (k + 1) / (n + 2);
-  return Math.sqrt((p * (1 - p)) / (n + 1));
 }
 
 /**

@@ -205,13 +205,20 @@ export class GrowthWindow {
     return this.timeline.timeOf(slot) < site.since ? 0 : (site.bytes[slot] as number);
   }
 
-  /** The site's wrapper bytes at the latest reading and at the oldest reading since `since` (0 where untracked). */
+  /**
+   * The site's wrapper bytes at the oldest reading since `since` and lately: the least of the two
+   * latest readings, so that a wrapper-sized sample of garbage (dead, not yet collected: the
+   * native reader counts it until the next major GC) seen once does not pass for a Buffer kept —
+   * a kept wrapper stays in every later reading. 0 where untracked.
+   */
   wrapperEnds(key: string, since: number): { readonly first: number; readonly latest: number } {
     const site = this.sites.get(key);
     const slots = this.timeline.slotsSince(since);
     if (!site || slots.length === 0) return { first: 0, latest: 0 };
     const at = (slot: number) => (this.timeline.timeOf(slot) < site.since ? 0 : (site.wrappers[slot] as number));
-    return { first: at(slots[0] as number), latest: at(slots.at(-1) as number) };
+    const latest = at(slots.at(-1) as number);
+    const before = slots.length >= 2 ? at(slots.at(-2) as number) : latest;
+    return { first: at(slots[0] as number), latest: Math.min(latest, before) };
   }
 
   /** The process's ArrayBuffer memory and all sites' wrapper bytes at the latest reading (0 before the first). */

@@ -25,6 +25,8 @@ export interface Group {
   readonly key: string;
   size: number;
   count: number;
+  /** Of `size`, the bytes of ArrayBuffer wrappers (see `backing-stores.ts`). */
+  wrapperSize: number;
   /** The largest trace of the group: its traceback represents the group. */
   largest: Trace;
 }
@@ -44,11 +46,12 @@ export function groupTraces(traces: readonly Trace[], groupBy: GroupBy, resolver
           : resolver.resolve(trace.traceback.site).file;
     const group = groups.get(key);
     if (!group) {
-      groups.set(key, { key, size: trace.size, count: trace.count, largest: trace });
+      groups.set(key, { key, size: trace.size, count: trace.count, wrapperSize: trace.wrapperSize ?? 0, largest: trace });
       continue;
     }
     group.size += trace.size;
     group.count += trace.count;
+    group.wrapperSize += trace.wrapperSize ?? 0;
     if (trace.size > group.largest.size) group.largest = trace;
   }
   return groups;

@@ -36,6 +36,15 @@ export class Statistic {
     readonly size: number,
     /** Estimated live objects. */
     readonly count: number,
+    /**
+     * Estimated ArrayBuffer memory (Buffer and typed-array contents, outside V8's heap) held
+     * through the group's objects: the snapshot's `unattributed.arrayBuffersBytes` shared by the
+     * group's sampled wrappers (see docs/concepts.md, "Outside V8's heap"). Apart from `size`,
+     * which is V8's heap only. 0 when the group holds no sampled wrapper.
+     */
+    readonly externalSize = 0,
+    /** The standard deviation of `externalSize` (bytes): the noise of the share it is taken by. */
+    readonly externalNoise = 0,
   ) {}
 
   /** The allocating function: its name, file and declaration line and column. */
@@ -44,7 +53,8 @@ export class Statistic {
   }
 
   toString(): string {
-    return `${labelOf(this.groupBy, this.traceback)}: size=${formatSize(this.size)}, count=${this.count}${averageOf(this.size, this.count)}`;
+    const external = this.externalSize > 0 ? `, external=${formatSize(this.externalSize)}` : '';
+    return `${labelOf(this.groupBy, this.traceback)}: size=${formatSize(this.size)}${external}, count=${this.count}${averageOf(this.size, this.count)}`;
   }
 }
 

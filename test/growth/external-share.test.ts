@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ExternalShares, shareDeviation } from '../../src/growth/external-share.js';
+import { ExternalShares } from '../../src/growth/external-share.js';
+import { shareDeviation } from '../../src/growth/share-noise.js';
 import { GrowthWindow } from '../../src/growth/window.js';
 import { makesBackingStores, wrapperSizes } from '../../src/snapshot/backing-stores.js';
 import { sharedInterner } from '../../src/snapshot/frame-interner.js';

@@ -30,6 +30,7 @@ function readBack(profile: Profile) {
     samples: profile.sample.map((sample) => ({
       objects: Number(sample.value[0]),
       bytes: Number(sample.value[1]),
+      externalBytes: Number(sample.value[2]),
       frames: sample.locationId.map(frameOf),
     })),
   };
@@ -44,7 +45,7 @@ for (const reader of ['native', 'inspector'] as const) {
     const profile = Profile.decode(gunzipSync(encoded));
     const read = readBack(profile);
 
-    assert.deepEqual(read.sampleTypes, ['inuse_objects/count', 'inuse_space/bytes']);
+    assert.deepEqual(read.sampleTypes, ['inuse_objects/count', 'inuse_space/bytes', 'external_space/bytes']);
     assert.equal(read.defaultSampleType, 'inuse_space');
     assert.equal(read.periodType, 'space/bytes');
     assert.equal(Number(profile.period), 4096);
@@ -54,6 +55,9 @@ for (const reader of ['native', 'inspector'] as const) {
     const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
     assert.equal(sum(read.samples.map((s) => s.bytes)), sum(stats.map((s) => Math.round(s.size))));
     assert.equal(sum(read.samples.map((s) => s.objects)), sum(stats.map((s) => Math.round(s.count))));
+    // Outside V8's heap, its own sample type: the statistics' shares of the ArrayBuffer memory.
+    assert.equal(sum(read.samples.map((s) => s.externalBytes)), sum(stats.map((s) => Math.round(s.externalSize))));
+    assert.ok(sum(read.samples.map((s) => s.externalBytes)) <= snapshot.unattributed.arrayBuffersBytes + read.samples.length);
     assert.equal(sum(read.samples.map((s) => s.bytes)), snapshot.size, 'the recorded estimates are whole bytes');
 
     // The largest sample is getData's stack, leaf first, exactly as the statistic's traceback.
