@@ -52,9 +52,9 @@ export class Statistic {
     return this.traceback.site;
   }
 
+  /** tracemalloc's line, V8's heap only: `externalSize` is a field apart, with its noise. */
   toString(): string {
-    const external = this.externalSize > 0 ? `, external=${formatSize(this.externalSize)}` : '';
-    return `${labelOf(this.groupBy, this.traceback)}: size=${formatSize(this.size)}${external}, count=${this.count}${averageOf(this.size, this.count)}`;
+    return `${labelOf(this.groupBy, this.traceback)}: size=${formatSize(this.size)}, count=${this.count}${averageOf(this.size, this.count)}`;
   }
 }
 

@@ -100,6 +100,7 @@ test('interns a function shared by two stacks once, rounds the estimates, and ke
     {
       objects: 3,
       bytes: 1001,
+      externalBytes: 0,
       frames: [
         { name: 'push', file: '', line: 0, startLine: 0 },
         { name: 'cache', file: '/srv/app.js', line: 2, startLine: 2 },
@@ -109,6 +110,7 @@ test('interns a function shared by two stacks once, rounds the estimates, and ke
     {
       objects: 1,
       bytes: 99,
+      externalBytes: 0,
       frames: [
         { name: 'cache', file: '/srv/app.js', line: 2, startLine: 2 },
         { name: 'handler', file: '/srv/app.js', line: 10, startLine: 10 },
