@@ -1,6 +1,7 @@
 // How long a Buffer leak outside V8's heap runs before heapwatch suspects it, at which site, with
 // what size; and whether Buffer look-alikes are ever suspected (issue 22). npm run build first.
 //   node bench/external-detection.mjs [--leaks=8] [--lookalikes=1] [--seconds=120] [--parallel=4]
+//        [--sampling=default|<KiB>]
 // Each process is test/fixtures/buffer-leak.mjs (an Express service at heapwatch's defaults but
 // for the warm-up, 100 requests/s of 16 KiB bodies from a worker thread): --leaks processes of
 // mode `alloc` (16 KiB Buffer.alloc() kept at 1.6 MB/s by queueBody) and --lookalikes of each of
@@ -11,7 +12,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseFlags, shellCommand } from './lib/cli.mjs';
 
-const flags = parseFlags(process.argv.slice(2), { leaks: '8', lookalikes: '1', seconds: '120', parallel: '4' });
+const flags = parseFlags(process.argv.slice(2), { leaks: '8', lookalikes: '1', seconds: '120', parallel: '4', sampling: 'default' });
+const env = flags.sampling === 'default' ? process.env : { ...process.env, BUFFER_LEAK_SAMPLING: String(Number(flags.sampling) * 1024) };
 const root = fileURLToPath(new URL('../', import.meta.url));
 const jobs = [
   ...Array.from({ length: Number(flags.leaks) }, () => 'alloc'),
@@ -20,7 +22,7 @@ const jobs = [
 
 function runOne(mode) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['test/fixtures/buffer-leak.mjs', mode], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['test/fixtures/buffer-leak.mjs', mode], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));
@@ -44,7 +46,7 @@ await Promise.all(
   }),
 );
 
-console.log(`$ ${shellCommand()}\nNode ${process.version}\n`);
+console.log(`$ ${shellCommand()}\nNode ${process.version}, sampling ${flags.sampling === 'default' ? "heapwatch's default (512 KiB)" : `${flags.sampling} KiB`}\n`);
 console.log('| leak run | suspected after (s) | site | externalBytes at the record | held then | ratio | ± noise |');
 console.log('|---|---|---|---|---|---|---|');
 const delays = [];
