@@ -55,7 +55,10 @@ test('16 KiB Buffer.alloc() kept at 1.6 MB/s is suspected at the keeping functio
   const alloc = await run('alloc');
   const first = alloc.suspected[0];
   assert.ok(first, 'the Buffer leak is suspected');
-  assert.equal(first.heapwatch.site.function, 'queueBody');
+  // V8 charges an inlined function's allocations to its caller: on Node 26 queueBody is inlined
+  // into the route handler that calls it (docs/concepts.md, "a site is a function").
+  const keepers = ['queueBody', 'placeOrder'];
+  assert.ok(keepers.includes(first.heapwatch.site.function), first.heapwatch.site.function);
   const leakStartedAt = (alloc.truths[0] as Truth).leakStartedAt;
   // Not asserted against 60 s: the site is named once V8 has sampled one of its Buffers' small
   // objects (~196 bytes on V8's heap per 16 KiB Buffer: one sample per ~27 s at 512 KiB, a
@@ -68,7 +71,7 @@ test('16 KiB Buffer.alloc() kept at 1.6 MB/s is suspected at the keeping functio
   assert.ok(first.heapwatch.growthBytes > 4 * 1024 * 1024, 'growth judged on the heap and the Buffers together');
   assert.match(first.msg, /of Buffers outside it \(±/);
   const last = alloc.truths.at(-1) as Truth;
-  assert.equal(last.top?.function, 'queueBody');
+  assert.ok(last.top && keepers.includes(last.top.function), last.top?.function);
   assert.ok(within2x(last.top.externalBytes, last.heldBytes), `${last.top.externalBytes} of ${last.heldBytes}`);
 });
 
