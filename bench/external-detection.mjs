@@ -38,6 +38,7 @@ function runOne(mode) {
   });
 }
 
+// A load generator starved of CPU keeps fewer Buffers: each row says the rate it kept.
 const results = [];
 const queue = [...jobs];
 await Promise.all(
@@ -47,22 +48,32 @@ await Promise.all(
 );
 
 console.log(`$ ${shellCommand()}\nNode ${process.version}, sampling ${flags.sampling === 'default' ? "heapwatch's default (512 KiB)" : `${flags.sampling} KiB`}\n`);
-console.log('| leak run | suspected after (s) | site | externalBytes at the record | held then | ratio | ± noise |');
-console.log('|---|---|---|---|---|---|---|');
+// What the service held at a time since the leak's start: between its two nearest truth lines.
+const heldAt = (truths, seconds) => {
+  const after = truths.findIndex((t) => t.seconds >= seconds);
+  if (after <= 0) return after === 0 ? truths[0].heldBytes : truths.at(-1).heldBytes;
+  const a = truths[after - 1];
+  const b = truths[after];
+  return a.heldBytes + ((b.heldBytes - a.heldBytes) * (seconds - a.seconds)) / (b.seconds - a.seconds);
+};
+console.log('| leak run | rate kept (MB/s) | suspected after (s) | site | externalBytes at the record | held then | ratio | ± noise |');
+console.log('|---|---|---|---|---|---|---|---|');
 const delays = [];
 for (const [i, run] of results.filter((r) => r.mode === 'alloc').entries()) {
   const first = run.suspected[0];
   const startedAt = run.truths[0]?.leakStartedAt;
+  const last = run.truths.at(-1);
+  const rate = last ? (last.heldBytes / last.seconds / 1e6).toFixed(2) : '—';
   if (!first || startedAt === undefined) {
-    console.log(`| ${i + 1} | not within ${flags.seconds} s | | | | | |`);
+    console.log(`| ${i + 1} | ${rate} | not within ${flags.seconds} s | | | | | |`);
     delays.push(Number.POSITIVE_INFINITY);
     continue;
   }
   const delay = (first.time - startedAt) / 1000;
   delays.push(delay);
-  const held = delay * 100 * 16 * 1024;
+  const held = heldAt(run.truths, delay);
   const h = first.heapwatch;
-  console.log(`| ${i + 1} | ${delay.toFixed(0)} | ${h.site.function} | ${(h.externalBytes / 1e6).toFixed(1)} MB | ${(held / 1e6).toFixed(1)} MB | ${(h.externalBytes / held).toFixed(2)} | ${(h.externalNoiseBytes / 1e6).toFixed(1)} MB |`);
+  console.log(`| ${i + 1} | ${rate} | ${delay.toFixed(0)} | ${h.site.function} | ${(h.externalBytes / 1e6).toFixed(1)} MB | ${(held / 1e6).toFixed(1)} MB | ${(h.externalBytes / held).toFixed(2)} | ${(h.externalNoiseBytes / 1e6).toFixed(1)} MB |`);
 }
 const within60 = delays.filter((d) => d <= 60).length;
 delays.sort((a, b) => a - b);

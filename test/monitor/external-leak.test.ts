@@ -64,7 +64,11 @@ test('16 KiB Buffer.alloc() kept at 1.6 MB/s is suspected at the keeping functio
   // objects (~196 bytes on V8's heap per 16 KiB Buffer: one sample per ~27 s at 512 KiB, a
   // Poisson arrival). bench/external-detection.mjs measures the delay over many runs (BENCHMARKS §4).
   const delaySeconds = (first.time - leakStartedAt) / 1000;
-  const heldThen = delaySeconds * 100 * 16 * 1024;
+  // What the service held then: between the truth lines on either side of the record.
+  const after = alloc.truths.findIndex((truth) => truth.seconds >= delaySeconds);
+  assert.ok(after > 0, 'truth lines on both sides of the record');
+  const [a, b] = [alloc.truths[after - 1] as Truth, alloc.truths[after] as Truth];
+  const heldThen = a.heldBytes + ((b.heldBytes - a.heldBytes) * (delaySeconds - a.seconds)) / (b.seconds - a.seconds);
   assert.ok(within2x(first.heapwatch.externalBytes, heldThen), `reported ${first.heapwatch.externalBytes} B outside the heap, held ~${heldThen} B`);
   assert.ok(first.heapwatch.liveBytes < first.heapwatch.externalBytes / 10, 'V8\'s heap figure stays the heap\'s');
   assert.ok(first.heapwatch.externalNoiseBytes > 0, 'the estimate states its noise');
