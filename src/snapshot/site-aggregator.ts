@@ -2,6 +2,7 @@ import type { ProfileNode } from '../v8/profile.js';
 import type { Filter } from './filter.js';
 import { passesFilters } from './filter.js';
 import type { Frame } from './frame.js';
+import { makesBackingStores } from './backing-stores.js';
 import { frameKey, hasScript, isUserFrame, NATIVE_SITE } from './frame.js';
 import type { FrameInterner } from './frame-interner.js';
 import { mapTraceback } from './group.js';
@@ -87,17 +88,22 @@ export class SiteAggregator {
     // any frame so far has a script, per depth.
     const nodeAt: number[] = [];
     const siteDepthAt: number[] = [];
+    // The depth of the innermost frame that makes no Buffers (Traceback's rule without user frames).
+    const pastMakersDepthAt: number[] = [];
     const scriptAt: boolean[] = [];
 
     walkProfile(root, this.interner, (frame, depth, size, count, wrapperBytes) => {
       const index = stacks.add(frame, depth > 0 ? (nodeAt[depth - 1] as number) : -1);
       nodeAt[depth] = index;
       siteDepthAt[depth] = isUserFrame(frame) ? depth : depth > 0 ? (siteDepthAt[depth - 1] as number) : -1;
+      pastMakersDepthAt[depth] = !makesBackingStores(frame) ? depth : depth > 0 ? (pastMakersDepthAt[depth - 1] as number) : -1;
       scriptAt[depth] = hasScript(frame) || (depth > 0 && (scriptAt[depth - 1] as boolean));
       if (count === 0 || (filters.length > 0 && !passesFilters(stacks.tracebackOf(index), filters, resolve))) return;
-      // The innermost user frame, or the innermost frame when the stack holds none, or the native
-      // site when no frame has a script (Traceback's rule).
-      const siteDepth = siteDepthAt[depth] as number;
+      // The innermost user frame, or when the stack holds none the innermost frame that makes no
+      // Buffers (the innermost when all do), or the native site when no frame has a script
+      // (Traceback's rule).
+      const userDepth = siteDepthAt[depth] as number;
+      const siteDepth = userDepth !== -1 ? userDepth : (pastMakersDepthAt[depth] as number);
       const siteFrame = !(scriptAt[depth] as boolean)
         ? NATIVE_SITE
         : stacks.frameOf(siteDepth === -1 ? index : (nodeAt[siteDepth] as number));
