@@ -111,7 +111,12 @@ export interface MemoryNearLimitReport extends NearLimitFigures {
 function growthFields({ growing, suspects }: NearLimitFigures): { growing: object[]; suspects: object[] } {
   return {
     growing: growing.map((diff) => ({ statistic: String(diff), traceback: diff.traceback.format() })),
-    suspects: suspects.map((suspect) => ({ ...siteFields(suspect.site), liveBytes: suspect.liveBytes, growthBytes: suspect.growthBytes })),
+    suspects: suspects.map((suspect) => ({
+      ...siteFields(suspect.site),
+      liveBytes: suspect.liveBytes,
+      externalBytes: suspect.externalBytes,
+      growthBytes: suspect.growthBytes,
+    })),
   };
 }
 
