@@ -62,8 +62,7 @@ export class ExternalShares {
     const grown = new Map<string, number>();
     let totalGrown = 0;
     const holding = new Map<string, number>();
-    for (const key of this.window.keys()) {
-      const { first, latest } = this.window.wrapperEnds(key, since);
+    for (const [key, { first, latest }] of this.window.wrapperEndsOf(this.window.slotsSince(since))) {
       if (latest > 0) holding.set(key, latest);
       if (latest > first) {
         grown.set(key, latest - first);

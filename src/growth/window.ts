@@ -212,13 +212,26 @@ export class GrowthWindow {
    * a kept wrapper stays in every later reading. 0 where untracked.
    */
   wrapperEnds(key: string, since: number): { readonly first: number; readonly latest: number } {
-    const site = this.sites.get(key);
-    const slots = this.timeline.slotsSince(since);
-    if (!site || slots.length === 0) return { first: 0, latest: 0 };
-    const at = (slot: number) => (this.timeline.timeOf(slot) < site.since ? 0 : (site.wrappers[slot] as number));
-    const latest = at(slots.at(-1) as number);
-    const before = slots.length >= 2 ? at(slots.at(-2) as number) : latest;
-    return { first: at(slots[0] as number), latest: Math.min(latest, before) };
+    return this.wrapperEndsOf(this.timeline.slotsSince(since)).get(key) ?? { first: 0, latest: 0 };
+  }
+
+  /** {@link wrapperEnds} of every tracked site holding wrappers at either end, over the given slots (one pass). */
+  wrapperEndsOf(slots: readonly number[]): Map<string, { readonly first: number; readonly latest: number }> {
+    const ends = new Map<string, { first: number; latest: number }>();
+    if (slots.length === 0) return ends;
+    const [first, last] = [slots[0] as number, slots.at(-1) as number];
+    const before = slots.length >= 2 ? (slots.at(-2) as number) : last;
+    for (const [key, site] of this.sites) {
+      const at = (slot: number) => (this.timeline.timeOf(slot) < site.since ? 0 : (site.wrappers[slot] as number));
+      const pair = { first: at(first), latest: Math.min(at(last), at(before)) };
+      if (pair.first > 0 || pair.latest > 0) ends.set(key, pair);
+    }
+    return ends;
+  }
+
+  /** The slots of the readings since `since`, oldest first (for {@link wrapperEndsOf}). */
+  slotsSince(since = Number.NEGATIVE_INFINITY): number[] {
+    return this.timeline.slotsSince(since);
   }
 
   /** The process's ArrayBuffer memory and all sites' wrapper bytes at the latest reading (0 before the first). */
