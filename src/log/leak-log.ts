@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { displayPath } from '../format/path.js';
 import { formatSize } from '../format/size.js';
 import type { Frame } from '../snapshot/frame.js';
-import { sitePosition } from '../snapshot/frame.js';
+import { NATIVE_SITE, sitePosition } from '../snapshot/frame.js';
 import type { StatisticDiff } from '../snapshot/statistic.js';
 import type { Traceback } from '../snapshot/traceback.js';
 import { WarningCode, warnOnce } from '../errors.js';
@@ -61,9 +61,13 @@ export interface SiteReport {
  */
 const NODE_SITE_NOTE =
   "allocated by Node's own code (socket or stream chunks, say): the function that keeps these objects is not on the stack that allocated them; look where the service keeps what its streams emit";
+/** Said of the native site: a request body's chunks are made by Node's HTTP parser in C++. */
+const NATIVE_SITE_NOTE =
+  "allocated outside JavaScript (an HTTP request body's chunks are made by Node's parser in C++, say): the function that keeps these objects is not on the stack that allocated them; look where the service keeps what its requests' and streams' 'data' events emit";
 
-function isNodeSite(site: Frame): boolean {
-  return site.file.startsWith('node:');
+function siteNoteOf(site: Frame): string | undefined {
+  if (site.file.startsWith('node:')) return NODE_SITE_NOTE;
+  return site === NATIVE_SITE || (site.file === '' && site.functionName === NATIVE_SITE.functionName) ? NATIVE_SITE_NOTE : undefined;
 }
 
 /** `, plus 96 MiB of Buffers outside V8's heap (±12 MiB)`, or nothing for a site holding none. */
@@ -212,7 +216,7 @@ export class LeakLog {
           count: report.count,
           externalBytes: report.externalBytes,
           externalNoiseBytes: report.externalNoiseBytes,
-          ...(isNodeSite(report.site) ? { siteNote: NODE_SITE_NOTE } : {}),
+          ...(siteNoteOf(report.site) === undefined ? {} : { siteNote: siteNoteOf(report.site) }),
           traceback: report.traceback.format(),
           ...(report.routes === undefined ? {} : { routes: report.routes.map(roundedShare) }),
           top: top.map(String),
@@ -221,7 +225,7 @@ export class LeakLog {
       `heapwatch: leak suspected at ${describeSite(report.site)}: ` +
         `${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)}, ${formatSize(report.liveBytes)} live` +
         describeExternal(report) +
-        (isNodeSite(report.site) ? `; ${NODE_SITE_NOTE}` : '') +
+        (siteNoteOf(report.site) === undefined ? '' : `; ${siteNoteOf(report.site)}`) +
         (report.routes === undefined ? '' : `; ${describeRoutes(report.routes)}`),
     );
   }

@@ -54,6 +54,12 @@ test("a site in Node's own code says that the function keeping its objects is no
   assert.match(record.msg, /not on the stack that allocated them/);
 });
 
+test('the native site says the same: a request body\'s chunks are made by Node\'s parser in C++', () => {
+  const [record] = recordsOf((log) => log.suspected(report('(native)', '', 48 * MiB), [], 3_600_000));
+  assert.ok(record);
+  assert.match(String(record.heapwatch['siteNote']), /made by Node's parser in C\+\+/);
+});
+
 test('a site holding no Buffers has a record as before, with externalBytes 0', () => {
   const [record] = recordsOf((log) => log.suspected(report('cache', '/srv/app.js', 0), [], 3_600_000));
   assert.ok(record);
