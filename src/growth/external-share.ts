@@ -18,8 +18,9 @@ export interface ExternalEstimate {
  * Attributes the process's ArrayBuffer memory — exact, from `process.memoryUsage().arrayBuffers`
  * at each reading — to the sites whose sampled objects are ArrayBuffer wrappers (see
  * `snapshot/backing-stores.ts`), since V8's sampler never sees the backing stores themselves:
- * - its **growth** over the window goes to the sites whose wrappers grew, in proportion to their
- *   growth: a Buffer leak's wrappers grow while the memory grows, a fixed ring of Buffers' do not;
+ * - its **growth** over the window goes to the sites whose wrappers grew — in the tick readings
+ *   (seen in two in a row) and in the clean ones (no garbage) — in proportion to their growth: a
+ *   Buffer leak's wrappers grow while the memory grows, a fixed ring of Buffers' do not;
  *   growth no site's wrappers account for yet (a leak's first wrapper is still unsampled: one
  *   Buffer of 16 KiB puts ~190 bytes on V8's heap) stays unattributed;
  * - the **rest** goes to the sites holding wrappers now, in proportion to their wrapper bytes.
@@ -34,7 +35,15 @@ export class ExternalShares {
   private computedAt: number | undefined;
   private estimates = new Map<string, ExternalEstimate>();
 
-  constructor(private readonly window: GrowthWindow) {}
+  constructor(
+    private readonly window: GrowthWindow,
+    /**
+     * Readings without garbage (right after major GCs), when there are: a wrapper's growth counts
+     * only once they show it too. Garbage of a wrapper's size from the HTTP parser, promoted and
+     * not yet collected, once stayed two readings and took a Buffer leak's growth.
+     */
+    private readonly clean?: GrowthWindow,
+  ) {}
 
   /** The site's estimate at the latest reading; undefined when it holds no wrapper and had none grow. */
   of(key: string, samplingIntervalBytes: number): ExternalEstimate | undefined {
@@ -62,11 +71,14 @@ export class ExternalShares {
     const grown = new Map<string, number>();
     let totalGrown = 0;
     const holding = new Map<string, number>();
+    const cleanEnds = this.clean?.wrapperEndsOf(this.clean.slotsSince(since), false);
     for (const [key, { first, latest }] of this.window.wrapperEndsOf(this.window.slotsSince(since))) {
       if (latest > 0) holding.set(key, latest);
-      if (latest > first) {
-        grown.set(key, latest - first);
-        totalGrown += latest - first;
+      const clean = cleanEnds?.get(key);
+      const rose = cleanEnds === undefined ? latest - first : Math.min(latest - first, clean ? clean.latest - clean.first : 0);
+      if (rose > 0) {
+        grown.set(key, rose);
+        totalGrown += rose;
       }
     }
     // The growth is shared only once some wrapper grew; the rest is shared by wrappers now.

@@ -215,12 +215,16 @@ export class GrowthWindow {
     return this.wrapperEndsOf(this.timeline.slotsSince(since)).get(key) ?? { first: 0, latest: 0 };
   }
 
-  /** {@link wrapperEnds} of every tracked site holding wrappers at either end, over the given slots (one pass). */
-  wrapperEndsOf(slots: readonly number[]): Map<string, { readonly first: number; readonly latest: number }> {
+  /**
+   * {@link wrapperEnds} of every tracked site holding wrappers at either end, over the given slots
+   * (one pass); with `persistent` false, `latest` is the latest reading's alone (readings without
+   * garbage need no second one).
+   */
+  wrapperEndsOf(slots: readonly number[], persistent = true): Map<string, { readonly first: number; readonly latest: number }> {
     const ends = new Map<string, { first: number; latest: number }>();
     if (slots.length === 0) return ends;
     const [first, last] = [slots[0] as number, slots.at(-1) as number];
-    const before = slots.length >= 2 ? (slots.at(-2) as number) : last;
+    const before = persistent && slots.length >= 2 ? (slots.at(-2) as number) : last;
     for (const [key, site] of this.sites) {
       const at = (slot: number) => (this.timeline.timeOf(slot) < site.since ? 0 : (site.wrappers[slot] as number));
       const pair = { first: at(first), latest: Math.min(at(last), at(before)) };

@@ -67,7 +67,8 @@ const GC_BURST = 6;
  * readings are all clean, and go here too.
  */
 export class CleanReadings {
-  private readonly window: GrowthWindow;
+  /** The clean readings' window: what the external shares take a wrapper's growth from (no garbage in it). */
+  readonly window: GrowthWindow;
   /**
    * Set by each judgement: the shortest horizon over which a site rises in the tick readings and
    * waits for clean readings (ms), or undefined when none does.

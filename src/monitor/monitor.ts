@@ -90,7 +90,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     this.tracker = new SuspicionTracker(windowMs);
     // The warm-up counts from the start of the process (of the thread, in a worker thread).
     const warmupEndsAt = performance.timeOrigin + this.options.warmupMs;
-    this.external = new ExternalShares(this.window);
+    this.external = new ExternalShares(this.window, this.clean.window);
     const cleanSeriesOf = (key: string, since: number, share: number) => this.clean.series(key, since, share);
     this.detector = new Detector({ ...this.options, warmupEndsAt }, this.window, cleanSeriesOf, this.tracker, this.external);
     const samplingIntervalBytes = () => this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes;

@@ -55,6 +55,23 @@ test('leaves growth unattributed while no site\'s wrappers grew, and gives nothi
   assert.equal(shares.of('strings', R), undefined);
 });
 
+test('a wrapper that grew in the tick readings but not in the clean ones (garbage not yet collected) takes no share of the growth', () => {
+  const window = new GrowthWindow(64, 100, 600_000);
+  const clean = new GrowthWindow(64, 100, 600_000);
+  for (let t = 0; t <= 60; t += 10) {
+    // The parser's garbage of a wrapper's size stays in the tick readings from 30 s; a leak's wrapper from 40 s.
+    const ticks = [site('parser', R, t >= 30 ? R : 0), ...(t >= 40 ? [site('leak', R, R)] : [])];
+    push(window, t * 1000, 4e6 + t * 1.6e6, ...ticks);
+    // The clean readings (right after major GCs) hold the leak's wrapper, not the garbage.
+    if (t % 20 === 0) push(clean, t * 1000 + 1, 4e6 + t * 1.6e6, site('parser', R, 0), ...(t >= 40 ? [site('leak', R, R)] : []));
+  }
+  const shares = new ExternalShares(window, clean);
+  assert.equal(shares.of('leak', R)?.growthShare, 1);
+  assert.equal(shares.of('parser', R)?.growthShare, 0);
+  // Without the clean readings, the garbage takes half.
+  assert.equal(new ExternalShares(window).of('parser', R)?.growthShare, 0.5);
+});
+
 test('a share from one sample of one is not certain; from many, nearly', () => {
   assert.ok(shareDeviation(1, 1) > 0.3);
   assert.ok(shareDeviation(100, 100) < 0.02);
