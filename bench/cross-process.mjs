@@ -310,6 +310,13 @@ async function runWindow(group, cycles, cycleMs) {
         first.threadsAtStart && closes[i].threadsAtStart
           ? Object.fromEntries(Object.keys(first.threadsAtStart).map((kind) => [kind, closes[i].threadsAtStart[kind] - first.threadsAtStart[kind]]))
           : undefined,
+      // Garbage collections over the window, by kind (counts; the new space's size at the window's end).
+      gcs: {
+        scavenges: closes[i].gcsAtStart.scavenges - first.gcsAtStart.scavenges,
+        majors: closes[i].gcsAtStart.majors - first.gcsAtStart.majors,
+        promotedBytes: closes[i].gcsAtStart.promotedBytes - first.gcsAtStart.promotedBytes,
+        newSpaceBytes: closes[i].gcsAtStart.newSpaceBytes,
+      },
     };
   });
 }
@@ -463,6 +470,18 @@ for (const phase of phases) {
       const per = (kind) => (windows.reduce((s, w) => s + w.threadNs[kind], 0) / 1000 / requests).toFixed(1);
       out(`| ${name} | ${per('main')} | ${per('v8Workers')} | ${per('other')} |`);
     }
+  }
+  // How often each configuration's processes collected: a count, not a time.
+  out();
+  out('| configuration | scavenges per 1 000 requests | major GCs per 1 000 requests | promoted by scavenges (KiB per request) | new space (MiB) at the windows\' ends, per process |');
+  out('|---|---|---|---|---|');
+  for (const name of configNames) {
+    const windows = ofConfig(name).flatMap((p) => phase.windows.get(p));
+    const requests = windows.reduce((s, w) => s + w.requests, 0);
+    const per1000 = (key) => ((windows.reduce((s, w) => s + w.gcs[key], 0) * 1000) / requests).toFixed(1);
+    const promoted = (windows.reduce((s, w) => s + w.gcs.promotedBytes, 0) / 1024 / requests).toFixed(2);
+    const newSpace = ofConfig(name).map((p) => (phase.windows.get(p).at(-1).gcs.newSpaceBytes / 2 ** 20).toFixed(0)).join(', ');
+    out(`| ${name} | ${per1000('scavenges')} | ${per1000('majors')} | ${promoted} | ${newSpace} |`);
   }
 }
 out();

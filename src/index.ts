@@ -15,6 +15,7 @@ export type { ReaderName } from './v8/profile.js';
 export { createHeapMonitor, HeapMonitor } from './monitor/monitor.js';
 export type { HeapMonitorEvents } from './monitor/monitor.js';
 export type { MonitorStats } from './monitor/stats.js';
+export type { UnexplainedMemory } from './monitor/unexplained-memory.js';
 export type { MajorGcSignal } from './v8/major-gc.js';
 export type { HeapMonitorOptions } from './monitor/options.js';
 export type { SiteReport } from './log/leak-log.js';

@@ -43,6 +43,7 @@ test('the default options are exactly these, and docs/api.md states each one', (
       readingBudgetMs: 100,
       forcedGcPauseBudgetMs: 100,
       memoryNearLimitFraction: 0.9,
+      unexplainedGrowthThresholdBytes: 33_554_432,
     },
   );
   assert.ok(Object.isFrozen(defaults));

@@ -23,6 +23,7 @@
 //   { type: 'stats' }            answers heapwatch's counters (monitor.stats(), or null), memory and CPU
 //   { type: 'exit' }             stops heapwatch or the profiler and exits
 import { readdirSync, readFileSync } from 'node:fs';
+import v8 from 'node:v8';
 import express from 'express';
 import { inject } from './inject.mjs';
 import { addBenchRoutes } from './routes.mjs';
@@ -92,6 +93,32 @@ function threadCpu() {
 }
 
 /**
+ * The process's garbage collections so far, by kind, and the new space's size at the last one:
+ * whether a configuration makes the process collect more often (a smaller young generation, more
+ * promotion, more major GCs) is a count, which a shared core's noise does not blur as it blurs CPU.
+ * Read with V8's GC profiler (callbacks around every GC, the same in every configuration),
+ * harvested and restarted at every message.
+ */
+const gcCounts = { scavenges: 0, majors: 0, other: 0, newSpaceBytes: 0, promotedBytes: 0 };
+let gcProfiler;
+function harvestGcs() {
+  const taken = gcProfiler?.stop();
+  for (const gc of taken?.statistics ?? []) {
+    if (gc.gcType === 'Scavenge' || gc.gcType === 'MinorMarkSweep') gcCounts.scavenges++;
+    else if (gc.gcType === 'MarkSweepCompact') gcCounts.majors++;
+    else gcCounts.other++;
+    const newSpace = gc.beforeGC.heapSpaceStatistics.find((space) => space.spaceName === 'new_space');
+    if (newSpace) gcCounts.newSpaceBytes = newSpace.spaceSize;
+    const old = (stats) => stats.heapSpaceStatistics.find((space) => space.spaceName === 'old_space')?.spaceUsedSize ?? 0;
+    if (gc.gcType === 'Scavenge') gcCounts.promotedBytes += Math.max(0, old(gc.afterGC) - old(gc.beforeGC));
+  }
+  gcProfiler = new v8.GCProfiler();
+  gcProfiler.start();
+  return { ...gcCounts };
+}
+harvestGcs();
+
+/**
  * Injected requests complete in microtasks: the event loop turns every `TURN` requests (as in
  * bench/cpu-per-request.mjs), so that timers and observers run during a batch as they would
  * between the requests that reach a server together.
@@ -109,13 +136,14 @@ async function serve(requests) {
 
 process.on('message', async (message) => {
   if (message.type === 'batch') {
+    const gcsAtStart = harvestGcs();
     const threadsAtStart = threadCpu();
     const cpuStartMicros = cpuMicros();
     const startMs = nowMs();
     await serve(message.requests);
     const endMs = nowMs();
     const cpuEndMicros = cpuMicros();
-    process.send({ type: 'batch', cpuStartMicros, cpuEndMicros, startMs, endMs, threadsAtStart });
+    process.send({ type: 'batch', cpuStartMicros, cpuEndMicros, startMs, endMs, threadsAtStart, gcsAtStart });
   } else if (message.type === 'stats') {
     const memory = process.memoryUsage();
     process.send({ type: 'stats', monitor: watch ? watch.monitor.stats() : null, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuMicros: cpuMicros() });

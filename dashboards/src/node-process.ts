@@ -62,6 +62,31 @@ export function nodeProcessDashboard(): Dashboard {
         ],
       ),
     )
+    .withPanel(
+      timeseries(
+        'Memory per process: V8 heap, external, and what no site explains, against the container limit',
+        "Where each process's memory is: V8's heap (what heapwatch's sites account for), external memory (Buffer and ArrayBuffer contents, and what addons report to V8), and the rest of RSS that no allocation site explains (heapwatch_memory_unexplained_bytes: native addons, C++ leaks, the allocator's pages, code, stacks, worker threads' heaps), beside the container's memory limit. When the unexplained part keeps growing, heapwatch raises its process-level verdict (heapwatch_memory_unexplained_growth_suspected, the HeapwatchUnexplainedMemoryGrowth alert); its growth over heapwatch's window is drawn too.",
+        'bytes',
+        { width: 18, height: 9 },
+        [
+          series(select(nodejs.heapTotalBytes), 'V8 heap {{instance}}'),
+          series(select(nodejs.externalMemoryBytes), 'external {{instance}}'),
+          series(select(heapwatch.memoryUnexplainedBytes), 'no site explains {{instance}}'),
+          series(select(heapwatch.memoryUnexplainedGrowthBytes), 'its growth over the window {{instance}}'),
+          series(select(heapwatch.memoryLimitBytes), 'container limit {{instance}}'),
+        ],
+      ),
+    )
+    .withPanel(
+      stat(
+        'Memory no site explains: growing?',
+        "Processes among the selected instances whose memory no allocation site explains grows in a sustained way now (heapwatch's process-level verdict, heapwatch_memory_unexplained_growth_suspected; the HeapwatchUnexplainedMemoryGrowth alert): native memory or the allocator, see the runbook.",
+        'none',
+        { width: 6, height: 9 },
+        series(`sum(${select(heapwatch.memoryUnexplainedGrowthSuspected)})`, 'processes'),
+        1,
+      ),
+    )
     .withRow(new RowBuilder('Garbage collection and event loop'))
     .withPanel(timeseries('Time in GC', 'Seconds spent in garbage collection per second, by kind (minor: scavenges of the young generation; major: mark-compact of the whole heap).', 'percentunit', { width: 8, height: 8 }, [series(gc('sum'), '{{kind}} {{instance}}')]))
     .withPanel(timeseries('GCs per second', 'Garbage collections per second, by kind. Major GCs that come more and more often while the heap grows are a leak filling the old generation.', 'ops', { width: 8, height: 8 }, [series(gc('count'), '{{kind}} {{instance}}')]))

@@ -32,6 +32,9 @@ export const OtelInstrument = {
   logErrors: 'heapwatch.log.errors',
   snapshotDuration: 'heapwatch.snapshot.duration',
   samplingInterval: 'heapwatch.sampling_interval',
+  memoryUnexplained: 'heapwatch.memory.unexplained',
+  memoryUnexplainedGrowth: 'heapwatch.memory.unexplained_growth',
+  memoryUnexplainedGrowthSuspected: 'heapwatch.memory.unexplained_growth_suspected',
   siteRouteLive: 'heapwatch.site.route.live',
   memoryLimit: 'heapwatch.memory.limit',
 } as const;
@@ -83,6 +86,24 @@ const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
   snapshotErrors: { kind: 'counter', unit: '{error}', integer: true, description: 'Readings of the V8 sampler that failed.' },
   logErrors: { kind: 'counter', unit: '{record}', integer: true, description: "Records heapwatch's logger refused (it threw)." },
   samplingInterval: { kind: 'gauge', unit: 'By', integer: true, description: "Mean bytes between two samples of V8's sampling heap profiler." },
+  memoryUnexplained: {
+    kind: 'gauge',
+    unit: 'By',
+    integer: true,
+    description: "Resident memory no allocation site explains: RSS minus V8's resident heap, V8's own malloc and external memory, at the latest reading; never below 0.",
+  },
+  memoryUnexplainedGrowth: {
+    kind: 'gauge',
+    unit: 'By',
+    integer: true,
+    description: 'Growth of the memory no allocation site explains, over the horizon that raised its verdict, else over the detection window.',
+  },
+  memoryUnexplainedGrowthSuspected: {
+    kind: 'gauge',
+    unit: '{suspect}',
+    integer: true,
+    description: '1 while the memory no allocation site explains grows in a sustained way, else 0.',
+  },
   siteRouteLive: {
     kind: 'gauge',
     unit: 'By',
@@ -170,6 +191,13 @@ function observe(monitor: HeapMonitor, meterProvider: MeterProvider, threads: Th
     // The process's, once, with no thread attribute; no point without a limit.
     const memoryLimitBytes = containerMemoryLimitBytes();
     if (memoryLimitBytes !== undefined) result.observe(instrument.memoryLimit, memoryLimitBytes);
+    // The process's too, from the main thread's monitor: no point before its first reading.
+    const unexplained = monitor.unexplainedMemory();
+    if (unexplained !== undefined) {
+      result.observe(instrument.memoryUnexplained, Math.max(0, unexplained.unexplainedBytes));
+      result.observe(instrument.memoryUnexplainedGrowth, unexplained.growthBytes);
+      result.observe(instrument.memoryUnexplainedGrowthSuspected, unexplained.suspected ? 1 : 0);
+    }
   };
   // The one synchronous instrument: durations are recorded as readings happen.
   const snapshotDuration = meter.createHistogram(OtelInstrument.snapshotDuration, {

@@ -4,6 +4,7 @@ import { ErrorCode, HeapwatchError } from '../errors.js';
 import { displayPath } from '../format/path.js';
 import { sitePosition } from '../snapshot/frame.js';
 import type { HeapMonitor } from '../monitor/monitor.js';
+import type { UnexplainedMemory } from '../monitor/unexplained-memory.js';
 import { answerClusterPrimary, clusterWorkerLabel } from './cluster-worker.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
 import { isolatesOf } from './isolates.js';
@@ -41,6 +42,9 @@ export const PrometheusMetric = {
   windowSeconds: 'heapwatch_window_seconds',
   heapSizeLimitBytes: 'heapwatch_heap_size_limit_bytes',
   arrayBuffersBytes: 'heapwatch_array_buffers_bytes',
+  memoryUnexplainedBytes: 'heapwatch_memory_unexplained_bytes',
+  memoryUnexplainedGrowthBytes: 'heapwatch_memory_unexplained_growth_bytes',
+  memoryUnexplainedGrowthSuspected: 'heapwatch_memory_unexplained_growth_suspected',
   siteRouteLiveBytes: 'heapwatch_site_route_live_bytes',
   memoryLimitBytes: 'heapwatch_memory_limit_bytes',
 } as const;
@@ -266,6 +270,40 @@ export function registerPrometheusMetrics(
       this.set(process.memoryUsage().arrayBuffers);
     },
   });
+
+  // The memory no site explains, the process's: read by the main thread's monitor at every tick.
+  // No series before its first tick, nor where it does not watch the process (a worker thread).
+  // Across a cluster's workers bytes and growth add up; the verdict is 1 if any worker's is.
+  const unexplainedGauge = (name: string, help: string, aggregator: Aggregator, value: (memory: UnexplainedMemory) => number): Gauge =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      aggregator,
+      collect() {
+        const memory = monitor.unexplainedMemory();
+        if (memory === undefined) this.remove();
+        else this.set(value(memory));
+      },
+    });
+  unexplainedGauge(
+    PrometheusMetric.memoryUnexplainedBytes,
+    "Resident memory no allocation site explains: RSS minus V8's resident heap, V8's own malloc and external memory (native addons, the allocator's pages, code, stacks, worker threads' heaps), at the latest reading; never below 0.",
+    'sum',
+    (memory) => Math.max(0, memory.unexplainedBytes),
+  );
+  unexplainedGauge(
+    PrometheusMetric.memoryUnexplainedGrowthBytes,
+    'Growth of the memory no allocation site explains, over the horizon that raised its verdict, else over the detection window.',
+    'sum',
+    (memory) => memory.growthBytes,
+  );
+  unexplainedGauge(
+    PrometheusMetric.memoryUnexplainedGrowthSuspected,
+    '1 while the memory no allocation site explains grows in a sustained way (past unexplainedGrowthThresholdBytes over the window, beyond its own swings), else 0.',
+    'max',
+    (memory) => (memory.suspected ? 1 : 0),
+  );
 
   // The kill limit beside prom-client's process_resident_memory_bytes, which the alert rule projects
   // against it. No series without a limit: a 0 or +Inf would draw a line or match a comparison.

@@ -111,8 +111,27 @@ export interface MemoryNearLimitReport extends NearLimitFigures {
   readonly fraction: number;
 }
 
+/**
+ * What heapwatch knows when the memory no site explains grows in a sustained way; see
+ * {@link LeakLog.unexplainedGrowth}. The growing sites are context: none of them holds it.
+ */
+export interface UnexplainedGrowthReport extends Pick<NearLimitFigures, 'growing' | 'suspects' | 'spanMs' | 'rssBytes' | 'externalBytes' | 'arrayBuffersBytes'> {
+  /** RSS minus V8's resident heap pages, V8's own malloc and external memory, now. */
+  readonly unexplainedBytes: number;
+  /** Its growth over `horizonMs`. */
+  readonly growthBytes: number;
+  /** The horizon it rose over (ms). */
+  readonly horizonMs: number;
+  /** Its own wander over that horizon: what the growth stood out of. */
+  readonly noiseBytes: number;
+  /** V8's heap pages resident in memory. */
+  readonly heapPhysicalBytes: number;
+  /** V8's own malloc. */
+  readonly v8MallocedBytes: number;
+}
+
 /** The growing sites and the suspects as both near-limit records carry them. */
-function growthFields({ growing, suspects }: NearLimitFigures): { growing: object[]; suspects: object[] } {
+function growthFields({ growing, suspects }: Pick<NearLimitFigures, 'growing' | 'suspects'>): { growing: object[]; suspects: object[] } {
   return {
     growing: growing.map((diff) => ({ statistic: String(diff), traceback: diff.traceback.format() })),
     suspects: suspects.map((suspect) => ({
@@ -125,8 +144,13 @@ function growthFields({ growing, suspects }: NearLimitFigures): { growing: objec
 }
 
 /** The end of both near-limit messages: the site that grew most, or that none did. */
-function growingMost({ growing: [first], spanMs }: NearLimitFigures): string {
+function growingMost({ growing: [first], spanMs }: Pick<NearLimitFigures, 'growing' | 'spanMs'>): string {
   return first ? `growing most: ${describeSite(first.site)} ${formatSize(first.sizeDiff, true)} in ${Math.round(spanMs / 1000)} s` : 'no site grew';
+}
+
+/** The figures both unexplained-growth records carry. */
+function unexplainedFields(report: UnexplainedGrowthReport, windowMs: number): object {
+  return { growthBytes: report.growthBytes, horizonMs: report.horizonMs, windowMs, unexplainedBytes: report.unexplainedBytes, rssBytes: report.rssBytes };
 }
 
 /** Whether the stream a pino logger writes to has ended or been destroyed. */
@@ -311,6 +335,43 @@ export class LeakLog {
     this.flush();
   }
 
+  /**
+   * One record at level warn when the memory no site explains grows in a sustained way: a native
+   * addon, a C++ leak, the allocator's fragmentation. The sites that grew on V8's heap come along
+   * for context (a JavaScript object may keep native memory alive), but none is blamed.
+   */
+  unexplainedGrowth(report: UnexplainedGrowthReport, windowMs: number): void {
+    this.write(
+      'warn',
+      {
+        heapwatch: {
+          event: 'memory-unexplained-growth',
+          ...unexplainedFields(report, windowMs),
+          heapPhysicalBytes: report.heapPhysicalBytes,
+          v8MallocedBytes: report.v8MallocedBytes,
+          externalBytes: report.externalBytes,
+          arrayBuffersBytes: report.arrayBuffersBytes,
+          noiseBytes: report.noiseBytes,
+          spanMs: report.spanMs,
+          ...growthFields(report),
+        },
+      },
+      `heapwatch: memory outside V8's heap and its external memory grew ${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)} ` +
+        `(now ${formatSize(report.unexplainedBytes)} of RSS ${formatSize(report.rssBytes)}); no allocation site explains it: ` +
+        `native code (an addon, a C++ leak) or the allocator; on V8's heap ${growingMost(report)}`,
+    );
+  }
+
+  /** One record at level info when that growth has settled (under half its threshold). */
+  unexplainedGrowthCleared(report: UnexplainedGrowthReport, windowMs: number, suspectedForMs: number): void {
+    this.write(
+      'info',
+      { heapwatch: { event: 'memory-unexplained-growth-cleared', ...unexplainedFields(report, windowMs), suspectedForMs } },
+      `heapwatch: memory outside V8's heap and its external memory settled: ${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)}, ` +
+        `now ${formatSize(report.unexplainedBytes)} of RSS ${formatSize(report.rssBytes)}`,
+    );
+  }
+
   /** Hands the records written so far to the destination now: the process may end right after. */
   private flush(): void {
     const stream = (this.logger as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
@@ -324,6 +385,11 @@ export class LeakLog {
   /** Logs a failed comparison of RSS to the container's limit once per cause: the next one tries again. */
   memoryCheckFailed(error: unknown): void {
     this.failedOnce('memory-check-failed', error, "comparing RSS to the container's memory limit failed", 'retrying at the next check (1 s under a limit, 10 s without one)');
+  }
+
+  /** Logs a failed reading of the memory no site explains once per cause: the next tick reads again. */
+  unexplainedCheckFailed(error: unknown): void {
+    this.failedOnce('memory-unexplained-check-failed', error, 'reading the memory outside V8\'s heap failed', 'retrying at the next interval');
   }
 
   /** Logs that the near-limit profile could not be written (the record before it stands). */

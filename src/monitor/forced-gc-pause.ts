@@ -13,9 +13,10 @@ export const FORCED_GC_PAUSE_BUDGET_MS = 100;
  * What a forced GC costs per byte of used heap (nanoseconds per byte): one mark-compact took 55 ms
  * at 76 MB and 740 ms at 1.2 GB of small objects (0.6–0.8) on an idle core of the machine the
  * benchmarks ran on, rounded up. With the budget: forced GCs below 100 MB of used heap, none above.
- * `HeapProfiler.collectGarbage`, which heapwatch asks for, runs two mark-compacts back to back:
- * measured, 1.5–1.8 ns/B on Node 20 and 26 (bench/reader-gc-probe.mjs), so a forced GC near 100 MB
- * pauses about 150 ms, not 100 (docs/detection.md, the pause budget).
+ * That is the forced GC on Node 22 and later (one mark-compact from a task: `exposed-gc.ts`). On
+ * Node 20 it is the inspector's `HeapProfiler.collectGarbage`, two mark-compacts back to back:
+ * 1.5–1.8 ns/B (bench/reader-gc-probe.mjs), so there a forced GC near 100 MB pauses about 150 ms,
+ * not 100 (docs/detection.md, the pause budget).
  */
 const NS_PER_BYTE = 1;
 

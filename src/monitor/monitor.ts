@@ -17,12 +17,14 @@ import { startSampling, stopSampling } from '../v8/sampler.js';
 import { CleanReadings } from './clean-readings.js';
 import type { Reading } from './clean-readings.js';
 import { MemoryLimitWatch } from './memory-near-limit.js';
-import { NearLimitWatch } from './near-limit.js';
+import { growingSites, NearLimitWatch } from './near-limit.js';
 import type { NearLimitSource } from './near-limit.js';
 import { ReadingPace } from './reading-pace.js';
 import { resolveMonitorOptions } from './options.js';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from './options.js';
 import { SiteReports } from './reports.js';
+import { UnexplainedMemoryWatch } from './unexplained-memory.js';
+import type { UnexplainedMemory } from './unexplained-memory.js';
 import { HoldReading, SiteReader } from './site-reader.js';
 import type { MonitorStats, ReadingTiming } from './stats.js';
 import { attributeRoutes, RouteFinder } from '../routes/attribute.js';
@@ -35,6 +37,10 @@ export interface HeapMonitorEvents {
   'leak-cleared': [SiteReport];
   /** After every tick's reading, failed or not. */
   reading: [ReadingTiming];
+  /** The memory no site explains grows in a sustained way (main thread only; see docs/detection.md). */
+  'memory-unexplained-growth': [UnexplainedMemory];
+  /** That growth has settled. */
+  'memory-unexplained-growth-cleared': [UnexplainedMemory];
 }
 
 /** See {@link createHeapMonitor}. */
@@ -54,6 +60,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private readonly nearLimit: NearLimitWatch;
   /** RSS against the container's memory limit: the record a leak leaves before the OOM killer. */
   private readonly memoryLimit: MemoryLimitWatch;
+  /** The memory no site explains, judged at every tick: the process's, so the main thread's monitor only. */
+  private readonly unexplained: UnexplainedMemoryWatch | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   /** Every reading goes through it; none while the near-limit record is on its way. */
@@ -105,6 +113,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     };
     this.nearLimit = new NearLimitWatch(atLimit, this.log, this.options);
     this.memoryLimit = new MemoryLimitWatch(atLimit, this.log, this.options);
+    this.unexplained = isMainThread ? new UnexplainedMemoryWatch({ ...this.options, warmupEndsAt }) : undefined;
   }
 
   /**
@@ -214,6 +223,15 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     }
   }
 
+  /**
+   * The memory no allocation site explains (RSS outside V8's heap, V8's own malloc and external
+   * memory), its growth and the process-level verdict, at the latest tick; undefined before the
+   * first, and in a worker thread (the process's memory is the main thread's to watch).
+   */
+  unexplainedMemory(): UnexplainedMemory | undefined {
+    return this.unexplained?.current();
+  }
+
   /** Suspicions raised at this site since the start (while the site is remembered). */
   suspicionsRaisedAt(key: string): number {
     return this.reports.suspicionsRaisedAt(key);
@@ -263,6 +281,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       }
     } finally {
       this.ticking = false;
+      this.judgeUnexplained();
       this.counters.lastTickMs = timing.end(this.verdictRoutesMs);
       this.notify('reading', { durationMs: this.counters.lastTickMs, failed });
       if (this.running) {
@@ -345,6 +364,33 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       this.notify('leak-suspected', raised);
     }
     this.tracker.expireCooldowns(now);
+  }
+
+  /**
+   * Reads the memory no site explains and judges it, whether the sampler's reading succeeded or
+   * not (it needs none). Never throws: a failure is logged once per cause.
+   */
+  private judgeUnexplained(): void {
+    if (!this.unexplained) return;
+    let change;
+    try {
+      change = this.unexplained.observe(Date.now());
+    } catch (error) {
+      this.log.unexplainedCheckFailed(error);
+      return;
+    }
+    if (change === undefined) return;
+    const now = this.unexplained.current() as UnexplainedMemory;
+    const { growing, spanMs } = growingSites(this, this.options.topSites);
+    const report = { ...now, growing, spanMs, suspects: this.suspects().slice(0, this.options.topSites) };
+    if (change === 'raised') {
+      this.log.unexplainedGrowth(report, this.options.windowMs);
+      this.notify('memory-unexplained-growth', now);
+    } else {
+      // The figures that cleared it; how long it stood comes from the verdict just ended.
+      this.log.unexplainedGrowthCleared(report, this.options.windowMs, Date.now() - (this.unexplained.lastRaisedAt ?? Date.now()));
+      this.notify('memory-unexplained-growth-cleared', now);
+    }
   }
 
   /** Emits an event; a listener that throws is logged once, and the monitor goes on. */

@@ -67,6 +67,15 @@ export interface HeapMonitorOptions {
    */
   readonly memoryNearLimitFraction?: number;
   /**
+   * Growth over the window of the memory no allocation site explains — RSS minus V8's resident heap,
+   * V8's own malloc and external memory: native addons, C++ leaks, the allocator's fragmentation —
+   * that raises the process-level verdict (a `memory-unexplained-growth` record, the
+   * `heapwatch_memory_unexplained_growth_suspected` metric); twice as much over any shorter horizon
+   * (bytes), at least 1. Judged at every reading in the main thread, with the sites' trend rules
+   * against the series' own swings (docs/detection.md). Default: 33554432 (32 MiB).
+   */
+  readonly unexplainedGrowthThresholdBytes?: number;
+  /**
    * A pino logger: heapwatch logs through a child of it. `false` logs nothing. Default: a pino
    * logger writing to standard output.
    */
@@ -96,6 +105,7 @@ export interface ResolvedMonitorOptions {
   readonly readingBudgetMs: number;
   readonly forcedGcPauseBudgetMs: number;
   readonly memoryNearLimitFraction: number;
+  readonly unexplainedGrowthThresholdBytes: number;
   readonly logger: Logger | false | undefined;
   readonly filters: readonly Filter[];
   readonly reader: 'auto' | 'native' | 'inspector';
@@ -115,6 +125,7 @@ export const MONITOR_OPTION_NAMES = [
   'readingBudgetMs',
   'forcedGcPauseBudgetMs',
   'memoryNearLimitFraction',
+  'unexplainedGrowthThresholdBytes',
   'logger',
   'include',
   'exclude',
@@ -183,6 +194,11 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
     readingBudgetMs: integerOption('readingBudgetMs', given.readingBudgetMs ?? defaults.readingBudgetMs, 1, 3_600_000),
     forcedGcPauseBudgetMs: integerOption('forcedGcPauseBudgetMs', given.forcedGcPauseBudgetMs ?? defaults.forcedGcPauseBudgetMs, 0, 60_000),
     memoryNearLimitFraction: numberOption('memoryNearLimitFraction', given.memoryNearLimitFraction ?? defaults.memoryNearLimitFraction, 0.5, 0.99),
+    unexplainedGrowthThresholdBytes: integerOption(
+      'unexplainedGrowthThresholdBytes',
+      given.unexplainedGrowthThresholdBytes ?? defaults.unexplainedGrowthThresholdBytes,
+      1,
+    ),
     logger: loggerOption(given.logger),
     filters: [...include.map((glob) => new Filter(true, glob)), ...exclude.map((glob) => new Filter(false, glob))],
     reader: readerOption(given.reader),
@@ -192,7 +208,7 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
 
 /** The first monitor option whose value differs, or undefined. The logger compares by identity. */
 export function differingMonitorOption(a: ResolvedMonitorOptions, b: ResolvedMonitorOptions): string | undefined {
-  const scalar = ['intervalMs', 'windowMs', 'warmupMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'forcedGcPauseBudgetMs', 'memoryNearLimitFraction', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
+  const scalar = ['intervalMs', 'windowMs', 'warmupMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'forcedGcPauseBudgetMs', 'memoryNearLimitFraction', 'unexplainedGrowthThresholdBytes', 'reader', 'logger', 'outOfMemoryProfileDir'] as const;
   for (const name of scalar) if (a[name] !== b[name]) return name;
   const globs = (options: ResolvedMonitorOptions, inclusive: boolean): string =>
     JSON.stringify(options.filters.filter((filter) => filter.inclusive === inclusive).map((filter) => filter.filePattern));

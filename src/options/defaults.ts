@@ -45,4 +45,10 @@ export const defaults = Object.freeze({
    * leak, and a steady process rarely sits that close to its limit.
    */
   memoryNearLimitFraction: 0.9,
+  /**
+   * Growth over the window of the memory no allocation site explains (RSS outside V8's heap and
+   * its external memory) that raises the process-level verdict; twice that over a shorter horizon
+   * (bytes): several times the swings measured on busy processes (up to 16 MiB over 30 s).
+   */
+  unexplainedGrowthThresholdBytes: 32 * 1024 * 1024,
 });

@@ -12,10 +12,11 @@ import type { ThreadMessage } from './protocol.js';
 import { forwardingLogger } from './thread-log.js';
 
 /**
- * Options of {@link watchThread}: the monitor's, but the logger and `memoryNearLimitFraction` (the
- * process's memory is the main thread's to watch), and the thread's name.
+ * Options of {@link watchThread}: the monitor's, but the logger, `memoryNearLimitFraction` and
+ * `unexplainedGrowthThresholdBytes` (the process's memory is the main thread's to watch), and the
+ * thread's name.
  */
-export interface WatchThreadOptions extends Omit<HeapMonitorOptions, 'logger' | 'memoryNearLimitFraction'> {
+export interface WatchThreadOptions extends Omit<HeapMonitorOptions, 'logger' | 'memoryNearLimitFraction' | 'unexplainedGrowthThresholdBytes'> {
   /**
    * The thread's name in the `thread` label and in log records (1 to 64 characters). A second
    * live thread of the same name is labelled `name-2`, a third `name-3`. Default: the `name`
@@ -34,8 +35,9 @@ export interface ThreadWatch {
   stop(): void;
 }
 
-// The process's memory against the container's limit is the main thread's to watch.
-const OPTION_NAMES = [...MONITOR_OPTION_NAMES.filter((name) => name !== 'logger' && name !== 'memoryNearLimitFraction'), 'name'] as const;
+// The process's memory (against the container's limit, and what no site explains) is the main thread's to watch.
+const PROCESS_OPTIONS: ReadonlySet<string> = new Set(['logger', 'memoryNearLimitFraction', 'unexplainedGrowthThresholdBytes']);
+const OPTION_NAMES = [...MONITOR_OPTION_NAMES.filter((name) => !PROCESS_OPTIONS.has(name)), 'name'] as const;
 
 function nameOption(value: unknown): string {
   if (value === undefined) {

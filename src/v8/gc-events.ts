@@ -2,6 +2,7 @@ import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import type { PerformanceEntry } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
 import { getHeapStatistics } from 'node:v8';
+import { majorGcFromTask } from './exposed-gc.js';
 
 /** A `gc` performance entry: `detail.kind` tells which collection it was. */
 type GcEntry = PerformanceEntry & { detail?: { kind?: number } };
@@ -20,12 +21,13 @@ export function usedHeapBytes(): number {
 }
 
 /**
- * Asks V8 for a full GC through the inspector (`HeapProfiler.collectGarbage`), without
- * `--expose-gc`, and calls `done` once it has run (V8 runs it from a task, some milliseconds
- * later; `done` gets an error if it could not) with what it cost. A stop-the-world pause: V8 runs
- * two mark-compacts back to back (all available garbage), 55 ms at a 76 MB heap, 740 ms at 1.2 GB
- * of small objects, measured on Node 20. The monitor asks for one only to confirm a suspicion that
- * V8's own major GCs have not settled, and rarely (see `clean-readings.ts`).
+ * Asks V8 for a full GC, without `--expose-gc`, and calls `done` once it has run (a turn later, so
+ * that its `gc` entries are queued; `done` gets an error if it could not) with what it cost. A
+ * stop-the-world pause. Where V8 can do it alone (Node 22 and later), one mark-compact from a task
+ * (`exposed-gc.ts`): 59 ms at 76 MB, 226 ms at 300 MB on Node 26. Else the inspector's
+ * `HeapProfiler.collectGarbage`: two mark-compacts (112 ms at 76 MB) and the young generation
+ * shrunk, through a session. The monitor asks for one only to confirm a suspicion that V8's own
+ * major GCs have not settled, and rarely (see `clean-readings.ts`).
  */
 export function requestFullGc(done: (error: Error | undefined, pause: FullGcPause) => void): void {
   const heapBytes = usedHeapBytes();
@@ -33,7 +35,8 @@ export function requestFullGc(done: (error: Error | undefined, pause: FullGcPaus
   // turn after V8's callback). The wall time is the fallback, a little longer (the task's wait).
   const observer = new PerformanceObserver(() => {});
   observer.observe({ entryTypes: ['gc'] });
-  const session = new Session();
+  const gc = majorGcFromTask();
+  let session: Session | undefined;
   const requestedAt = performance.now();
   const finish = (error: Error | undefined): void => {
     const wallMs = performance.now() - requestedAt;
@@ -42,10 +45,18 @@ export function requestFullGc(done: (error: Error | undefined, pause: FullGcPaus
       .filter((entry) => (entry as GcEntry).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR && entry.startTime >= requestedAt)
       .reduce((sum, entry) => sum + entry.duration, 0);
     observer.disconnect();
-    session.disconnect();
+    session?.disconnect();
     done(error, { pauseMs: majorMs > 0 ? majorMs : wallMs, heapBytes });
   };
   try {
+    if (gc) {
+      gc().then(
+        () => setImmediate(() => finish(undefined)),
+        (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
+      );
+      return;
+    }
+    session = new Session();
     session.connect();
     session.post('HeapProfiler.collectGarbage', (error) => {
       // Disconnecting inside the callback leaves the process unable to exit (Node 20 to 24).

@@ -3,6 +3,7 @@ import type { HeapProfileReader } from './reader.js';
 import { SamplerStoppedError } from './reader.js';
 import type { ProfileAllocation, ProfileNode } from './profile.js';
 import { inferIntervalFromSampleSizes, scaleSampleCount } from './interval-check.js';
+import { samplerAlreadyRunning } from './sampler-probe.js';
 
 /** The subset of the DevTools protocol's `HeapProfiler.SamplingHeapProfile` heapwatch reads. */
 interface InspectorNode {
@@ -140,6 +141,7 @@ export function createInspectorReader(): HeapProfileReader {
   let intervalKnown = true;
   return {
     name: 'inspector',
+    alreadyRunning: samplerAlreadyRunning,
     start(intervalBytes, _stackDepth, shared) {
       // A session that started sampling and was left connected (see stop()) is taken up again.
       session ??= lingering ?? connect();

@@ -3,6 +3,7 @@ import type { HeapProfileReader } from './reader.js';
 import { SamplerStoppedError } from './reader.js';
 import type { ProfileNode } from './profile.js';
 import { inferSamplingInterval, profileMatchesInterval } from './interval-check.js';
+import { samplerAlreadyRunning } from './sampler-probe.js';
 
 /** The part of `@datadog/pprof`'s `heap` namespace heapwatch uses. */
 interface DatadogHeap {
@@ -28,6 +29,36 @@ function loadDatadogHeap(): DatadogHeap | Error {
 
 let loaded: DatadogHeap | Error | undefined;
 
+/** The addon's binding, below its `heap` namespace: it reads V8's sampler whoever started it. */
+interface DatadogHeapBinding {
+  getAllocationProfile(): unknown;
+}
+
+/**
+ * Whether V8's sampler runs, asked of the addon's binding: V8 gives it no profile when no one
+ * started the sampler, and it throws. Not `heap.v8Profile()`, which answers from the addon's own
+ * flag, blind to another copy of the addon (dd-trace bundles its own); and not an inspector
+ * session (sampler-probe.ts), which would be heapwatch's only one: a process that ever connected
+ * one gets V8's memory-reducing major GCs whenever it rests, its young generation given back each
+ * time and regrown over the next hundreds of scavenges (BENCHMARKS §1, across processes).
+ * Undefined when the binding is not where this version of the addon keeps it.
+ */
+function samplerRunsPerBinding(): boolean | undefined {
+  let binding: DatadogHeapBinding;
+  try {
+    binding = createRequire(import.meta.url)('@datadog/pprof/out/src/heap-profiler-bindings') as DatadogHeapBinding;
+    if (typeof binding.getAllocationProfile !== 'function') return undefined;
+  } catch {
+    return undefined;
+  }
+  try {
+    binding.getAllocationProfile();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The native reader: reads the live profile without forcing a GC. `@datadog/pprof`'s lines and
  * columns are already 1-based, and its tree has the {@link ProfileNode} shape, so it is returned as is.
@@ -38,6 +69,7 @@ export function createNativeReader(): HeapProfileReader | Error {
   const heap = loaded;
   return {
     name: 'native',
+    alreadyRunning: () => samplerRunsPerBinding() ?? samplerAlreadyRunning(),
     start(intervalBytes, stackDepth, shared) {
       if (shared) {
         // V8 ignores a second start: this only sets the addon's own "enabled" flag, so that it

@@ -15,6 +15,11 @@ import type { ProfileNode, ReaderName } from './profile.js';
 export interface HeapProfileReader {
   readonly name: ReaderName;
   /**
+   * Whether V8's sampler already runs in this isolate, started by anyone (dd-trace, Pyroscope,
+   * DevTools): asked once, before {@link start}.
+   */
+  alreadyRunning(): boolean;
+  /**
    * Starts V8's sampler. With `shared`, it already runs, started by another tool: only get ready
    * to read it, at whatever interval that tool chose.
    */

@@ -5,7 +5,6 @@ import { createInspectorReader } from './inspector-reader.js';
 import { createNativeReader } from './native-reader.js';
 import type { RawProfile } from './profile.js';
 import type { HeapProfileReader, SamplerRead } from './reader.js';
-import { samplerAlreadyRunning } from './sampler-probe.js';
 import { SamplerStoppedError } from './reader.js';
 
 /** Options of {@link startSampling}. */
@@ -107,7 +106,7 @@ export function startSampling(options?: SamplingOptions): void {
     );
   }
   const reader = chooseReader(resolved.reader);
-  const shared = samplerAlreadyRunning();
+  const shared = reader.alreadyRunning();
   reader.start(resolved.samplingIntervalBytes, resolved.stackDepth, shared);
   active = {
     reader,

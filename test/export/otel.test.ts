@@ -148,9 +148,18 @@ test('the figures of the retaining site reach an SDK reader exactly as monitor.s
       [OtelInstrument.snapshotErrors]: ['{error}', DataPointType.SUM],
       [OtelInstrument.logErrors]: ['{record}', DataPointType.SUM],
       [OtelInstrument.samplingInterval]: ['By', DataPointType.GAUGE],
+      [OtelInstrument.memoryUnexplained]: ['By', DataPointType.GAUGE],
+      [OtelInstrument.memoryUnexplainedGrowth]: ['By', DataPointType.GAUGE],
+      [OtelInstrument.memoryUnexplainedGrowthSuspected]: ['{suspect}', DataPointType.GAUGE],
       [OtelInstrument.snapshotDuration]: ['s', DataPointType.HISTOGRAM],
     },
   );
+  // The process's memory no site explains, as the monitor read it at the same tick.
+  const unexplained = monitor.unexplainedMemory();
+  assert.ok(unexplained, 'read at the first tick');
+  assert.equal(instruments.get(OtelInstrument.memoryUnexplained)?.dataPoints[0]?.value, Math.max(0, unexplained.unexplainedBytes));
+  assert.equal(instruments.get(OtelInstrument.memoryUnexplainedGrowth)?.dataPoints[0]?.value, unexplained.growthBytes);
+  assert.equal(instruments.get(OtelInstrument.memoryUnexplainedGrowthSuspected)?.dataPoints[0]?.value, 0);
   for (const name of [OtelInstrument.leakSuspicions, OtelInstrument.snapshots, OtelInstrument.snapshotErrors, OtelInstrument.logErrors]) {
     const metric = instruments.get(name);
     assert.ok(metric?.dataPointType === DataPointType.SUM && metric.isMonotonic, `${name} is a monotonic counter`);

@@ -26,6 +26,7 @@ const valid: Record<OptionName, fc.Arbitrary<unknown>> = {
   readingBudgetMs: fc.integer({ min: 1, max: 3_600_000 }),
   forcedGcPauseBudgetMs: fc.integer({ min: 0, max: 60_000 }),
   memoryNearLimitFraction: fc.double({ min: 0.5, max: 0.99, noNaN: true }),
+  unexplainedGrowthThresholdBytes: fc.integer({ min: 1, max: 2 ** 40 }),
   logger: fc.constantFrom(false, quietLogger),
   include: fc.array(fc.string({ minLength: 1, maxLength: 30 }), { maxLength: 3 }),
   exclude: fc.array(fc.string({ minLength: 1, maxLength: 30 }), { maxLength: 3 }),
@@ -111,6 +112,17 @@ test('memoryNearLimitFraction is a fraction from 0.5 to 0.99, and a refusal says
     assert.throws(() => resolveHeapwatchOptions({ memoryNearLimitFraction: value }), {
       code: 'HEAPWATCH_ERR_INVALID_OPTION',
       message: `Invalid option "memoryNearLimitFraction": expected a number between 0.5 and 0.99, received ${received}`,
+    });
+  }
+});
+
+test('unexplainedGrowthThresholdBytes is a whole number of bytes, at least 1, and a refusal says so', () => {
+  assert.equal(resolveHeapwatchOptions({}).monitor.unexplainedGrowthThresholdBytes, 32 * 1024 * 1024);
+  assert.equal(resolveHeapwatchOptions({ unexplainedGrowthThresholdBytes: 1 }).monitor.unexplainedGrowthThresholdBytes, 1);
+  for (const [value, received] of [[0, '0'], [1.5, '1.5'], ['32MiB', '"32MiB"']] as const) {
+    assert.throws(() => resolveHeapwatchOptions({ unexplainedGrowthThresholdBytes: value }), {
+      code: 'HEAPWATCH_ERR_INVALID_OPTION',
+      message: `Invalid option "unexplainedGrowthThresholdBytes": expected an integer >= 1, received ${received}`,
     });
   }
 });
