@@ -9,7 +9,8 @@
  * @typedef {{ function: string, file: string, line: number, column: number }} FrameData
  * @typedef {{ site: string, frames: number[], size: number, count: number }} StackData
  * @typedef {{ key: string, function: string, file: string, line: number, column: number,
- *   liveBytes: number, count: number, growthBytes: number, suspected: boolean,
+ *   liveBytes: number, count: number, externalBytes: number, externalNoiseBytes: number,
+ *   growthBytes: number, suspected: boolean,
  *   suspectedSince: string | null, traceback: string[],
  *   series: { timestamps: number[], bytes: number[] },
  *   routes: { route: string | null, bytes: number, share: number }[] | null }} SiteData
@@ -281,6 +282,7 @@
         element('td', site.file === '' ? '<builtin>' : `${site.file}:${site.line}`, 'file'),
         element('td', formatSize(site.liveBytes), 'num'),
         element('td', String(site.count), 'num'),
+        element('td', site.externalBytes > 0 ? `${formatSize(site.externalBytes)} ± ${formatSize(site.externalNoiseBytes)}` : '—', 'num'),
         element('td', formatSize(site.growthBytes, true), 'num'),
         suspected,
         element('td', routes, 'routes'),

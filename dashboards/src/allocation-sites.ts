@@ -35,11 +35,12 @@ export function allocationSitesDashboard(): Dashboard {
     .withPanel(
       joinedTable(
         'Current suspects',
-        'Each site suspected now, per instance: its growth over the detection window and its live bytes. The leak-suspected log record of the instance holds the traceback; /debug/heap shows the site among the others.',
+        "Each site suspected now, per instance: its growth over the detection window (V8's heap and its Buffers together), its live bytes on V8's heap and its Buffers outside it (estimated). The leak-suspected log record of the instance holds the traceback; /debug/heap shows the site among the others.",
         { width: 20, height: 5 },
         [
           { refId: 'A', name: 'growth', unit: 'bytes', query: table(`${select(heapwatch.siteGrowthBytes)} and ${suspectedNow}`, 'A') },
           { refId: 'B', name: 'live', unit: 'bytes', query: table(`${select(heapwatch.siteLiveBytes)} and ${suspectedNow}`, 'B') },
+          { refId: 'C', name: 'outside the heap', unit: 'bytes', query: table(`${select(heapwatch.siteExternalBytes)} and ${suspectedNow}`, 'C') },
         ],
         ['__name__'],
       ),
@@ -54,6 +55,7 @@ export function allocationSitesDashboard(): Dashboard {
           { refId: 'B', name: 'live', unit: 'bytes', query: table(perSite(heapwatch.siteLiveBytes), 'B') },
           { refId: 'C', name: 'objects', unit: 'short', query: table(perSite(heapwatch.siteLiveObjects), 'C') },
           { refId: 'D', name: 'suspected', unit: 'none', query: table(perSite(heapwatch.siteLeakSuspected), 'D') },
+          { refId: 'E', name: 'outside the heap', unit: 'bytes', query: table(perSite(heapwatch.siteExternalBytes), 'E') },
         ],
         [],
       ),
@@ -63,6 +65,15 @@ export function allocationSitesDashboard(): Dashboard {
       timeseries('Live bytes per site (top 10)', 'Estimated live bytes allocated by each site and still alive, from the samples of V8\'s sampling heap profiler. A site is a function: its name, file and the line it is declared on.', 'bytes', { width: 12, height: 9 }, [
         series(`topk(10, ${perSite(heapwatch.siteLiveBytes)})`, site),
       ]),
+    )
+    .withPanel(
+      timeseries(
+        "Buffers per site, outside V8's heap (top 10)",
+        "Estimated ArrayBuffer memory (Buffer and typed-array contents) held through each site's objects: the process's exact total (nodejs_external_memory_bytes' ArrayBuffer part), shared by the sites holding V8's sampled Buffer objects, its growth by the sites whose Buffers grew. Apart from the live bytes on V8's heap; a site's memory is the sum. Socket chunks show at (native): the function that keeps them is not on their allocation stack.",
+        'bytes',
+        { width: 12, height: 9 },
+        [series(`topk(10, ${perSite(heapwatch.siteExternalBytes)})`, site)],
+      ),
     )
     .withPanel(
       timeseries('Growth per site over the detection window (top 10)', "Growth of each site's live bytes over the window (median of its last quarter minus the first's), against the growth threshold that, sustained, makes a site a suspect.", 'bytes', { width: 12, height: 9 }, [

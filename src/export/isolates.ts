@@ -8,6 +8,8 @@ import type { LabelledSite } from './labelled-sites.js';
 
 /** What the exporters need of one labelled site: plain data, so a worker thread can send it. */
 export type ExportedSite = Pick<LabelledSite, 'site' | 'liveBytes' | 'count' | 'growthBytes' | 'suspected' | 'suspicions'> & {
+  /** Estimated ArrayBuffer memory held through the site's objects (see `SiteReport.externalBytes`); 0 when absent. */
+  readonly externalBytes?: number;
   /** A suspected site's routes and their shares (`HeapMonitor.routesOf`); this thread's sites only. */
   readonly routes?: readonly RouteShare[] | undefined;
 };

@@ -19,6 +19,7 @@ import type { ThreadFiguresSource } from './isolates.js';
 export const OtelInstrument = {
   siteLive: 'heapwatch.site.live',
   siteLiveObjects: 'heapwatch.site.live_objects',
+  siteExternal: 'heapwatch.site.external',
   siteGrowth: 'heapwatch.site.growth',
   siteLeakSuspected: 'heapwatch.site.leak_suspected',
   leakSuspicions: 'heapwatch.leak_suspicions',
@@ -72,6 +73,12 @@ const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
   siteLiveObjects: { kind: 'gauge', unit: '{object}', integer: true, description: 'Estimated live objects allocated by the site (sampled), at the latest reading.' },
   siteAllocated: { kind: 'counter', unit: 'By', integer: false, description: 'Estimated bytes allocated by the site since heapwatch started, live or collected (sampled; Node 26 allocation mode).' },
   siteAllocatedObjects: { kind: 'counter', unit: '{object}', integer: true, description: 'Estimated objects allocated by the site since heapwatch started (sampled; Node 26 allocation mode).' },
+  siteExternal: {
+    kind: 'gauge',
+    unit: 'By',
+    integer: false,
+    description: "Estimated ArrayBuffer memory (Buffer contents, outside V8's heap) held through the site's objects, at the latest reading; apart from heapwatch.site.live.",
+  },
   siteGrowth: { kind: 'gauge', unit: 'By', integer: false, description: "Growth of the site's live bytes over the horizon that raised its suspicion, else over the detection window." },
   siteLeakSuspected: { kind: 'gauge', unit: '{suspect}', integer: true, description: '1 while the detector suspects the site of leaking, else 0.' },
   leakSuspicions: { kind: 'counter', unit: '{suspicion}', integer: true, description: 'Leak suspicions raised at the site since the process started.' },
@@ -173,6 +180,7 @@ function observe(monitor: HeapMonitor, meterProvider: MeterProvider, threads: Th
         const attributes = { ...codeAttributes(site.site, labels), ...thread };
         result.observe(instrument.siteLive, site.liveBytes, attributes);
         result.observe(instrument.siteLiveObjects, site.count, attributes);
+        result.observe(instrument.siteExternal, site.externalBytes ?? 0, attributes);
         result.observe(instrument.siteGrowth, site.growthBytes, attributes);
         result.observe(instrument.siteLeakSuspected, site.suspected ? 1 : 0, attributes);
         result.observe(instrument.leakSuspicions, site.suspicions, attributes);

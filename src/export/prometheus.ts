@@ -44,6 +44,7 @@ function allocationSeriesOf(sites: readonly ExportedAllocation[], redact: boolea
 export const PrometheusMetric = {
   siteLiveBytes: 'heapwatch_site_live_bytes',
   siteLiveObjects: 'heapwatch_site_live_objects',
+  siteExternalBytes: 'heapwatch_site_external_bytes',
   siteGrowthBytes: 'heapwatch_site_growth_bytes',
   siteLeakSuspected: 'heapwatch_site_leak_suspected',
   leakSuspicionsTotal: 'heapwatch_leak_suspicions_total',
@@ -91,6 +92,7 @@ interface SeriesValues {
   readonly labels: SiteLabels & IsolateLabels;
   liveBytes: number;
   count: number;
+  externalBytes: number;
   growthBytes: number;
   suspected: boolean;
   suspicions: number;
@@ -104,11 +106,13 @@ function seriesOf(sites: readonly ExportedSite[], redact: boolean): SeriesValues
     const id = `${labels.function}\0${labels.file}\0${labels.line}`;
     const existing = series.get(id);
     if (!existing) {
-      series.set(id, { labels, liveBytes: site.liveBytes, count: site.count, growthBytes: site.growthBytes, suspected: site.suspected, suspicions: site.suspicions });
+      const { liveBytes, count, growthBytes, suspected, suspicions } = site;
+      series.set(id, { labels, liveBytes, count, externalBytes: site.externalBytes ?? 0, growthBytes, suspected, suspicions });
       continue;
     }
     existing.liveBytes += site.liveBytes;
     existing.count += site.count;
+    existing.externalBytes += site.externalBytes ?? 0;
     existing.growthBytes += site.growthBytes;
     existing.suspected ||= site.suspected;
     existing.suspicions += site.suspicions;
@@ -219,6 +223,11 @@ export function registerPrometheusMetrics(
 
   siteGauge(PrometheusMetric.siteLiveBytes, 'Estimated live bytes allocated by the site (sampled), at the latest reading.', (s) => s.liveBytes);
   siteGauge(PrometheusMetric.siteLiveObjects, 'Estimated live objects allocated by the site (sampled), at the latest reading.', (s) => s.count);
+  siteGauge(
+    PrometheusMetric.siteExternalBytes,
+    "Estimated ArrayBuffer memory (Buffer contents, outside V8's heap) held through the site's objects, at the latest reading; apart from heapwatch_site_live_bytes.",
+    (s) => s.externalBytes,
+  );
   siteGauge(PrometheusMetric.siteGrowthBytes, "Growth of the site's live bytes over the horizon that raised its suspicion, else over the detection window.", (s) => s.growthBytes);
   siteGauge(PrometheusMetric.siteLeakSuspected, '1 while the detector suspects the site of leaking, else 0.', (s) => (s.suspected ? 1 : 0), 'max');
   // The route in the verdict: only suspected sites, at most 10 routes each — series of their own,

@@ -1,5 +1,6 @@
 import { frameKey, NATIVE_SITE } from '../snapshot/frame.js';
 import { cleanReadingsConfirm } from './confirmation.js';
+import type { ExternalShares } from './external-share.js';
 import { horizonsOf } from './horizons.js';
 import type { Horizon } from './horizons.js';
 import { MIN_CLEAN_READINGS_FOR_WANDER, turnoverVariancePerMs } from './noise.js';
@@ -20,8 +21,11 @@ export interface DetectorOptions {
   readonly warmupEndsAt?: number;
 }
 
-/** The site's readings without garbage since a time (right after full GCs). */
-export type CleanSeriesOf = (key: string, since: number) => SiteSeries | undefined;
+/**
+ * The site's readings without garbage since a time (right after full GCs), with `externalShare` of
+ * the process's ArrayBuffer memory added to its bytes (see `GrowthWindow.series`).
+ */
+export type CleanSeriesOf = (key: string, since: number, externalShare: number) => SiteSeries | undefined;
 
 /** What one judgement concluded. */
 export interface Judgement {
@@ -43,8 +47,11 @@ const NATIVE_KEY = frameKey(NATIVE_SITE);
  * Judges every tracked site over every horizon it has been tracked for, shortest first, and
  * raises it over the first one where its readings rise (`assessTrend`) and its clean readings
  * confirm it (`cleanReadingsConfirm`): a fast leak over a short horizon, a slow one over a long
- * one. Growth that no JavaScript function allocated (the native site) is never raised: no one can
- * act on it, and the heap-exhaustion alert covers the process.
+ * one. Heap growth that no JavaScript function allocated (the native site: header strings Node's
+ * parser made in C++, say) is never raised: no one can act on it, and the heap-exhaustion alert
+ * covers the process. The native site is raised only with a share of the growth of ArrayBuffer
+ * memory — request bodies' chunks Node made in C++ and the service keeps — which grows toward the
+ * container's limit, not V8's, and which the record explains (see `log/leak-log.ts`).
  */
 export class Detector {
   readonly horizons: readonly Horizon[];
@@ -56,6 +63,8 @@ export class Detector {
     private readonly window: GrowthWindow,
     private readonly cleanSeriesOf: CleanSeriesOf,
     private readonly tracker: SuspicionTracker,
+    /** The sites' shares of the process's ArrayBuffer memory: a site is judged on both (see `external-share.ts`). */
+    private readonly external: ExternalShares,
     /** Where V8's sampler started over: refilling sites are not judged, suspects not settled early. */
     private readonly breaks?: Pick<SeriesBreaks, 'isRefilling' | 'lastBreakAt'>,
   ) {
@@ -68,21 +77,30 @@ export class Detector {
     return now - horizonMs - this.toleranceMs;
   }
 
-  /** Whether the site has been tracked for the whole horizon. */
-  private coversHorizon(key: string, horizonMs: number, now: number): boolean {
-    const since = this.window.trackedSince(key);
+  /**
+   * Whether the site has been tracked for the whole horizon — or, for a site with a share of the
+   * growth of ArrayBuffer memory, whether the window's readings cover it: that memory was read at
+   * each, before the site's first wrapper was sampled.
+   */
+  private coversHorizon(key: string, horizonMs: number, now: number, externalShare = 0): boolean {
+    const since = externalShare > 0 ? this.window.arrayBuffersSeries().timestamps[0] : this.window.trackedSince(key);
     return since !== undefined && since <= now - horizonMs + this.toleranceMs;
+  }
+
+  /** The site's share of the growth of ArrayBuffer memory at the latest reading (0 to 1). */
+  externalShareOf(key: string, samplingIntervalBytes: number): number {
+    return this.external.of(key, samplingIntervalBytes)?.growthShare ?? 0;
   }
 
   /**
    * The site's growth over a horizon ending at the latest reading — the one that raised it, for a
    * suspect, else the window — or over as much of it as the site was tracked for.
    */
-  growthOf(key: string): { growthBytes: number; horizonMs: number } {
+  growthOf(key: string, samplingIntervalBytes: number): { growthBytes: number; horizonMs: number } {
     const now = this.window.latestTimestamp ?? 0;
     const raisedOver = this.tracker.raisedOver(key)?.ms;
     const horizonMs = raisedOver ?? this.options.windowMs;
-    const series = this.window.bytesOf(key, this.startOf(horizonMs, now));
+    const series = this.window.bytesOf(key, this.startOf(horizonMs, now), this.externalShareOf(key, samplingIntervalBytes));
     if (!series || series.timestamps.length < 2) return { growthBytes: 0, horizonMs: 0 };
     // A site watched for less than the window is reported over the time it was watched.
     const watchedMs = Math.round(now - (series.timestamps[0] as number));
@@ -100,42 +118,51 @@ export class Detector {
     const totals: Array<number | undefined> = [];
     const totalGrowth = (i: number): number =>
       (totals[i] ??= quarterGrowth(this.window.totalsSeries(this.startOf((this.horizons[i] as Horizon).ms, now))));
+    // With the ArrayBuffer memory: for sites judged with a share of it.
+    const totalsOutside: Array<number | undefined> = [];
+    const totalGrowthOutside = (i: number): number =>
+      (totalsOutside[i] ??= quarterGrowth(this.window.totalsSeries(this.startOf((this.horizons[i] as Horizon).ms, now), true)));
+    const arrayBuffers = this.window.arrayBuffersSeries().bytes;
+    const arrayBuffersRange = arrayBuffers.length > 0 ? Math.max(...arrayBuffers) - Math.min(...arrayBuffers) : 0;
     const shortest = this.horizons[0] as Horizon;
     for (const key of this.window.keys()) {
       const raisedOver = this.tracker.raisedOver(key);
+      const share = this.externalShareOf(key, samplingIntervalBytes);
       if (raisedOver) {
-        if (this.hasSettled(key, raisedOver, now)) clear.push(key);
+        if (this.hasSettled(key, raisedOver, now, share)) clear.push(key);
         continue;
       }
       // Growth is at most twice the range: a site that moved less than half the threshold can be
       // neither raised nor in need of clean readings.
-      if (key === NATIVE_KEY || this.breaks?.isRefilling(key) || this.window.rangeOf(key) < growthThresholdBytes / 2) continue;
+      // The native site only with a share of the ArrayBuffer growth: Buffers Node made in C++ (a
+      // request body's chunks) and the service keeps; its heap growth alone is never raised.
+      if ((key === NATIVE_KEY && share === 0) || this.breaks?.isRefilling(key) || this.window.rangeOf(key) + share * arrayBuffersRange < growthThresholdBytes / 2) continue;
       // During the warm-up nothing is raised: clean readings serve a site only from the warm-up's
       // end minus the horizon, when they are those that will confirm it as it ends.
       const warming = now < warmupEndsAt;
       const wantedFor = (horizon: Horizon): boolean => !warming || now >= warmupEndsAt - horizon.ms;
-      if (!this.coversHorizon(key, shortest.ms, now)) {
+      if (!this.coversHorizon(key, shortest.ms, now, share)) {
         // A new site, too young to be judged: if it already rose by half the shortest horizon's
         // threshold, clean readings gathered now will be needed when it is.
-        const { bytes } = this.window.bytesOf(key) ?? { bytes: [] };
+        const { bytes } = this.window.bytesOf(key, Number.NEGATIVE_INFINITY, share) ?? { bytes: [] };
         const rose = bytes.length >= 2 && (bytes.at(-1) as number) - (bytes[0] as number) >= shortest.thresholdBytes / 2;
         if (rose && wantedFor(shortest)) want(shortest.ms);
         continue;
       }
       // The whole window's readings once; each horizon takes its latest part.
-      const series = this.window.bytesOf(key, this.startOf(this.options.windowMs, now)) as BytesSeries;
-      const clean = this.cleanSeriesOf(key, this.startOf(this.options.windowMs, now));
+      const series = this.window.bytesOf(key, this.startOf(this.options.windowMs, now), share) as BytesSeries;
+      const clean = this.cleanSeriesOf(key, this.startOf(this.options.windowMs, now), share);
       // The site's wander, measured over the whole window: a short horizon holds too few clean
       // readings to tell. Until there are enough, the tick readings tell, garbage and all (more
       // than the wander: the safe side; see `turnoverVariancePerMs`).
       const enoughClean = clean !== undefined && clean.bytes.length >= MIN_CLEAN_READINGS_FOR_WANDER;
       const turnoverPerMs = turnoverVariancePerMs(enoughClean ? clean : series);
       for (const [i, horizon] of this.horizons.entries()) {
-        if (!this.coversHorizon(key, horizon.ms, now)) break;
+        if (!this.coversHorizon(key, horizon.ms, now, share)) break;
         const start = this.startOf(horizon.ms, now);
         const cleanInHorizon = clean && since(clean, start);
         const options = { thresholdBytes: horizon.thresholdBytes, samplingIntervalBytes, turnoverPerMs };
-        const assessment = assessTrend(since(series, start), totalGrowth(i), options);
+        const assessment = assessTrend(since(series, start), share > 0 ? totalGrowthOutside(i) : totalGrowth(i), options);
         if (!assessment) continue;
         if (!warming && assessment.rising && cleanReadingsConfirm(cleanInHorizon, now, { ...options, horizonMs: horizon.ms })) {
           raise.push([key, horizon]);
@@ -156,13 +183,13 @@ export class Detector {
    * window have both fallen under half their thresholds (hysteresis: a site near the threshold
    * does not flap).
    */
-  private hasSettled(key: string, raisedOver: Horizon, now: number): boolean {
+  private hasSettled(key: string, raisedOver: Horizon, now: number, externalShare: number): boolean {
     // Since the sampler started over, the site's series is too short to tell until it covers the
     // horizon that raised it again: its drop at the start-over is no settling.
     if (this.breaks && now - this.breaks.lastBreakAt < raisedOver.ms) return false;
     const window = this.horizons.at(-1) as Horizon;
     return [raisedOver, window].every((horizon) => {
-      const series = this.window.bytesOf(key, this.startOf(horizon.ms, now));
+      const series = this.window.bytesOf(key, this.startOf(horizon.ms, now), externalShare);
       return !series || quarterGrowth(series) < horizon.thresholdBytes / 2;
     });
   }

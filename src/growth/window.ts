@@ -13,6 +13,10 @@ export interface SiteSeries {
   readonly timestamps: readonly number[];
   /** Estimated live bytes of all sites at each reading. */
   readonly totals: readonly number[];
+  /** The process's ArrayBuffer memory at each reading (`process.memoryUsage().arrayBuffers`, bytes); absent in a series built by hand. */
+  readonly arrayBuffers?: readonly number[];
+  /** Of `bytes`, the bytes of ArrayBuffer wrappers at each reading (see `snapshot/backing-stores.ts`); absent in a series built by hand. */
+  readonly wrapperBytes?: readonly number[];
   /** The site's largest stack at the latest reading that held it; its `site` is the site. */
   readonly traceback: Traceback;
 }
@@ -30,6 +34,8 @@ interface TrackedSite {
    */
   readonly bytes: Float32Array;
   readonly counts: Float32Array;
+  /** Of `bytes`, those of ArrayBuffer wrappers. */
+  readonly wrappers: Float32Array;
   /**
    * When the site was first tracked, or its series last started anew (see {@link GrowthWindow.restart}):
    * slots holding older readings are not the site's.
@@ -49,6 +55,10 @@ interface TrackedSite {
 export class GrowthWindow {
   private readonly timeline: ReadingTimeline;
   private readonly totals: Float64Array;
+  /** The process's ArrayBuffer memory per slot: exact, read with each reading. */
+  private readonly arrayBuffers: Float64Array;
+  /** Bytes of ArrayBuffer wrappers of all sites per slot. */
+  private readonly totalWrappers: Float64Array;
   private readonly sites = new Map<string, TrackedSite>();
   /** Sites of the latest reading left untracked because of the cap. */
   droppedSites = 0;
@@ -62,6 +72,8 @@ export class GrowthWindow {
   ) {
     this.timeline = new ReadingTimeline(capacity, spanMs);
     this.totals = new Float64Array(capacity);
+    this.arrayBuffers = new Float64Array(capacity);
+    this.totalWrappers = new Float64Array(capacity);
   }
 
   /** When the latest reading was taken, or undefined before the first. */
@@ -76,15 +88,25 @@ export class GrowthWindow {
   /**
    * Adds one reading: every site's live bytes at `timestamp`, and the total of all sites. Tracked
    * sites missing from it hold nothing now (0 bytes). `protect` tells which sites must not be
-   * evicted (current suspects).
+   * evicted (current suspects). `outside` is the process's ArrayBuffer memory at the reading and
+   * the wrapper bytes of all sites (0 when not read: nothing is attributed).
    */
-  push(timestamp: number, readings: ReadonlyMap<string, SiteReading>, totalBytes: number, protect: (key: string) => boolean): void {
+  push(
+    timestamp: number,
+    readings: ReadonlyMap<string, SiteReading>,
+    totalBytes: number,
+    protect: (key: string) => boolean,
+    outside: { readonly arrayBuffersBytes: number; readonly totalWrapperBytes: number } = { arrayBuffersBytes: 0, totalWrapperBytes: 0 },
+  ): void {
     const slot = this.timeline.add(timestamp);
     this.totals[slot] = totalBytes;
+    this.arrayBuffers[slot] = outside.arrayBuffersBytes;
+    this.totalWrappers[slot] = outside.totalWrapperBytes;
     for (const [key, site] of this.sites) {
       const reading = readings.get(key);
       site.bytes[slot] = reading?.size ?? 0;
       site.counts[slot] = reading?.count ?? 0;
+      site.wrappers[slot] = reading?.wrapperBytes ?? 0;
       if (!reading) continue;
       site.traceback = reading.traceback;
       if (reading.size > 0) site.lastHeld = timestamp;
@@ -130,12 +152,14 @@ export class GrowthWindow {
       const site: TrackedSite = {
         bytes: new Float32Array(this.capacity),
         counts: new Float32Array(this.capacity),
+        wrappers: new Float32Array(this.capacity),
         since: timestamp,
         lastHeld: timestamp,
         traceback: reading.traceback,
       };
       site.bytes[slot] = reading.size;
       site.counts[slot] = reading.count;
+      site.wrappers[slot] = reading.wrapperBytes ?? 0;
       this.sites.set(reading.key, site);
       dropped--;
     }
@@ -179,11 +203,84 @@ export class GrowthWindow {
    * The site's live bytes and their times, oldest first, since `since` (or as much as was
    * tracked): what the judgement reads, without building the rest of {@link series}.
    */
-  bytesOf(key: string, since = Number.NEGATIVE_INFINITY): BytesSeries | undefined {
+  bytesOf(key: string, since = Number.NEGATIVE_INFINITY, externalShare = 0): BytesSeries | undefined {
     const site = this.sites.get(key);
     if (!site) return undefined;
+    if (externalShare > 0) return this.withExternal(site, since, externalShare);
     const slots = this.slotsOf(site, since);
     return { bytes: slots.map((slot) => site.bytes[slot] as number), timestamps: slots.map((slot) => this.timeline.timeOf(slot)) };
+  }
+
+  /**
+   * The site's live bytes plus `externalShare` of the process's ArrayBuffer memory, at every
+   * reading since `since` — also those from before the site was tracked (its heap bytes 0 then):
+   * the ArrayBuffer memory was read at each, and a Buffer leak's first sampled wrapper comes long
+   * after its first Buffers (see `growth/external-share.ts`).
+   */
+  private withExternal(site: TrackedSite, since: number, externalShare: number): BytesSeries {
+    const slots = this.timeline.slotsSince(since);
+    return {
+      bytes: slots.map((slot) => this.heapBytesAt(site, slot) + externalShare * (this.arrayBuffers[slot] as number)),
+      timestamps: slots.map((slot) => this.timeline.timeOf(slot)),
+    };
+  }
+
+  /** The site's heap bytes at a slot: 0 at slots from before it was tracked (they hold other readings). */
+  private heapBytesAt(site: TrackedSite, slot: number): number {
+    return this.timeline.timeOf(slot) < site.since ? 0 : (site.bytes[slot] as number);
+  }
+
+  /**
+   * The site's wrapper bytes at the oldest reading since `since` and lately: the least of the two
+   * latest readings, so that a wrapper-sized sample of garbage (dead, not yet collected: the
+   * native reader counts it until the next major GC) seen once does not pass for a Buffer kept —
+   * a kept wrapper stays in every later reading. 0 where untracked.
+   */
+  wrapperEnds(key: string, since: number): { readonly first: number; readonly latest: number } {
+    return this.wrapperEndsOf(this.timeline.slotsSince(since)).get(key) ?? { first: 0, latest: 0 };
+  }
+
+  /**
+   * {@link wrapperEnds} of every tracked site holding wrappers at either end, over the given slots
+   * (one pass); with `persistent` false, `latest` is the latest reading's alone (readings without
+   * garbage need no second one).
+   */
+  wrapperEndsOf(slots: readonly number[], persistent = true): Map<string, { readonly first: number; readonly latest: number }> {
+    const ends = new Map<string, { first: number; latest: number }>();
+    if (slots.length === 0) return ends;
+    const [first, last] = [slots[0] as number, slots.at(-1) as number];
+    const before = persistent && slots.length >= 2 ? (slots.at(-2) as number) : last;
+    for (const [key, site] of this.sites) {
+      const at = (slot: number) => (this.timeline.timeOf(slot) < site.since ? 0 : (site.wrappers[slot] as number));
+      const pair = { first: at(first), latest: Math.min(at(last), at(before)) };
+      if (pair.first > 0 || pair.latest > 0) ends.set(key, pair);
+    }
+    return ends;
+  }
+
+  /** The slots of the readings since `since`, oldest first (for {@link wrapperEndsOf}). */
+  slotsSince(since = Number.NEGATIVE_INFINITY): number[] {
+    return this.timeline.slotsSince(since);
+  }
+
+  /** The process's ArrayBuffer memory and all sites' wrapper bytes at the latest reading (0 before the first). */
+  latestOutside(): { readonly arrayBuffersBytes: number; readonly totalWrapperBytes: number } {
+    const slot = this.timeline.latestSlot;
+    if (slot === undefined) return { arrayBuffersBytes: 0, totalWrapperBytes: 0 };
+    return { arrayBuffersBytes: this.arrayBuffers[slot] as number, totalWrapperBytes: this.totalWrappers[slot] as number };
+  }
+
+  /** The site's wrapper bytes at the latest reading (0 when untracked). */
+  latestWrappersOf(key: string): number {
+    const site = this.sites.get(key);
+    const slot = this.timeline.latestSlot;
+    return site === undefined || slot === undefined ? 0 : (site.wrappers[slot] as number);
+  }
+
+  /** The process's ArrayBuffer memory at each reading since `since`, oldest first. */
+  arrayBuffersSeries(since = Number.NEGATIVE_INFINITY): BytesSeries {
+    const slots = this.timeline.slotsSince(since);
+    return { bytes: slots.map((slot) => this.arrayBuffers[slot] as number), timestamps: slots.map((slot) => this.timeline.timeOf(slot)) };
   }
 
   /** The site's live bytes at the latest reading (0 when untracked). */
@@ -210,19 +307,37 @@ export class GrowthWindow {
     return max >= min ? max - min : 0;
   }
 
-  /** The live bytes of all sites at each reading since `since`, oldest first. */
-  totalsSeries(since = Number.NEGATIVE_INFINITY): BytesSeries {
+  /** The live bytes of all sites at each reading since `since`, oldest first; with `outside`, plus the ArrayBuffer memory. */
+  totalsSeries(since = Number.NEGATIVE_INFINITY, outside = false): BytesSeries {
     const slots = this.timeline.slotsSince(Math.max(since, this.seriesStart));
-    return { bytes: slots.map((slot) => this.totals[slot] as number), timestamps: slots.map((slot) => this.timeline.timeOf(slot)) };
+    const total = (slot: number) => (this.totals[slot] as number) + (outside ? (this.arrayBuffers[slot] as number) : 0);
+    return { bytes: slots.map(total), timestamps: slots.map((slot) => this.timeline.timeOf(slot)) };
   }
 
   /**
    * The site's readings, oldest first: the whole window, or as much as was tracked; with `since`,
    * only the readings taken at or after that time.
    */
-  series(key: string, since = Number.NEGATIVE_INFINITY): SiteSeries | undefined {
+  series(key: string, since = Number.NEGATIVE_INFINITY, externalShare = 0): SiteSeries | undefined {
     const site = this.sites.get(key);
     if (!site) return undefined;
+    if (externalShare > 0) {
+      // As `bytesOf` with a share: every reading since `since`, the site's heap bytes 0 before it
+      // was tracked; all sites together grow with the ArrayBuffer memory too.
+      const slots = this.timeline.slotsSince(since);
+      const tracked = (slot: number) => this.timeline.timeOf(slot) >= site.since;
+      const external = (slot: number) => this.arrayBuffers[slot] as number;
+      return {
+        key,
+        bytes: slots.map((slot) => this.heapBytesAt(site, slot) + externalShare * external(slot)),
+        counts: slots.map((slot) => (tracked(slot) ? (site.counts[slot] as number) : 0)),
+        timestamps: slots.map((slot) => this.timeline.timeOf(slot)),
+        totals: slots.map((slot) => (this.totals[slot] as number) + external(slot)),
+        arrayBuffers: slots.map(external),
+        wrapperBytes: slots.map((slot) => (tracked(slot) ? (site.wrappers[slot] as number) : 0)),
+        traceback: site.traceback,
+      };
+    }
     const slots = this.slotsOf(site, since);
     return {
       key,
@@ -230,6 +345,8 @@ export class GrowthWindow {
       counts: slots.map((slot) => site.counts[slot] as number),
       timestamps: slots.map((slot) => this.timeline.timeOf(slot)),
       totals: slots.map((slot) => this.totals[slot] as number),
+      arrayBuffers: slots.map((slot) => this.arrayBuffers[slot] as number),
+      wrapperBytes: slots.map((slot) => site.wrappers[slot] as number),
       traceback: site.traceback,
     };
   }

@@ -34,6 +34,13 @@ export interface SiteView {
   /** Estimated live bytes and objects in this reading. */
   readonly liveBytes: number;
   readonly count: number;
+  /**
+   * Estimated ArrayBuffer memory (Buffer contents, outside V8's heap) held through the site's
+   * objects, and its noise (bytes): the monitor's estimate when it tracks the site (its growth
+   * shared by the wrappers that grew), else this reading's share. Apart from `liveBytes`.
+   */
+  readonly externalBytes: number;
+  readonly externalNoiseBytes: number;
   /** The monitor's growth over its window (bytes); 0 until the site has a whole window. */
   readonly growthBytes: number;
   readonly suspected: boolean;
@@ -114,6 +121,8 @@ function siteView(stat: Statistic, monitor: HeapMonitor): SiteView {
     column: site.column,
     liveBytes: Math.round(stat.size),
     count: Math.round(stat.count),
+    externalBytes: Math.round(report?.externalBytes ?? stat.externalSize),
+    externalNoiseBytes: Math.round(report?.externalNoiseBytes ?? stat.externalNoise),
     growthBytes: Math.round(report?.growthBytes ?? 0),
     suspected: report?.suspected ?? false,
     suspectedSince: report?.suspectedSince === undefined ? null : new Date(report.suspectedSince).toISOString(),

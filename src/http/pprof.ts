@@ -45,9 +45,13 @@ export class FrameTable {
 
 /**
  * A pprof heap profile of `snapshot`: one sample per distinct stack, its location ids leaf first,
- * with the values `inuse_objects/count` and `inuse_space/bytes` (rounded estimates). The space
- * comes last and is the default sample type, so that `go tool pprof` shows it first, as for Go's
- * own heap profiles. The period is `snapshot.samplingIntervalBytes`.
+ * with the values `inuse_objects/count`, `inuse_space/bytes` (V8's heap) and `external_space/bytes`
+ * (the stack's estimated share of the process's ArrayBuffer memory, outside V8's heap:
+ * `Statistic.externalSize`; see docs/concepts.md, "Outside V8's heap"), rounded estimates. The
+ * heap's space is the default sample type, so that `go tool pprof` shows it first, as for Go's own
+ * heap profiles; `-sample_index=external_space` shows the Buffers. The period is
+ * `snapshot.samplingIntervalBytes` (the heap's sampling; the external figure is a share of an exact
+ * total, not a sample).
  */
 export function pprofFromSnapshot(snapshot: Snapshot): Profile {
   const strings = new StringTable();
@@ -55,13 +59,13 @@ export function pprofFromSnapshot(snapshot: Snapshot): Profile {
   const valueType = (type: string, unit: string): ValueType =>
     new ValueType({ type: strings.dedup(type), unit: strings.dedup(unit) });
 
-  const sampleType = [valueType('inuse_objects', 'count'), valueType('inuse_space', 'bytes')];
+  const sampleType = [valueType('inuse_objects', 'count'), valueType('inuse_space', 'bytes'), valueType('external_space', 'bytes')];
   const sample = snapshot.statistics('traceback').map(
     (stat) =>
       new Sample({
         // frames[0] is the innermost call, which is the order pprof wants.
         locationId: stat.traceback.frames.map((frame) => frames.idOf(frame)),
-        value: [Math.round(stat.count), Math.round(stat.size)],
+        value: [Math.round(stat.count), Math.round(stat.size), Math.round(stat.externalSize)],
       }),
   );
   return new Profile({

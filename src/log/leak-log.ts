@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { displayPath } from '../format/path.js';
 import { formatSize } from '../format/size.js';
 import type { Frame } from '../snapshot/frame.js';
-import { sitePosition } from '../snapshot/frame.js';
+import { NATIVE_SITE, sitePosition } from '../snapshot/frame.js';
 import type { StatisticDiff } from '../snapshot/statistic.js';
 import type { Traceback } from '../snapshot/traceback.js';
 import { WarningCode, warnOnce } from '../errors.js';
@@ -24,8 +24,17 @@ export interface SiteReport {
   /** Estimated live objects at the latest reading. */
   readonly count: number;
   /**
-   * Growth over `horizonMs`: the rate between the medians of its first and last quarters, times
-   * its span (bytes).
+   * Estimated ArrayBuffer memory (Buffer and typed-array contents, outside V8's heap) held through
+   * the site's objects at the latest reading (bytes): apart from `liveBytes`, which is V8's heap
+   * only. See docs/concepts.md, "Outside V8's heap".
+   */
+  readonly externalBytes: number;
+  /** The standard deviation of `externalBytes` (bytes). */
+  readonly externalNoiseBytes: number;
+  /**
+   * Growth over `horizonMs` of the site's live bytes and its share of the growth of ArrayBuffer
+   * memory together: the rate between the medians of its first and last quarters, times its span
+   * (bytes).
    */
   readonly growthBytes: number;
   /**
@@ -50,6 +59,28 @@ export interface SiteReport {
    * told heapwatch its routes.
    */
   readonly routes?: readonly RouteShare[];
+}
+
+/**
+ * Said of a site in Node's own code (no function of the service's on its stack): Buffers Node's
+ * stream reader made from socket data (`onStreamRead`) and the service kept. The function that
+ * keeps them is not on the stack that allocated them; V8's sampler records only that stack.
+ */
+const NODE_SITE_NOTE =
+  "allocated by Node's own code (socket or stream chunks, say): the function that keeps these objects is not on the stack that allocated them; look where the service keeps what its streams emit";
+/** Said of the native site: a request body's chunks are made by Node's HTTP parser in C++. */
+const NATIVE_SITE_NOTE =
+  "allocated outside JavaScript (an HTTP request body's chunks are made by Node's parser in C++, say): the function that keeps these objects is not on the stack that allocated them; look where the service keeps what its requests' and streams' 'data' events emit";
+
+function siteNoteOf(site: Frame): string | undefined {
+  if (site.file.startsWith('node:')) return NODE_SITE_NOTE;
+  return site === NATIVE_SITE || (site.file === '' && site.functionName === NATIVE_SITE.functionName) ? NATIVE_SITE_NOTE : undefined;
+}
+
+/** `, plus 96 MiB of Buffers outside V8's heap (±12 MiB)`, or nothing for a site holding none. */
+function describeExternal(report: SiteReport): string {
+  if (!(report.externalBytes > 0)) return '';
+  return ` on V8's heap, plus ${formatSize(report.externalBytes)} of Buffers outside it (±${formatSize(report.externalNoiseBytes)})`;
 }
 
 /** What heapwatch knows of the process near a memory limit, V8's or the container's. Bytes unless said. */
@@ -110,7 +141,12 @@ export interface UnexplainedGrowthReport extends Pick<NearLimitFigures, 'growing
 function growthFields({ growing, suspects }: Pick<NearLimitFigures, 'growing' | 'suspects'>): { growing: object[]; suspects: object[] } {
   return {
     growing: growing.map((diff) => ({ statistic: String(diff), traceback: diff.traceback.format() })),
-    suspects: suspects.map((suspect) => ({ ...siteFields(suspect.site), liveBytes: suspect.liveBytes, growthBytes: suspect.growthBytes })),
+    suspects: suspects.map((suspect) => ({
+      ...siteFields(suspect.site),
+      liveBytes: suspect.liveBytes,
+      externalBytes: suspect.externalBytes,
+      growthBytes: suspect.growthBytes,
+    })),
   };
 }
 
@@ -196,6 +232,7 @@ export class LeakLog {
     warnOnce(WarningCode.LOG_FAILED, `heapwatch's logger cannot write (${reason}); its records are lost, counted in heapwatch_log_errors_total`);
   }
 
+  /** See {@link describeExternal}. */
   suspected(report: SiteReport, top: readonly StatisticDiff[], windowMs: number): void {
     this.write(
       'warn',
@@ -210,6 +247,9 @@ export class LeakLog {
           count: report.count,
           // In allocation mode: a leak keeps what it allocates (near 1), churn does not (near 0).
           ...(report.survival === undefined ? {} : { survival: Math.round(report.survival * 1000) / 1000, allocatedBytes: report.allocatedBytes }),
+          externalBytes: report.externalBytes,
+          externalNoiseBytes: report.externalNoiseBytes,
+          ...(siteNoteOf(report.site) === undefined ? {} : { siteNote: siteNoteOf(report.site) }),
           traceback: report.traceback.format(),
           ...(report.routes === undefined ? {} : { routes: report.routes.map(roundedShare) }),
           top: top.map(String),
@@ -218,6 +258,8 @@ export class LeakLog {
       `heapwatch: leak suspected at ${describeSite(report.site)}: ` +
         `${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)}, ${formatSize(report.liveBytes)} live` +
         (report.survival === undefined ? '' : `, ${(report.survival * 100).toFixed(0)} % of what it allocated`) +
+        describeExternal(report) +
+        (siteNoteOf(report.site) === undefined ? '' : `; ${siteNoteOf(report.site)}`) +
         (report.routes === undefined ? '' : `; ${describeRoutes(report.routes)}`),
     );
   }
@@ -234,6 +276,8 @@ export class LeakLog {
           windowMs,
           liveBytes: report.liveBytes,
           count: report.count,
+          externalBytes: report.externalBytes,
+          externalNoiseBytes: report.externalNoiseBytes,
           suspectedForMs: report.suspectedSince === undefined ? 0 : now - report.suspectedSince,
         },
       },

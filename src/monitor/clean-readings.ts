@@ -25,6 +25,11 @@ export interface Reading extends SiteReadings {
   readonly allocations: boolean;
   /** The sampler's fresh starts before this reading (see `RawProfile.epoch`). */
   readonly epoch: number;
+  /**
+   * The process's ArrayBuffer memory when it was taken (`process.memoryUsage().arrayBuffers`,
+   * bytes): exact, and outside what V8's sampler sees (see `growth/external-share.ts`).
+   */
+  readonly arrayBuffersBytes: number;
 }
 
 /** What the clean readings need from the monitor. */
@@ -66,7 +71,7 @@ const GC_BURST = 6;
  * readings are all clean, and go here too.
  */
 export class CleanReadings {
-  /** The clean readings' window: its series break where the tick readings' do (see `series-breaks.ts`). */
+  /** The clean readings' window: its series break where the tick readings' do (see `series-breaks.ts`), and what the external shares take a wrapper's growth from (no garbage in it). */
   readonly window: GrowthWindow;
   /**
    * Set by each judgement: the shortest horizon over which a site rises in the tick readings and
@@ -109,13 +114,13 @@ export class CleanReadings {
 
   /** Adds a reading known to be clean (every inspector reading). */
   push(reading: Reading): void {
-    this.window.push(reading.timestamp, reading.sites, reading.totalBytes, (key) => this.source.isProtected(key));
+    this.window.push(reading.timestamp, reading.sites, reading.totalBytes, (key) => this.source.isProtected(key), reading);
     this.taken++;
   }
 
-  /** The site's clean readings since `since`. */
-  series(key: string, since: number): SiteSeries | undefined {
-    return this.window.series(key, since);
+  /** The site's clean readings since `since`, with `externalShare` of the ArrayBuffer memory (see `GrowthWindow.series`). */
+  series(key: string, since: number, externalShare = 0): SiteSeries | undefined {
+    return this.window.series(key, since, externalShare);
   }
 
   /**

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 import { Detector } from '../growth/detector.js';
+import { ExternalShares } from '../growth/external-share.js';
 import { GrowthWindow } from '../growth/window.js';
 import type { SiteSeries } from '../growth/window.js';
 import { SuspicionTracker } from '../growth/suspicion.js';
@@ -55,6 +56,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private readonly clean: CleanReadings;
   private readonly tracker: SuspicionTracker;
   private readonly detector: Detector;
+  /** The sites' shares of the process's ArrayBuffer memory, which V8's sampler does not see. */
+  private readonly external: ExternalShares;
   private readonly reports: SiteReports;
   private readonly log: LeakLog;
   /** V8's near-heap-limit hook: the record a leak leaves when it exhausts the heap. */
@@ -108,8 +111,11 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     this.breaks = new SeriesBreaks([this.window, this.clean.window], this.options.growthThresholdBytes / 4, this.isSuspect);
     // The warm-up counts from the start of the process (of the thread, in a worker thread).
     const warmupEndsAt = performance.timeOrigin + this.options.warmupMs;
-    this.detector = new Detector({ ...this.options, warmupEndsAt }, this.window, (key, since) => this.clean.series(key, since), this.tracker, this.breaks);
-    this.reports = new SiteReports(this.window, this.tracker, this.detector, maxTrackedSites, this.allocationTotals);
+    this.external = new ExternalShares(this.window, this.clean.window);
+    const cleanSeriesOf = (key: string, since: number, share: number) => this.clean.series(key, since, share);
+    this.detector = new Detector({ ...this.options, warmupEndsAt }, this.window, cleanSeriesOf, this.tracker, this.external, this.breaks);
+    const samplingIntervalBytes = () => this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes;
+    this.reports = new SiteReports(this.window, this.tracker, this.detector, maxTrackedSites, this.external, samplingIntervalBytes, this.allocationTotals);
     this.log = new LeakLog(this.options.logger);
     const atLimit: NearLimitSource = {
       sites: () => this.sites(),
@@ -359,7 +365,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   /** Adds a reading to the window, breaking the series first where V8's sampler started over. */
   private pushReading(reading: Reading): void {
     this.breaks.observe(reading.epoch, reading.timestamp, reading.samplingIntervalBytes);
-    this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect);
+    this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect, reading);
     this.breaks.settle(reading.timestamp);
   }
 

@@ -1,4 +1,5 @@
 import type { Detector } from '../growth/detector.js';
+import type { ExternalShares } from '../growth/external-share.js';
 import { quarterGrowth } from '../growth/trend.js';
 import type { GrowthWindow } from '../growth/window.js';
 import type { SuspicionTracker } from '../growth/suspicion.js';
@@ -20,6 +21,9 @@ export class SiteReports {
     private readonly tracker: SuspicionTracker,
     private readonly detector: Detector,
     private readonly maxSites: number,
+    private readonly external: ExternalShares,
+    /** The interval V8's sampler runs at now (bytes): the noise of every share. */
+    private readonly samplingIntervalBytes: () => number,
     /** Each site's allocations, in allocation mode. */
     private readonly allocations?: AllocationTotals,
   ) {}
@@ -53,7 +57,9 @@ export class SiteReports {
   report(key: string): SiteReport | undefined {
     const series = this.window.series(key, this.window.latestTimestamp);
     if (!series) return undefined;
-    const { growthBytes, horizonMs } = this.detector.growthOf(key);
+    const interval = this.samplingIntervalBytes();
+    const { growthBytes, horizonMs } = this.detector.growthOf(key, interval);
+    const external = this.external.of(key, interval);
     const allocated = this.allocations?.report(key);
     return {
       ...(allocated?.survival === undefined ? {} : { survival: allocated.survival, allocatedBytes: allocated.allocatedBytes }),
@@ -62,6 +68,8 @@ export class SiteReports {
       traceback: series.traceback,
       liveBytes: series.bytes.at(-1) ?? 0,
       count: series.counts.at(-1) ?? 0,
+      externalBytes: external?.externalBytes ?? 0,
+      externalNoiseBytes: external?.noiseBytes ?? 0,
       growthBytes,
       horizonMs,
       suspected: this.tracker.isSuspect(key),
@@ -91,7 +99,7 @@ export class SiteReports {
     for (const key of this.window.keys()) {
       // Growth is at most twice the range: most sites barely move, and need no series.
       if (this.window.rangeOf(key) === 0) continue;
-      const { growthBytes, horizonMs } = this.detector.growthOf(key);
+      const { growthBytes, horizonMs } = this.detector.growthOf(key, this.samplingIntervalBytes());
       if (growthBytes <= 0) continue;
       const latest = this.window.latestTimestamp ?? 0;
       const series = this.window.series(key, this.detector.startOf(horizonMs, latest));

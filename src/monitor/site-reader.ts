@@ -64,6 +64,7 @@ export class SiteReader {
       samplingIntervalBytes: profile.samplingIntervalBytes,
       allocations: profile.allocations ?? false,
       epoch: profile.epoch ?? 0,
+      arrayBuffersBytes: arrayBuffersBytes(),
     };
     this.latest = { reading, handleBytes: globalHandleBytes() };
     this.repeats = 0;
@@ -99,6 +100,17 @@ export class SiteReader {
     this.taken++;
     this.unchanged++;
     this.repeats++;
-    return { ...latest.reading, timestamp: Date.now() };
+    // V8's samples are unchanged, the ArrayBuffer memory need not be: a Buffer of 16 KiB puts
+    // ~190 bytes on V8's heap, and Buffers come many times over between two sampled wrappers.
+    return { ...latest.reading, timestamp: Date.now(), arrayBuffersBytes: arrayBuffersBytes() };
   }
+}
+
+/**
+ * The process's ArrayBuffer memory (bytes): every Buffer's and typed array's backing store. Read
+ * at each reading — ~20 µs, most of it the RSS it reads from the operating system beside (a
+ * reading every 10 s at the defaults): nothing on the request path.
+ */
+function arrayBuffersBytes(): number {
+  return process.memoryUsage().arrayBuffers;
 }

@@ -2,6 +2,7 @@ import type { ProfileNode } from '../v8/profile.js';
 import type { Filter } from './filter.js';
 import { passesFilters } from './filter.js';
 import type { Frame } from './frame.js';
+import { makesBackingStores } from './backing-stores.js';
 import { frameKey, hasScript, isUserFrame, NATIVE_SITE } from './frame.js';
 import type { FrameInterner } from './frame-interner.js';
 import { mapTraceback } from './group.js';
@@ -17,6 +18,8 @@ export interface SiteReading {
   readonly size: number;
   /** Estimated live objects allocated at the site. */
   readonly count: number;
+  /** Of `size`, the bytes of ArrayBuffer wrappers (see `backing-stores.ts`); 0 when absent. */
+  readonly wrapperBytes?: number;
   /** The site's stack holding the most bytes, source-mapped. Built when first read. */
   readonly traceback: Traceback;
 }
@@ -47,6 +50,8 @@ export interface SiteReadings {
   readonly sites: ReadonlyMap<string, SampledSite>;
   /** Estimated live bytes of all sites. */
   readonly totalBytes: number;
+  /** Bytes of ArrayBuffer wrappers of all sites: what each site's share of ArrayBuffer memory is taken of. */
+  readonly totalWrapperBytes: number;
 }
 
 /** Tracebacks built at the previous reading, per site: reused when the site's stack is the same. */
@@ -82,31 +87,38 @@ export class SiteAggregator {
     const sites = new Map<string, AggregatedSite>();
     const resolve = (frame: Frame) => this.resolver.resolve(frame);
     let totalBytes = 0;
+    let totalWrapperBytes = 0;
     // Along the current path: the node index, the depth of the innermost user frame, and whether
     // any frame so far has a script, per depth.
     const nodeAt: number[] = [];
     const siteDepthAt: number[] = [];
+    // The depth of the innermost frame that makes no Buffers (Traceback's rule without user frames).
+    const pastMakersDepthAt: number[] = [];
     const scriptAt: boolean[] = [];
 
-    walkProfile(root, this.interner, (frame, depth, size, count, allocatedSize, allocatedCount) => {
+    walkProfile(root, this.interner, (frame, depth, size, count, wrapperBytes, allocatedSize, allocatedCount) => {
       const index = stacks.add(frame, depth > 0 ? (nodeAt[depth - 1] as number) : -1);
       nodeAt[depth] = index;
       siteDepthAt[depth] = isUserFrame(frame) ? depth : depth > 0 ? (siteDepthAt[depth - 1] as number) : -1;
+      pastMakersDepthAt[depth] = !makesBackingStores(frame) ? depth : depth > 0 ? (pastMakersDepthAt[depth - 1] as number) : -1;
       scriptAt[depth] = hasScript(frame) || (depth > 0 && (scriptAt[depth - 1] as boolean));
       if ((count === 0 && allocatedCount === 0) || (filters.length > 0 && !passesFilters(stacks.tracebackOf(index), filters, resolve))) return;
-      // The innermost user frame, or the innermost frame when the stack holds none, or the native
-      // site when no frame has a script (Traceback's rule).
-      const siteDepth = siteDepthAt[depth] as number;
+      // The innermost user frame, or when the stack holds none the innermost frame that makes no
+      // Buffers (the innermost when all do), or the native site when no frame has a script
+      // (Traceback's rule).
+      const userDepth = siteDepthAt[depth] as number;
+      const siteDepth = userDepth !== -1 ? userDepth : (pastMakersDepthAt[depth] as number);
       const siteFrame = !(scriptAt[depth] as boolean)
         ? NATIVE_SITE
         : stacks.frameOf(siteDepth === -1 ? index : (nodeAt[siteDepth] as number));
       const key = frameKey(this.resolver.resolve(siteFrame));
       const site = sites.get(key);
       if (!site) {
-        sites.set(key, new AggregatedSite(key, size, count, allocatedSize, allocatedCount, index, stacks, this));
+        sites.set(key, new AggregatedSite(key, size, count, wrapperBytes, allocatedSize, allocatedCount, index, stacks, this));
       } else {
         site.size += size;
         site.count += count;
+        site.wrapperBytes += wrapperBytes;
         site.allocatedBytes += allocatedSize;
         site.allocatedObjects += allocatedCount;
         site.addStack(index, size);
@@ -118,8 +130,9 @@ export class SiteAggregator {
         }
       }
       totalBytes += size;
+      totalWrapperBytes += wrapperBytes;
     });
-    return { sites, totalBytes };
+    return { sites, totalBytes, totalWrapperBytes };
   }
 
   /** The site's traceback: the one built at the previous reading when the stack is unchanged. */
@@ -146,6 +159,7 @@ class AggregatedSite implements SampledSite {
     readonly key: string,
     public size: number,
     public count: number,
+    public wrapperBytes: number,
     public allocatedBytes: number,
     public allocatedObjects: number,
     public largestNode: number,

@@ -1,4 +1,5 @@
 import { ErrorCode, HeapwatchError } from '../errors.js';
+import { shareDeviation } from '../growth/share-noise.js';
 import type { ReaderName } from '../v8/profile.js';
 import type { Filter } from './filter.js';
 import { passesFilters } from './filter.js';
@@ -112,11 +113,19 @@ export class Snapshot {
   statistics(groupBy: GroupBy, order: StatisticOrder = 'live'): Statistic[] {
     checkGroupBy(groupBy);
     if (checkOrder(order) === 'allocated') this.requireAllocations("statistics(groupBy, 'allocated')");
-    const statistics = [...groupTraces(this.traces, groupBy, this.resolver).values()].map((group) =>
-      this.allocations
-        ? new Statistic(groupBy, group.key, this.representative(group), group.size, group.count, group.allocatedSize, group.allocatedCount)
-        : new Statistic(groupBy, group.key, this.representative(group), group.size, group.count),
-    );
+    const groups = [...groupTraces(this.traces, groupBy, this.resolver).values()];
+    // The ArrayBuffer memory, shared by sampled wrappers: one snapshot has no history, so by the
+    // wrappers held now (the monitor shares growth by the wrappers that grew: growth/external-share.ts).
+    const wrapperTotal = groups.reduce((sum, group) => sum + group.wrapperSize, 0);
+    const samples = (bytes: number) => bytes / this.samplingIntervalBytes;
+    const statistics = groups.map((group) => {
+      const share = wrapperTotal > 0 ? group.wrapperSize / wrapperTotal : 0;
+      const external = Math.round(share * this.unattributed.arrayBuffersBytes);
+      const noise = share > 0 ? Math.round(this.unattributed.arrayBuffersBytes * shareDeviation(samples(group.wrapperSize), samples(wrapperTotal))) : 0;
+      return this.allocations
+        ? new Statistic(groupBy, group.key, this.representative(group), group.size, group.count, external, noise, group.allocatedSize, group.allocatedCount)
+        : new Statistic(groupBy, group.key, this.representative(group), group.size, group.count, external, noise);
+    });
     return statistics.sort(order === 'allocated' ? compareAllocated : compareStatistics);
   }
 

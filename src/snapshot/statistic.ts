@@ -55,6 +55,15 @@ export class Statistic {
     /** Estimated live objects. */
     readonly count: number,
     /**
+     * Estimated ArrayBuffer memory (Buffer and typed-array contents, outside V8's heap) held
+     * through the group's objects: the snapshot's `unattributed.arrayBuffersBytes` shared by the
+     * group's sampled wrappers (see docs/concepts.md, "Outside V8's heap"). Apart from `size`,
+     * which is V8's heap only. 0 when the group holds no sampled wrapper.
+     */
+    readonly externalSize = 0,
+    /** The standard deviation of `externalSize` (bytes): the noise of the share it is taken by. */
+    readonly externalNoise = 0,
+    /**
      * Estimated bytes allocated since the sampler started, live or collected since: from a
      * snapshot in allocation mode (Node 26, `allocations: true`), else undefined.
      */
@@ -73,6 +82,7 @@ export class Statistic {
     return survivalOf(this.size, this.allocatedSize);
   }
 
+  /** tracemalloc's line, V8's heap only: `externalSize` is a field apart, with its noise. */
   toString(): string {
     return (
       `${labelOf(this.groupBy, this.traceback)}: size=${formatSize(this.size)}, count=${this.count}${averageOf(this.size, this.count)}` +

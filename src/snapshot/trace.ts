@@ -16,6 +16,11 @@ export interface Trace {
   readonly allocatedSize?: number;
   /** Estimated objects allocated with this stack since the sampler started; 0 or absent without allocation data. */
   readonly allocatedCount?: number;
+  /**
+   * Of `size`, the bytes of ArrayBuffer wrappers (see `backing-stores.ts`): what the stack's share
+   * of the process's ArrayBuffer memory is estimated from. 0 when absent.
+   */
+  readonly wrapperSize?: number;
 }
 
 /**
@@ -27,14 +32,14 @@ export function tracesFromProfile(root: ProfileNode, interner: FrameInterner = s
   const traces: Trace[] = [];
   // Outermost frame first along the path; the root node itself is `(root)`, not a frame.
   const path: Frame[] = [];
-  walkProfile(root, interner, (frame, depth, size, count, allocatedSize, allocatedCount) => {
+  walkProfile(root, interner, (frame, depth, size, count, wrapperSize, allocatedSize, allocatedCount) => {
     path.length = depth;
     path.push(frame);
     if (count === 0 && allocatedCount === 0) return;
     // Innermost frame first, as Traceback wants it.
     const frames = new Array<Frame>(depth + 1);
     for (let i = 0; i <= depth; i++) frames[i] = path[depth - i] as Frame;
-    traces.push({ traceback: new Traceback(frames), size, count, allocatedSize, allocatedCount });
+    traces.push({ traceback: new Traceback(frames), size, count, wrapperSize, allocatedSize, allocatedCount });
   });
   return traces;
 }

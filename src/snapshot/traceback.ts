@@ -1,5 +1,6 @@
 import { displayPath } from '../format/path.js';
 import type { Frame } from './frame.js';
+import { makesBackingStores } from './backing-stores.js';
 import { formatFrame, frameKey, hasScript, isUserFrame, NATIVE_SITE, sitePosition } from './frame.js';
 
 /** Options of {@link Traceback.format}. */
@@ -16,13 +17,16 @@ export interface TracebackFormatOptions {
 }
 
 /**
- * The index of the innermost frame of user code; 0 when the stack holds none, -1 when no frame
- * has a script (the allocation was made outside JavaScript: {@link NATIVE_SITE}).
+ * The index of the innermost frame of user code; when the stack holds none, of the innermost frame
+ * that does not make Buffers (so that a socket's chunks are charged to Node's stream reader,
+ * `onStreamRead`, not to `FastBuffer` or `Uint8Array`), or 0 when all do; -1 when no frame has a
+ * script (the allocation was made outside JavaScript: {@link NATIVE_SITE}).
  */
 function findSiteIndex(frames: readonly Frame[]): number {
   const index = frames.findIndex(isUserFrame);
   if (index !== -1) return index;
-  return frames.some(hasScript) ? 0 : -1;
+  if (!frames.some(hasScript)) return -1;
+  return Math.max(0, frames.findIndex((frame) => !makesBackingStores(frame)));
 }
 
 /**
@@ -41,8 +45,9 @@ export class Traceback {
   }
 
   /**
-   * The allocation site: the innermost frame of user code, or the innermost frame when there is
-   * none, or {@link NATIVE_SITE} when no frame has a script.
+   * The allocation site: the innermost frame of user code, or when there is none the innermost
+   * frame that does not make Buffers (or the innermost, when all do), or {@link NATIVE_SITE} when
+   * no frame has a script.
    */
   get site(): Frame {
     if (this.siteIndex === -1) return this.frames.length > 0 ? NATIVE_SITE : UNKNOWN_FRAME;

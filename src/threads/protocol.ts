@@ -95,6 +95,7 @@ function isSite(value: unknown): boolean {
     Number.isInteger(frame.column) &&
     isCount(site.liveBytes) &&
     isCount(site.count) &&
+    (site.externalBytes === undefined || isCount(site.externalBytes)) &&
     typeof site.growthBytes === 'number' &&
     Number.isFinite(site.growthBytes) &&
     typeof site.suspected === 'boolean' &&

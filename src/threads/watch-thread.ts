@@ -102,10 +102,11 @@ export function watchThread(options?: WatchThreadOptions): ThreadWatch {
   });
 
   const report = (): void => {
-    const sites: ExportedSite[] = labelledSites(monitor).map(({ site, liveBytes, count, growthBytes, suspected, suspicions }) => ({
+    const sites: ExportedSite[] = labelledSites(monitor).map(({ site, liveBytes, count, externalBytes, growthBytes, suspected, suspicions }) => ({
       site,
       liveBytes,
       count,
+      externalBytes,
       growthBytes,
       suspected,
       suspicions,

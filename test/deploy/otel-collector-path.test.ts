@@ -91,7 +91,7 @@ test("the Collector's page, scraped with deploy/otel-collector's job, gives the 
   const dashboard = committedDashboards().get('heapwatch-allocation-sites.json');
   assert.ok(dashboard);
   const perSite = panelQueries(dashboard).filter((query) => query.where.includes('Sites by growth') || query.where.includes('Live bytes per site'));
-  assert.equal(perSite.length, 5);
+  assert.equal(perSite.length, 6);
   for (const query of perSite) {
     const result = await evaluate(prometheus.url, substitute(query.expr, { job: 'orders', instance: 'orders-7f9c' }, '4s'), query.instant);
     assert.ok(result.some((series) => series.metric['function'] === 'retainInvoices' && series.metric['line'] === line), `${query.where}: ${JSON.stringify(result)}`);

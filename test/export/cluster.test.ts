@@ -37,6 +37,7 @@ test("each metric names how a cluster's primary aggregates it: sums of counts an
   assert.deepEqual(aggregators, {
     [PrometheusMetric.siteLiveBytes]: 'sum',
     [PrometheusMetric.siteLiveObjects]: 'sum',
+    [PrometheusMetric.siteExternalBytes]: 'sum',
     [PrometheusMetric.siteGrowthBytes]: 'sum',
     [PrometheusMetric.siteLeakSuspected]: 'max',
     [PrometheusMetric.leakSuspicionsTotal]: 'sum',

@@ -94,6 +94,7 @@ function figuresOf(monitor: HeapMonitor, site: SiteReport) {
   return {
     [OtelInstrument.siteLive]: site.liveBytes,
     [OtelInstrument.siteLiveObjects]: site.count,
+    [OtelInstrument.siteExternal]: site.externalBytes,
     [OtelInstrument.siteGrowth]: site.growthBytes,
     [OtelInstrument.siteLeakSuspected]: site.suspected ? 1 : 0,
     [OtelInstrument.leakSuspicions]: monitor.suspicionsRaisedAt(site.key),
@@ -135,6 +136,7 @@ test('the figures of the retaining site reach an SDK reader exactly as monitor.s
     {
       [OtelInstrument.siteLive]: ['By', DataPointType.GAUGE],
       [OtelInstrument.siteLiveObjects]: ['{object}', DataPointType.GAUGE],
+      [OtelInstrument.siteExternal]: ['By', DataPointType.GAUGE],
       [OtelInstrument.siteGrowth]: ['By', DataPointType.GAUGE],
       [OtelInstrument.siteLeakSuspected]: ['{suspect}', DataPointType.GAUGE],
       [OtelInstrument.leakSuspicions]: ['{suspicion}', DataPointType.SUM],

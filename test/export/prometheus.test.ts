@@ -67,6 +67,8 @@ test('only the topSites largest sites carry labels, with the monitor’s figures
     ]),
   );
   assert.deepEqual([...seriesOf(page, 'heapwatch_site_live_objects').values()], [first?.count, second?.count]);
+  // Outside V8's heap, apart: the sites' shares of ArrayBuffer memory, as the monitor reports them.
+  assert.deepEqual([...seriesOf(page, 'heapwatch_site_external_bytes').values()], [first?.externalBytes, second?.externalBytes]);
   assert.deepEqual([...seriesOf(page, 'heapwatch_site_leak_suspected').values()], [0, 0]);
   assert.deepEqual([...seriesOf(page, 'heapwatch_leak_suspicions_total').values()], [0, 0]);
   assert.match(page, new RegExp(`^heapwatch_sites_tracked ${monitor.stats().trackedSites}$`, 'm'));

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ExternalShares } from '../../src/growth/external-share.js';
+
 import { Detector } from '../../src/growth/detector.js';
+
 import { SuspicionTracker } from '../../src/growth/suspicion.js';
 import { GrowthWindow } from '../../src/growth/window.js';
 import { frameKey, NATIVE_SITE } from '../../src/snapshot/frame.js';
@@ -23,7 +26,7 @@ function run(sites: Record<string, (t: number) => number>, seconds: number, fram
   const window = new GrowthWindow(65, 100, options.windowMs);
   const clean = new GrowthWindow(65, 100, options.windowMs);
   const tracker = new SuspicionTracker(options.windowMs);
-  const detector = new Detector({ ...options, ...(warmupEndsAt === undefined ? {} : { warmupEndsAt }) }, window, (key, since) => clean.series(key, since), tracker);
+  const detector = new Detector({ ...options, ...(warmupEndsAt === undefined ? {} : { warmupEndsAt }) }, window, (key, since) => clean.series(key, since), tracker, new ExternalShares(window));
   const events: string[] = [];
   const wanted: Array<number | undefined> = [];
   for (let t = 0; t <= seconds; t++) {
@@ -62,7 +65,7 @@ test('a warm-up under twice the threshold is never raised, however long it takes
   // 1.8 MiB over 30 s (about half the window), then flat.
   const { events, detector } = run({ warm: (t) => 5 * MiB + Math.min(t, 30) * 0.06 * MiB }, 130);
   assert.deepEqual(events, []);
-  assert.ok(detector.growthOf('warm').growthBytes < 1 * MiB, 'once it levelled off, the window shows no growth');
+  assert.ok(detector.growthOf('warm', 512 * 1024).growthBytes < 1 * MiB, 'once it levelled off, the window shows no growth');
 });
 
 test('a warm-up of more than twice the threshold is a suspect while it grows: at that size it is a leak until it stops', () => {
@@ -129,7 +132,7 @@ test('a few clean readings that rise by chance do not make a turning-over site l
   const window = new GrowthWindow(65, 100, options.windowMs);
   const clean = new GrowthWindow(65, 100, options.windowMs);
   const tracker = new SuspicionTracker(options.windowMs);
-  const detector = new Detector(options, window, (key, since) => clean.series(key, since), tracker);
+  const detector = new Detector(options, window, (key, since) => clean.series(key, since), tracker, new ExternalShares(window));
   const live = (t: number) => 5 * MiB + Math.min(t, 32) * 0.056 * MiB + (t > 32 ? ((t - 32) / 32) * 0.4 * MiB : 0);
   const cleanAt = new Set([8, 24, 40, 48, 56, 64]);
   const reading = (size: number) => new Map([['warm', { key: 'warm', size, count: size / 100, traceback: new Traceback([frame('warm')]) }]]);

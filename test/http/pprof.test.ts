@@ -30,6 +30,7 @@ function readBack(profile: Profile) {
     samples: profile.sample.map((sample) => ({
       objects: Number(sample.value[0]),
       bytes: Number(sample.value[1]),
+      externalBytes: Number(sample.value[2]),
       frames: sample.locationId.map(frameOf),
     })),
   };
@@ -44,7 +45,7 @@ for (const reader of ['native', 'inspector'] as const) {
     const profile = Profile.decode(gunzipSync(encoded));
     const read = readBack(profile);
 
-    assert.deepEqual(read.sampleTypes, ['inuse_objects/count', 'inuse_space/bytes']);
+    assert.deepEqual(read.sampleTypes, ['inuse_objects/count', 'inuse_space/bytes', 'external_space/bytes']);
     assert.equal(read.defaultSampleType, 'inuse_space');
     assert.equal(read.periodType, 'space/bytes');
     assert.equal(Number(profile.period), 4096);
@@ -54,6 +55,9 @@ for (const reader of ['native', 'inspector'] as const) {
     const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
     assert.equal(sum(read.samples.map((s) => s.bytes)), sum(stats.map((s) => Math.round(s.size))));
     assert.equal(sum(read.samples.map((s) => s.objects)), sum(stats.map((s) => Math.round(s.count))));
+    // Outside V8's heap, its own sample type: the statistics' shares of the ArrayBuffer memory.
+    assert.equal(sum(read.samples.map((s) => s.externalBytes)), sum(stats.map((s) => Math.round(s.externalSize))));
+    assert.ok(sum(read.samples.map((s) => s.externalBytes)) <= snapshot.unattributed.arrayBuffersBytes + read.samples.length);
     assert.equal(sum(read.samples.map((s) => s.bytes)), snapshot.size, 'the recorded estimates are whole bytes');
 
     // The largest sample is getData's stack, leaf first, exactly as the statistic's traceback.
@@ -96,6 +100,7 @@ test('interns a function shared by two stacks once, rounds the estimates, and ke
     {
       objects: 3,
       bytes: 1001,
+      externalBytes: 0,
       frames: [
         { name: 'push', file: '', line: 0, startLine: 0 },
         { name: 'cache', file: '/srv/app.js', line: 2, startLine: 2 },
@@ -105,6 +110,7 @@ test('interns a function shared by two stacks once, rounds the estimates, and ke
     {
       objects: 1,
       bytes: 99,
+      externalBytes: 0,
       frames: [
         { name: 'cache', file: '/srv/app.js', line: 2, startLine: 2 },
         { name: 'handler', file: '/srv/app.js', line: 10, startLine: 10 },

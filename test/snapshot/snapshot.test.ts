@@ -161,3 +161,27 @@ test('keeps the memory the sampler cannot attribute beside the traces', () => {
   assert.ok(snapshot.unattributed.arrayBuffersBytes > 0);
   assert.ok(snapshot.heapUsedBytes > snapshot.size / 2);
 });
+
+test('a statistic keeps the Buffers its stacks hold apart from its heap bytes: a share of the ArrayBuffer memory by sampled wrappers', async () => {
+  const { startSampling, stopSampling } = await import('../../src/v8/sampler.js');
+  const { takeSnapshot } = await import('../../src/take-snapshot.js');
+  startSampling({ samplingIntervalBytes: 16 * 1024 });
+  try {
+    const kept: Buffer[] = [];
+    (function keepSnapshotBuffers() {
+      for (let i = 0; i < 4000; i++) kept.push(Buffer.alloc(16 * 1024, i));
+    })();
+    const snapshot = takeSnapshot();
+    const stats = snapshot.statistics('site');
+    const stat = stats.find((s) => s.site.functionName === 'keepSnapshotBuffers');
+    assert.ok(stat, 'the keeping function is a site');
+    const truth = kept.length * 16 * 1024;
+    assert.ok(stat.externalSize > truth / 2 && stat.externalSize < truth * 2, `${stat.externalSize} of ${truth}`);
+    assert.ok(stat.size < truth / 20, "size stays V8's heap");
+    assert.ok(stat.externalNoise > 0 && stat.externalNoise < stat.externalSize);
+    const shared = stats.reduce((sum, s) => sum + s.externalSize, 0);
+    assert.ok(shared <= snapshot.unattributed.arrayBuffersBytes + stats.length, 'no more than the process holds is shared');
+  } finally {
+    stopSampling();
+  }
+});
