@@ -21,7 +21,7 @@ interface Suspected {
   readonly msg: string;
   readonly heapwatch: {
     readonly event: string;
-    readonly site: { readonly function: string };
+    readonly site: { readonly function: string; readonly file?: string };
     readonly liveBytes: number;
     readonly externalBytes: number;
     readonly externalNoiseBytes: number;
@@ -90,7 +90,12 @@ test("request bodies' socket chunks kept in an array are sized within 2x at the 
   assert.ok(first, 'the chunks kept are suspected');
   assert.equal(first.heapwatch.site.function, '(native)');
   assert.match(first.msg, /the function that keeps these objects is not on the stack that allocated them/);
-  assert.deepEqual(others.map((record) => record.heapwatch.site.function).filter((name) => name !== '(native)'), [], 'no function is blamed');
+  // Chunks the parser made while Node's own JavaScript was on the stack (draining the tick queue:
+  // `runNextTicks`) are charged there, a site of Node's too: it may be suspected as well, with the
+  // same note — but no function of the service's.
+  const blamed = others.filter((record) => record.heapwatch.site.function !== '(native)' && !(record.heapwatch.site.file ?? '').startsWith('node:'));
+  assert.deepEqual(blamed.map((record) => `${record.heapwatch.site.function} (${record.heapwatch.site.file})`), [], 'no function of the service is blamed');
+  for (const record of others) assert.match(record.msg, /the function that keeps these objects is not on the stack that allocated them/, record.msg);
 });
 
 for (const [mode, what] of [
