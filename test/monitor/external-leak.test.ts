@@ -21,7 +21,7 @@ interface Suspected {
   readonly msg: string;
   readonly heapwatch: {
     readonly event: string;
-    readonly site: { readonly function: string; readonly file?: string };
+    readonly site: { readonly function: string; readonly file?: string; readonly line?: number };
     readonly liveBytes: number;
     readonly externalBytes: number;
     readonly externalNoiseBytes: number;
@@ -93,9 +93,17 @@ test("request bodies' socket chunks kept in an array are sized within 2x at the 
   // Chunks the parser made while Node's own JavaScript was on the stack (draining the tick queue:
   // `runNextTicks`) are charged there, a site of Node's too: it may be suspected as well, with the
   // same note — but no function of the service's.
-  const blamed = others.filter((record) => record.heapwatch.site.function !== '(native)' && !(record.heapwatch.site.file ?? '').startsWith('node:'));
+  // The keeper itself (the `data` handler, line 31 of the fixture) may be suspected too, for what it
+  // does allocate on V8's heap: the array it pushes the chunks into grows. That is the right
+  // function; any other of the service's would be a wrong one.
+  const isKeeper = (site: Suspected['heapwatch']['site']) => (site.file ?? '').endsWith('buffer-leak.mjs') && site.line === 31;
+  const blamed = others.filter(
+    (record) => record.heapwatch.site.function !== '(native)' && !(record.heapwatch.site.file ?? '').startsWith('node:') && !isKeeper(record.heapwatch.site),
+  );
   assert.deepEqual(blamed.map((record) => `${record.heapwatch.site.function} (${record.heapwatch.site.file})`), [], 'no function of the service is blamed');
-  for (const record of others) assert.match(record.msg, /the function that keeps these objects is not on the stack that allocated them/, record.msg);
+  for (const record of others.filter((other) => !isKeeper(other.heapwatch.site))) {
+    assert.match(record.msg, /the function that keeps these objects is not on the stack that allocated them/, record.msg);
+  }
 });
 
 for (const [mode, what] of [
