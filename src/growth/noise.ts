@@ -37,6 +37,11 @@ export const MIN_CLEAN_READINGS_FOR_WANDER = 9;
  */
 export function turnoverVariancePerMs(series: BytesSeries | undefined): number {
   if (!series || series.bytes.length < 3) return 0;
+  return fallingStepsVariancePerMs(series);
+}
+
+/** A series' falling steps squared, twice, over the time all its steps cover (bytes² per ms). */
+export function fallingStepsVariancePerMs(series: BytesSeries): number {
   let squares = 0;
   let elapsed = 0;
   for (let i = 1; i < series.bytes.length; i++) {

@@ -2,7 +2,7 @@
 // sustained way: the sites' robust trend (quarter medians, Mann–Kendall, late steps), with the noise
 // measured from the series itself. There are no samples here: the figure is exact, and what moves
 // it by chance is the allocator and V8 keeping pages or giving them back, tens of megabytes at a time.
-import { NOISE_DEVIATIONS, STEP_DEVIATIONS } from './noise.js';
+import { fallingStepsVariancePerMs, NOISE_DEVIATIONS, STEP_DEVIATIONS } from './noise.js';
 import { mannKendallIncreasingP } from './robust.js';
 import { quarterFit, TREND_P_VALUE } from './trend.js';
 import type { BytesSeries } from './window.js';
@@ -32,14 +32,7 @@ const STEEPEST_SHARE = 1 / 8;
  * the caller, as the detector does for a site: a short horizon may hold no fall at all.
  */
 export function wanderPerMs(series: BytesSeries): number {
-  let squares = 0;
-  let elapsed = 0;
-  for (let i = 1; i < series.bytes.length; i++) {
-    const step = (series.bytes[i] as number) - (series.bytes[i - 1] as number);
-    if (step < 0) squares += step * step;
-    elapsed += (series.timestamps[i] as number) - (series.timestamps[i - 1] as number);
-  }
-  return elapsed > 0 ? (2 * squares) / elapsed : 0;
+  return fallingStepsVariancePerMs(series);
 }
 
 /**
