@@ -5,7 +5,7 @@ import { getHeapStatistics } from 'node:v8';
  * "low allocation throughput" (1 000 bytes/ms), under which a full GC shrinks the young generation.
  */
 const ALLOCATING_BYTES_PER_MS = 2_000;
-/** How often the gate looks, while a GC waits (ms). */
+/** How often the gate looks, while a GC waits (ms): at most four times per wait, when that is shorter. */
 const POLL_MS = 250;
 
 /**
@@ -24,7 +24,7 @@ const usedHeapBytes: AllocatedBytes = () => getHeapStatistics().used_heap_size;
  * runs ~80 more scavenges per 6 400 requests while it regrows (BENCHMARKS §1, "the forced GC and
  * the young generation"). Right after the process allocated, the same GC leaves it as it is.
  *
- * So the GC runs at the first look (every {@link POLL_MS}) that finds the process allocating, or
+ * So the GC runs at the first look (every {@link POLL_MS}, or a quarter of the wait) that finds the process allocating, or
  * after `maxWaitMs` in any case: a service that allocates that little pays little to regrow, and
  * its slow leaks still need the clean reading. Only timers while a GC waits; none otherwise.
  */
@@ -46,6 +46,7 @@ export class AllocationGate {
   whenAllocating(gc: () => void): void {
     if (this.timer) return;
     const armedAt = Date.now();
+    const pollMs = Math.max(1, Math.min(POLL_MS, this.maxWaitMs() / 4));
     let lastBytes = this.allocatedBytes();
     let lastAt = armedAt;
     const look = (): void => {
@@ -54,13 +55,13 @@ export class AllocationGate {
       const allocating = bytes - lastBytes >= ALLOCATING_BYTES_PER_MS * Math.max(now - lastAt, 1);
       [lastBytes, lastAt] = [bytes, now];
       if (!allocating && now - armedAt < this.maxWaitMs()) {
-        this.timer = setTimeout(look, POLL_MS).unref();
+        this.timer = setTimeout(look, pollMs).unref();
         return;
       }
       this.timer = undefined;
       gc();
     };
-    this.timer = setTimeout(look, POLL_MS).unref();
+    this.timer = setTimeout(look, pollMs).unref();
   }
 
   /** Drops a waiting GC. */
