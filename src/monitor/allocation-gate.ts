@@ -24,9 +24,10 @@ const usedHeapBytes: AllocatedBytes = () => getHeapStatistics().used_heap_size;
  * runs ~80 more scavenges per 6 400 requests while it regrows (BENCHMARKS §1, "the forced GC and
  * the young generation"). Right after the process allocated, the same GC leaves it as it is.
  *
- * So the GC runs at the first look (every {@link POLL_MS}, or a quarter of the wait) that finds the process allocating, or
- * after `maxWaitMs` in any case: a service that allocates that little pays little to regrow, and
- * its slow leaks still need the clean reading. Only timers while a GC waits; none otherwise.
+ * So the GC runs at the first look (every {@link POLL_MS}, or a quarter of the wait) that finds
+ * the process allocating, or after `maxWaitMs` in any case: a service that allocates that little
+ * pays little to regrow, and its slow leaks still need the clean reading. Only timers while a GC
+ * waits; none otherwise.
  */
 export class AllocationGate {
   private timer: NodeJS.Timeout | undefined;
