@@ -13,16 +13,15 @@ const POLL_MS = 250;
  * until a GC (a look across a scavenge sees no rise, and waits for the next). Not Node 26's
  * `total_allocated_bytes`: it rose by 150–900 KB per quarter second in a process at rest.
  */
-export type AllocatedBytes = () => number;
-
-const usedHeapBytes: AllocatedBytes = () => getHeapStatistics().used_heap_size;
+const usedHeapBytes = (): number => getHeapStatistics().used_heap_size;
 
 /**
  * Holds a forced GC back until the process is allocating. From V8 13 (Node 24 and 26) a full GC
  * that comes after about 2.5 s without allocation shrinks the young generation to its minimum —
- * measured: 64 MiB to 1 MiB after 3 s at rest, unchanged after 0.3 to 2 s — and a service then
- * runs ~80 more scavenges per 6 400 requests while it regrows (BENCHMARKS §1, "the forced GC and
- * the young generation"). Right after the process allocated, the same GC leaves it as it is.
+ * measured: 64 MiB to 1 MiB after 3–5 s at rest, unchanged after 0.3 to 2 s — and it regrew only
+ * halfway: the service ran twice the scavenges per request from then on (bench/forced-gc-rest.mjs,
+ * BENCHMARKS §1 "Why a forced GC costs afterwards"). Right after the process allocated, the same
+ * GC leaves it as it is.
  *
  * So the GC runs at the first look (every {@link POLL_MS}, or a quarter of the wait) that finds
  * the process allocating, or after `maxWaitMs` in any case: a service that allocates that little
@@ -35,7 +34,6 @@ export class AllocationGate {
   constructor(
     /** The longest a GC waits for the process to allocate (ms): a reading interval. */
     private readonly maxWaitMs: () => number,
-    private readonly allocatedBytes: AllocatedBytes = usedHeapBytes,
   ) {}
 
   /** Whether a GC is waiting. */
@@ -48,11 +46,11 @@ export class AllocationGate {
     if (this.timer) return;
     const armedAt = Date.now();
     const pollMs = Math.max(1, Math.min(POLL_MS, this.maxWaitMs() / 4));
-    let lastBytes = this.allocatedBytes();
+    let lastBytes = usedHeapBytes();
     let lastAt = armedAt;
     const look = (): void => {
       const now = Date.now();
-      const bytes = this.allocatedBytes();
+      const bytes = usedHeapBytes();
       const allocating = bytes - lastBytes >= ALLOCATING_BYTES_PER_MS * Math.max(now - lastAt, 1);
       [lastBytes, lastAt] = [bytes, now];
       if (!allocating && now - armedAt < this.maxWaitMs()) {
