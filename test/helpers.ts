@@ -117,3 +117,19 @@ export function pageSeries(page: string, metric: string): Array<{ labels: Record
       value: Number(line.slice(line.lastIndexOf(' ') + 1)),
     }));
 }
+
+/** What `allocateWhile` keeps for a moment, so that no compiler drops it. */
+const allocated: unknown[][] = [];
+
+/**
+ * Allocates ~40 MB/s of short-lived arrays, between turns of the event loop, while `condition()`
+ * holds (at most `limitMs`): a process a forced GC may run in (see src/monitor/allocation-gate.ts).
+ */
+export async function allocateWhile(condition: () => boolean, limitMs = 20_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (condition() && Date.now() < end) {
+    allocated[0] = Array.from({ length: 1_000 }, (_, i) => [i, String(i)]);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  allocated.length = 0;
+}

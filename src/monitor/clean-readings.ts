@@ -69,8 +69,9 @@ const GC_BURST = 6;
  * never when nothing rises, and within a budget of {@link GC_BUDGET} per window — and only when its
  * expected pause fits the pause budget (see `forced-gc-pause.ts`) and the heap is not near its
  * limit: with a large heap the site waits for V8's own major GCs, which are incremental. An asked
- * GC runs once the process is seen allocating, within an interval (see `allocation-gate.ts`). The
- * inspector reader forces a full GC before every read: its tick readings are all clean, and go here too.
+ * GC runs once the process is seen allocating, or not at all when it rests (`allocation-gate.ts`).
+ * The inspector reader forces a full GC before every read: its tick readings are all clean, and go
+ * here too.
  */
 export class CleanReadings {
   /** The clean readings' window: its series break where the tick readings' do (see `series-breaks.ts`), and what the external shares take a wrapper's growth from (no garbage in it). */
@@ -157,16 +158,19 @@ export class CleanReadings {
       this.skippedGcs++;
       return;
     }
-    this.gcTokens--;
     this.gcInFlight = true;
-    this.gate.whenAllocating(() => {
-      this.requestedGcs++;
-      requestFullGc((error, pause) => {
-        this.gcInFlight = false;
-        if (!error) this.pause.record(pause);
-        this.readAfterGc();
-      });
-    });
+    this.gate.whenAllocating(
+      () => {
+        this.gcTokens--;
+        this.requestedGcs++;
+        requestFullGc((error, pause) => {
+          this.gcInFlight = false;
+          if (!error) this.pause.record(pause);
+          this.readAfterGc();
+        });
+      },
+      () => (this.gcInFlight = false),
+    );
   }
 
   private refillTokens(now: number): void {

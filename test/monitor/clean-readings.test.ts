@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CleanReadings } from '../../src/monitor/clean-readings.js';
 import { resolveMonitorOptions } from '../../src/monitor/options.js';
+import { allocateWhile } from '../helpers.js';
 
 test('asks V8 for full GCs only while a site rises, six in a row at most, then 36 per window', async () => {
   // A 36 s window refills one full GC per simulated second.
@@ -11,9 +11,9 @@ test('asks V8 for full GCs only while a site rises, six in a row at most, then 3
   let now = 1_000_000;
   const tick = async () => {
     clean.requestGcIfNeeded(now, 'native', true);
-    // The GC waits for the process to allocate (here at most an interval: 10 ms, then the gate's
-    // next look), then runs from a task of V8's: wait for it before the next simulated tick.
-    for (let i = 0; i < 200 && (clean as unknown as { gcInFlight: boolean }).gcInFlight; i++) await sleep(5);
+    // The GC waits for the process to allocate (see allocation-gate.ts): allocate, then wait for
+    // it to run from a task of V8's before the next simulated tick.
+    await allocateWhile(() => (clean as unknown as { gcInFlight: boolean }).gcInFlight);
     now += 100;
   };
   for (let i = 0; i < 5; i++) await tick();
@@ -41,7 +41,7 @@ test('no full GC at a tick that found V8’s sampler as it was: a process at res
   let now = 1_000_000;
   const tick = async (sampled: boolean) => {
     clean.requestGcIfNeeded(now, 'native', sampled);
-    for (let i = 0; i < 200 && (clean as unknown as { gcInFlight: boolean }).gcInFlight; i++) await sleep(5);
+    await allocateWhile(() => (clean as unknown as { gcInFlight: boolean }).gcInFlight);
     now += 100;
   };
   // The load's garbage still rises over the horizon, at tick after tick, once the load has stopped.

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CleanReadings } from '../../src/monitor/clean-readings.js';
 import { FORCED_GC_PAUSE_BUDGET_MS, ForcedGcPause } from '../../src/monitor/forced-gc-pause.js';
 import { resolveMonitorOptions } from '../../src/monitor/options.js';
 import { usedHeapBytes } from '../../src/v8/gc-events.js';
+import { allocateWhile } from '../helpers.js';
 
 const options = resolveMonitorOptions({ intervalMs: 10, windowMs: 36_000, logger: false });
 const source = { readNow: () => undefined, isProtected: () => false, readingIntervalMs: () => 10 };
@@ -18,8 +18,8 @@ async function rising(clean: CleanReadings, ticks: number, start = 1_000_000): P
   if (!(clean as unknown as { wantedBefore: boolean }).wantedBefore) clean.requestGcIfNeeded(start - 50, 'native', true);
   for (let i = 0, now = start; i < ticks; i++, now += 100) {
     clean.requestGcIfNeeded(now, 'native', true);
-    const inFlight = (): boolean => (clean as unknown as { gcInFlight: boolean }).gcInFlight;
-    for (let wait = 0; wait < 400 && inFlight(); wait++) await sleep(5);
+    // The GC waits for the process to allocate (allocation-gate.ts), then runs from V8's task.
+    await allocateWhile(() => (clean as unknown as { gcInFlight: boolean }).gcInFlight);
   }
 }
 
