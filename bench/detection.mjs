@@ -1,6 +1,6 @@
 // How long a leak runs before heapwatch suspects it, and how often heapwatch suspects a site
 // that does not leak.
-//   node bench/detection.mjs [--part=all|delay|false-alarms] [--options=defaults,128k,demo]
+//   node bench/detection.mjs [--part=all|delay|false-alarms] [--options=defaults,128k,demo,alloc,...]
 //        [--alarm-options=defaults] [--minutes=30] [--max-minutes=auto] [--warmup-seconds=30]
 //        [--rates=10000,100000,1000000|none] [--large-site=2000|none]
 // (npm run build first.)
@@ -23,6 +23,8 @@
 //
 // Option sets: defaults (heapwatch's), 128k and 512k (the defaults at another sampling interval),
 // pause300 (the defaults with forcedGcPauseBudgetMs: 300, which lets the 100 MB site be forced),
+// alloc and alloc-measured (the defaults with allocations: true, Node 26; the second with the
+// detector's turnover measured from freed bytes rather than inferred, see docs/detection.md),
 // demo (the demo's: readings every second over a 20 s window, 32 KiB).
 //
 // Every process of both parts runs at the same time, so that --part=all takes about
@@ -67,6 +69,10 @@ const OPTION_SETS = {
   '128k': { label: 'default, 128 KiB', options: { samplingIntervalBytes: 128 * 1024 } },
   '512k': { label: 'default, 512 KiB', options: { samplingIntervalBytes: 512 * 1024 } },
   pause300: { label: 'default, forced GCs up to 300 ms', options: { forcedGcPauseBudgetMs: 300 } },
+  // Allocation mode (Node 26): the detector's turnover from the falling steps of the readings, as in
+  // live mode, or measured from each site's freed bytes (an internal switch: turnover-switch.ts).
+  alloc: { label: 'default, allocation mode', options: { allocations: true } },
+  'alloc-measured': { label: 'default, allocation mode, measured turnover', options: { allocations: true }, measuredTurnover: true },
   demo: {
     label: "demo's",
     options: { intervalMs: 1000, windowMs: 20_000, growthThresholdBytes: 2 * 1024 * 1024, samplingIntervalBytes: 32 * 1024 },
@@ -109,6 +115,7 @@ if (part !== 'false-alarms') {
           warmupSeconds,
           endAtSeconds: warmupSeconds + maxMinutesOf(set) * 60,
           stopAtLeakSite: true,
+          measuredTurnover: OPTION_SETS[set].measuredTurnover === true,
         },
       });
     }
@@ -118,14 +125,15 @@ if (part !== 'delay') {
   const names = Object.keys(scenarios).filter((name) => !scenarios[name].leakSites && !scenarios[name].leakFile);
   for (const set of alarmSets) {
     const options = OPTION_SETS[set].options;
+    const measuredTurnover = OPTION_SETS[set].measuredTurnover === true;
     for (const name of names) {
-      jobs.push({ part: 'false-alarms', name, set, spec: { workload: 'scenario', scenario: name, options, endAtSeconds: minutes * 60 } });
+      jobs.push({ part: 'false-alarms', name, set, spec: { workload: 'scenario', scenario: name, options, measuredTurnover, endAtSeconds: minutes * 60 } });
     }
     jobs.push({
       part: 'false-alarms',
       name: 'Express 5 app, `app.use(heapwatch())`, 100 requests/s over loopback (no leak)',
       set,
-      spec: { workload: 'express', options, endAtSeconds: minutes * 60 },
+      spec: { workload: 'express', options, measuredTurnover, endAtSeconds: minutes * 60 },
     });
     // The warm-up measured from outside (DESIGN.md): a cache of 30 000 entries (~30 MB) filled by
     // half of 400 requests/s — 200/s — over the first 150 s after start, then turning over.
@@ -133,7 +141,7 @@ if (part !== 'delay') {
       part: 'false-alarms',
       name: 'Express 5 app warming a 30 000-entry cache (~30 MB) over its first 150 s, then turning over',
       set,
-      spec: { workload: 'express', options, requestsPerSecond: 400, cacheEntries: 30_000, endAtSeconds: minutes * 60 },
+      spec: { workload: 'express', options, measuredTurnover, requestsPerSecond: 400, cacheEntries: 30_000, endAtSeconds: minutes * 60 },
     });
   }
 }
@@ -189,6 +197,10 @@ function formatRate(bytesPerSecond) {
 const cpuOf = (job) => (job.done ? `${Math.round((100 * job.done.cpuSeconds) / job.done.elapsedSeconds)}%` : '—');
 const siteOf = (event) => `\`${event.function}\` (${event.file}:${event.line})`;
 const at = (event) => `${Math.round(event.atSeconds)} s`;
+// In allocation mode every reading forces a full GC: the readings skipped past the pause budget
+// and the sampler's start-overs say how much of the run the detector saw.
+const gcsOf = (job) =>
+  !job.done ? '—' : job.spec.options.allocations ? `${job.done.stats.requestedGcs} (readings skipped: ${job.done.stats.skippedGcs}, sampler start-overs: ${job.done.stats.samplerRestarts})` : String(job.done.stats.requestedGcs);
 const minutesOf = (job) => (job.done ? (job.done.elapsedSeconds / 60).toFixed(1) : '—');
 
 const lines = [];
@@ -215,7 +227,7 @@ if (delayJobs.length > 0) {
     const growth = hit ? `${(hit.growthBytes / 1e6).toFixed(1)} MB` : '—';
     out(
       `| ${leakName(job)} | ${OPTION_SETS[job.set].label} | ${seconds} | ${horizon} | ${growth} | ${hit ? siteOf(hit) : '—'} | ${others.join('; ') || 'none'} | ` +
-        `${job.done?.stats.requestedGcs ?? '—'} | ${cpuOf(job)} |`,
+        `${gcsOf(job)} | ${cpuOf(job)} |`,
     );
   }
   out();
@@ -241,7 +253,7 @@ if (alarmJobs.length > 0) {
     const count = job.failure ? `failed: ${job.failure}` : String(suspicions.length);
     out(
       `| ${job.name} | ${OPTION_SETS[job.set].label} | ${minutesOf(job)} | ${count} | ${suspicions.map((e) => `${siteOf(e)} at ${at(e)}`).join('; ') || '—'} | ` +
-        `${job.done?.stats.requestedGcs ?? '—'} | ${cpuOf(job)} |`,
+        `${gcsOf(job)} | ${cpuOf(job)} |`,
     );
   }
   out();

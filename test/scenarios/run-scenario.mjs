@@ -1,14 +1,25 @@
 // Runs one scenario with a real monitor and prints what it concluded as JSON:
 //   node test/scenarios/run-scenario.mjs "<scenario name>" <durationMs> [reader]
+// With HEAPWATCH_SCENARIO_ALLOCATIONS=inferred or =measured in the environment (Node 26, for
+// bench/detection's comparison; tests leave it unset), the monitor runs in allocation mode, its
+// detector's turnover inferred from falling steps or measured from freed bytes (an internal switch,
+// src/growth/turnover-switch.ts).
 import { Writable } from 'node:stream';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createHeapMonitor } from 'heapwatch';
+import { turnoverSwitch } from '../../dist/growth/turnover-switch.js';
 import { scenarios, STEP_MS } from './scenarios.mjs';
 
 const [name, durationArg = '14000', reader = 'native'] = process.argv.slice(2);
 const scenario = scenarios[name];
 if (!scenario) throw new Error(`no scenario "${name}"`);
+
+const allocationMode = process.env.HEAPWATCH_SCENARIO_ALLOCATIONS;
+if (allocationMode !== undefined && allocationMode !== 'inferred' && allocationMode !== 'measured') {
+  throw new Error(`Invalid HEAPWATCH_SCENARIO_ALLOCATIONS="${allocationMode}" - expected "inferred" or "measured"`);
+}
+turnoverSwitch.measured = allocationMode === 'measured';
 
 const records = [];
 const stream = new Writable({ write(chunk, _encoding, done) { records.push(JSON.parse(chunk)); done(); } });
@@ -18,6 +29,7 @@ const monitor = createHeapMonitor({
   growthThresholdBytes: 2 * 1024 * 1024,
   samplingIntervalBytes: 32 * 1024,
   reader,
+  ...(allocationMode === undefined ? {} : { allocations: true }),
   logger: pino(stream),
 });
 const started = Date.now();
