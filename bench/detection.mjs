@@ -23,8 +23,7 @@
 //
 // Option sets: defaults (heapwatch's), 128k and 512k (the defaults at another sampling interval),
 // pause300 (the defaults with forcedGcPauseBudgetMs: 300, which lets the 100 MB site be forced),
-// alloc and alloc-measured (the defaults with allocations: true, Node 26; the second with the
-// detector's turnover measured from freed bytes rather than inferred, see docs/detection.md),
+// alloc (the defaults with allocations: true, Node 26),
 // demo (the demo's: readings every second over a 20 s window, 32 KiB).
 //
 // Every process of both parts runs at the same time, so that --part=all takes about
@@ -70,10 +69,7 @@ const OPTION_SETS = {
   '128k': { label: 'default, 128 KiB', options: { samplingIntervalBytes: 128 * 1024 } },
   '512k': { label: 'default, 512 KiB', options: { samplingIntervalBytes: 512 * 1024 } },
   pause300: { label: 'default, forced GCs up to 300 ms', options: { forcedGcPauseBudgetMs: 300 } },
-  // Allocation mode (Node 26): the detector's turnover from the falling steps of the readings, as in
-  // live mode, or measured from each site's freed bytes (an internal switch: turnover-switch.ts).
   alloc: { label: 'default, allocation mode', options: { allocations: true } },
-  'alloc-measured': { label: 'default, allocation mode, measured turnover', options: { allocations: true }, measuredTurnover: true },
   demo: {
     label: "demo's",
     options: { intervalMs: 1000, windowMs: 20_000, growthThresholdBytes: 2 * 1024 * 1024, samplingIntervalBytes: 32 * 1024 },
@@ -122,7 +118,6 @@ if (part !== 'false-alarms') {
           warmupSeconds,
           endAtSeconds: warmupSeconds + maxMinutesOf(set) * 60,
           stopAtLeakSite: true,
-          measuredTurnover: OPTION_SETS[set].measuredTurnover === true,
         },
       });
     }
@@ -132,15 +127,14 @@ if (part !== 'delay') {
   const names = Object.keys(scenarios).filter((name) => !scenarios[name].leakSites && !scenarios[name].leakFile);
   for (const set of alarmSets) {
     const options = OPTION_SETS[set].options;
-    const measuredTurnover = OPTION_SETS[set].measuredTurnover === true;
     for (const name of names) {
-      jobs.push({ part: 'false-alarms', name, set, spec: { workload: 'scenario', scenario: name, options, measuredTurnover, endAtSeconds: minutes * 60 } });
+      jobs.push({ part: 'false-alarms', name, set, spec: { workload: 'scenario', scenario: name, options, endAtSeconds: minutes * 60 } });
     }
     jobs.push({
       part: 'false-alarms',
       name: 'Express 5 app, `app.use(heapwatch())`, 100 requests/s over loopback (no leak)',
       set,
-      spec: { workload: 'express', options, measuredTurnover, endAtSeconds: minutes * 60 },
+      spec: { workload: 'express', options, endAtSeconds: minutes * 60 },
     });
     // The warm-up measured from outside (DESIGN.md): a cache of 30 000 entries (~30 MB) filled by
     // half of 400 requests/s — 200/s — over the first 150 s after start, then turning over.
@@ -148,7 +142,7 @@ if (part !== 'delay') {
       part: 'false-alarms',
       name: 'Express 5 app warming a 30 000-entry cache (~30 MB) over its first 150 s, then turning over',
       set,
-      spec: { workload: 'express', options, measuredTurnover, requestsPerSecond: 400, cacheEntries: 30_000, endAtSeconds: minutes * 60 },
+      spec: { workload: 'express', options, requestsPerSecond: 400, cacheEntries: 30_000, endAtSeconds: minutes * 60 },
     });
   }
 }

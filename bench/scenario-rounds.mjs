@@ -2,10 +2,9 @@
 // its own with a real monitor) run again and again on several Node lines, with each scenario's
 // verdicts counted per line: a leak's test passes when it is suspected at its allocating function,
 // a look-alike's when nothing is suspected.
-//   node bench/scenario-rounds.mjs [--rounds=5] [--nodes=22,24,26] [--allocations=off[,inferred,measured]]
+//   node bench/scenario-rounds.mjs [--rounds=5] [--nodes=22,24,26] [--allocations=off[,on]]
 // --allocations: one column per line and mode, the modes taking turns within each round: off (live
-// mode, the default), inferred or measured (allocation mode, Node 26, the detector's turnover
-// inferred from falling steps or measured from freed bytes: HEAPWATCH_SCENARIO_ALLOCATIONS, see
+// mode, the default) or on (allocation mode, Node 26: HEAPWATCH_SCENARIO_ALLOCATIONS=1, see
 // test/scenarios/run-scenario.mjs).
 // (npm test or npm run pretest first: it runs the compiled test. The Node builds come from
 // scripts/install-node-versions.sh.) Prints a Markdown table; each round's TAP output is kept in
@@ -16,10 +15,10 @@ import { parseFlags, shellCommand } from './lib/cli.mjs';
 
 const flags = parseFlags(process.argv.slice(2), { rounds: '5', nodes: '22,24,26', allocations: 'off' });
 const modes = flags.allocations.split(',');
-if (!modes.every((mode) => ['off', 'inferred', 'measured'].includes(mode))) {
-  throw new Error(`Invalid --allocations="${flags.allocations}" - expected a comma-separated list of off, inferred, measured`);
+if (!modes.every((mode) => ['off', 'on'].includes(mode))) {
+  throw new Error(`Invalid --allocations="${flags.allocations}" - expected a comma-separated list of off, on`);
 }
-const envOf = (mode) => (mode === 'off' ? process.env : { ...process.env, HEAPWATCH_SCENARIO_ALLOCATIONS: mode });
+const envOf = (mode) => (mode === 'off' ? process.env : { ...process.env, HEAPWATCH_SCENARIO_ALLOCATIONS: '1' });
 const rounds = Number(flags.rounds);
 if (!(Number.isInteger(rounds) && rounds > 0)) throw new Error(`Invalid --rounds="${flags.rounds}" - expected a positive integer`);
 const lines = flags.nodes.split(',');
@@ -52,14 +51,14 @@ function runOnce(node, mode) {
   });
 }
 
-// One column per line and mode: `26` in live mode, `26 inferred` / `26 measured` in allocation mode.
-const columns = lines.flatMap((line, i) => modes.map((mode) => ({ line, mode, bin: bins[i], name: mode === 'off' ? line : `${line} ${mode}` })));
+// One column per line and mode: `26` in live mode, `26 allocations` in allocation mode.
+const columns = lines.flatMap((line, i) => modes.map((mode) => ({ line, mode, bin: bins[i], name: mode === 'off' ? line : `${line} allocations` })));
 const tally = new Map(); // scenario → column → passes
 const started = Date.now();
 for (let round = 1; round <= rounds; round++) {
   for (const column of columns) {
     const { verdicts, out } = await runOnce(`${column.bin}/node`, column.mode);
-    writeFileSync(`${logDir}/node${column.name.replace(' ', '-allocations-')}-round${round}.tap`, out);
+    writeFileSync(`${logDir}/node${column.name.replace(' ', '-')}-round${round}.tap`, out);
     for (const [scenario, ok] of verdicts) {
       if (!tally.has(scenario)) tally.set(scenario, new Map());
       const row = tally.get(scenario);
@@ -70,7 +69,7 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 const versionOf = new Map(lines.map((line, i) => [line, execFileSync(`${bins[i]}/node`, ['--version'], { encoding: 'utf8' }).trim()]));
-const heading = (column) => `${versionOf.get(column.line)}${column.mode === 'off' ? '' : `, allocation mode, turnover ${column.mode}`}`;
+const heading = (column) => `${versionOf.get(column.line)}${column.mode === 'off' ? '' : ', allocation mode'}`;
 console.log(`\`${shellCommand()}\` — ${rounds} rounds on Node ${[...versionOf.values()].join(', ')}, ${Math.round((Date.now() - started) / 60000)} min\n`);
 console.log(`| scenario | ${columns.map(heading).join(' | ')} |`);
 console.log(`|---|${columns.map(() => '---').join('|')}|`);

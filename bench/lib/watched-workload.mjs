@@ -13,18 +13,14 @@
 //   holdingBytes,           (leak) bytes the leaking function keeps from the start (0: none)
 //   endAtSeconds,           seconds after the process's start at which it gives up
 //   stopAtLeakSite,         end at the first suspicion of a leaking site
-//   measuredTurnover,       in allocation mode, the detector takes each site's turnover from its
-//                           freed bytes (an internal switch, src/growth/turnover-switch.ts)
 // }
 // Prints one JSON line per leak-suspected and leak-cleared event as it happens, and a last line
 // with the process's totals (CPU time, memory, the monitor's counters). Measures, never asserts.
 import http from 'node:http';
 import path from 'node:path';
 import { createHeapMonitor, heapwatch } from 'heapwatch';
-import { turnoverSwitch } from '../../dist/growth/turnover-switch.js';
 
 const spec = JSON.parse(process.argv[2]);
-turnoverSwitch.measured = spec.measuredTurnover === true;
 let stepMs = 10; // a scenario's own STEP_MS replaces it
 const started = Date.now();
 const cpuAtStart = process.cpuUsage();

@@ -3,7 +3,7 @@ import { cleanReadingsConfirm } from './confirmation.js';
 import type { ExternalShares } from './external-share.js';
 import { horizonsOf } from './horizons.js';
 import type { Horizon } from './horizons.js';
-import { measuredTurnoverVariancePerMs, MIN_CLEAN_READINGS_FOR_WANDER, turnoverVariancePerMs } from './noise.js';
+import { MIN_CLEAN_READINGS_FOR_WANDER, turnoverVariancePerMs } from './noise.js';
 import type { SuspicionTracker } from './suspicion.js';
 import type { SeriesBreaks } from './series-breaks.js';
 import { assessTrend, quarterGrowth } from './trend.js';
@@ -19,12 +19,6 @@ export interface DetectorOptions {
    * cache that fills cannot be told from a leak. Default: no warm-up.
    */
   readonly warmupEndsAt?: number;
-  /**
-   * Internal, for the benchmarks (see `turnover-switch.ts`): in allocation mode, take each site's
-   * turnover from its freed bytes (`measuredTurnoverVariancePerMs`) rather than from the falling
-   * steps of its readings. Default: false.
-   */
-  readonly measuredTurnover?: boolean;
 }
 
 /**
@@ -162,7 +156,7 @@ export class Detector {
       // readings to tell. Until there are enough, the tick readings tell, garbage and all (more
       // than the wander: the safe side; see `turnoverVariancePerMs`).
       const enoughClean = clean !== undefined && clean.bytes.length >= MIN_CLEAN_READINGS_FOR_WANDER;
-      const turnoverPerMs = this.measuredTurnoverOf(key, now, share, samplingIntervalBytes) ?? turnoverVariancePerMs(enoughClean ? clean : series);
+      const turnoverPerMs = turnoverVariancePerMs(enoughClean ? clean : series);
       for (const [i, horizon] of this.horizons.entries()) {
         if (!this.coversHorizon(key, horizon.ms, now, share)) break;
         const start = this.startOf(horizon.ms, now);
@@ -182,17 +176,6 @@ export class Detector {
       }
     }
     return { raise, clear, wantedHorizonMs };
-  }
-
-  /**
-   * The site's turnover measured over the window from its freed bytes, when asked for and its
-   * readings carry them (allocation mode) — not with a share of ArrayBuffer memory, whose backing
-   * stores V8 does not sample. Undefined otherwise: the falling steps tell.
-   */
-  private measuredTurnoverOf(key: string, now: number, externalShare: number, samplingIntervalBytes: number): number | undefined {
-    if (!this.options.measuredTurnover || externalShare > 0) return undefined;
-    const freed = this.window.freedOf(key, this.startOf(this.options.windowMs, now));
-    return freed && measuredTurnoverVariancePerMs(freed, samplingIntervalBytes);
   }
 
   /**

@@ -40,19 +40,6 @@ export function turnoverVariancePerMs(series: BytesSeries | undefined): number {
   return fallingStepsVariancePerMs(series);
 }
 
-/**
- * The same rate measured rather than inferred, from allocation mode's counts (see
- * docs/detection.md, "Turnover measured in allocation mode"): `freedBytes` are the bytes of the
- * site's samples that died over `elapsedMs` (`GrowthWindow.freedOf`). Each sample that leaves moves
- * the estimate by about R bytes, a Poisson count of variance F × R for F bytes freed; the samples
- * that arrive and stay mirror them when nothing leaks (growth brings its own, counted apart in
- * {@link growthNoiseBytes}): 2 × F × R over the time. An upper bound of the wander's rate: an
- * object born and dead between two readings is counted, though it never moved a reading.
- */
-export function measuredTurnoverVariancePerMs(freed: { readonly freedBytes: number; readonly elapsedMs: number }, samplingIntervalBytes: number): number {
-  return freed.elapsedMs > 0 ? (2 * freed.freedBytes * samplingIntervalBytes) / freed.elapsedMs : 0;
-}
-
 /** A series' falling steps squared, twice, over the time all its steps cover (bytes² per ms). */
 export function fallingStepsVariancePerMs(series: BytesSeries): number {
   let squares = 0;

@@ -37,12 +37,6 @@ interface TrackedSite {
   /** Of `bytes`, those of ArrayBuffer wrappers. */
   readonly wrappers: Float32Array;
   /**
-   * In allocation mode, the bytes V8 says the site allocated since its sampler started, live or
-   * not (a count that falls only where the sampler starts over: a series break). Made at the
-   * site's first reading that carries them, so that live mode pays nothing for it.
-   */
-  allocated?: Float32Array;
-  /**
    * When the site was first tracked, or its series last started anew (see {@link GrowthWindow.restart}):
    * slots holding older readings are not the site's.
    */
@@ -65,8 +59,6 @@ export class GrowthWindow {
   private readonly arrayBuffers: Float64Array;
   /** Bytes of ArrayBuffer wrappers of all sites per slot. */
   private readonly totalWrappers: Float64Array;
-  /** Per slot: 1 when the reading was taken in allocation mode (its sites' allocated bytes are known). */
-  private readonly allocationMode: Uint8Array;
   private readonly sites = new Map<string, TrackedSite>();
   /** Sites of the latest reading left untracked because of the cap. */
   droppedSites = 0;
@@ -82,7 +74,6 @@ export class GrowthWindow {
     this.totals = new Float64Array(capacity);
     this.arrayBuffers = new Float64Array(capacity);
     this.totalWrappers = new Float64Array(capacity);
-    this.allocationMode = new Uint8Array(capacity);
   }
 
   /** When the latest reading was taken, or undefined before the first. */
@@ -98,34 +89,29 @@ export class GrowthWindow {
    * Adds one reading: every site's live bytes at `timestamp`, and the total of all sites. Tracked
    * sites missing from it hold nothing now (0 bytes). `protect` tells which sites must not be
    * evicted (current suspects). `outside` is the process's ArrayBuffer memory at the reading and
-   * the wrapper bytes of all sites (0 when not read: nothing is attributed), and whether the
-   * reading was taken in allocation mode (`allocations`: its sites carry `allocatedBytes`).
+   * the wrapper bytes of all sites (0 when not read: nothing is attributed).
    */
   push(
     timestamp: number,
     readings: ReadonlyMap<string, SiteReading>,
     totalBytes: number,
     protect: (key: string) => boolean,
-    outside: { readonly arrayBuffersBytes: number; readonly totalWrapperBytes: number; readonly allocations?: boolean } = { arrayBuffersBytes: 0, totalWrapperBytes: 0 },
+    outside: { readonly arrayBuffersBytes: number; readonly totalWrapperBytes: number } = { arrayBuffersBytes: 0, totalWrapperBytes: 0 },
   ): void {
     const slot = this.timeline.add(timestamp);
-    const allocations = outside.allocations === true;
     this.totals[slot] = totalBytes;
     this.arrayBuffers[slot] = outside.arrayBuffersBytes;
     this.totalWrappers[slot] = outside.totalWrapperBytes;
-    this.allocationMode[slot] = allocations ? 1 : 0;
     for (const [key, site] of this.sites) {
       const reading = readings.get(key);
       site.bytes[slot] = reading?.size ?? 0;
       site.counts[slot] = reading?.count ?? 0;
       site.wrappers[slot] = reading?.wrapperBytes ?? 0;
-      if (allocations) this.recordAllocated(site, slot, reading?.allocatedBytes ?? 0);
-      else if (site.allocated) site.allocated[slot] = 0;
       if (!reading) continue;
       site.traceback = reading.traceback;
       if (reading.size > 0) site.lastHeld = timestamp;
     }
-    this.admit(readings, slot, timestamp, protect, allocations);
+    this.admit(readings, slot, timestamp, protect);
     // Forget sites that have held nothing for a whole span.
     for (const [key, site] of this.sites) {
       if (timestamp - site.lastHeld >= this.spanMs && !protect(key)) this.sites.delete(key);
@@ -136,7 +122,7 @@ export class GrowthWindow {
    * Admits the reading's untracked sites largest first while there is room, then makes room for
    * larger newcomers by evicting the smallest unprotected sites.
    */
-  private admit(readings: ReadonlyMap<string, SiteReading>, slot: number, timestamp: number, protect: (key: string) => boolean, allocations: boolean): void {
+  private admit(readings: ReadonlyMap<string, SiteReading>, slot: number, timestamp: number, protect: (key: string) => boolean): void {
     let newcomers: SiteReading[] = [];
     // A site holding nothing live (churn, in allocation mode) is not tracked: its series would be zeros.
     for (const reading of readings.values()) if (!this.sites.has(reading.key) && (reading.size > 0 || reading.count > 0)) newcomers.push(reading);
@@ -174,44 +160,10 @@ export class GrowthWindow {
       site.bytes[slot] = reading.size;
       site.counts[slot] = reading.count;
       site.wrappers[slot] = reading.wrapperBytes ?? 0;
-      if (allocations) this.recordAllocated(site, slot, reading.allocatedBytes ?? 0);
       this.sites.set(reading.key, site);
       dropped--;
     }
     this.droppedSites = dropped;
-  }
-
-  private recordAllocated(site: TrackedSite, slot: number, allocatedBytes: number): void {
-    if (!site.allocated && allocatedBytes === 0) return;
-    site.allocated ??= new Float32Array(this.capacity);
-    site.allocated[slot] = allocatedBytes;
-  }
-
-  /**
-   * The bytes of the site's samples that died between its consecutive readings since `since` —
-   * V8's allocated count's rise minus the live estimate's, per pair of readings: every sample that
-   * arrived and did not stay, and every one that was live and left — and the time those pairs
-   * cover (ms). Undefined unless every one of those readings was taken in allocation mode. A pair
-   * whose allocated count fell (the sampler started over between them, and no break was seen) is
-   * left out, its time too.
-   */
-  freedOf(key: string, since = Number.NEGATIVE_INFINITY): { readonly freedBytes: number; readonly elapsedMs: number } | undefined {
-    const site = this.sites.get(key);
-    if (!site) return undefined;
-    const slots = this.slotsOf(site, since);
-    if (slots.length < 2 || slots.some((slot) => this.allocationMode[slot] !== 1)) return undefined;
-    const allocated = site.allocated;
-    if (!allocated) return { freedBytes: 0, elapsedMs: this.timeline.timeOf(slots.at(-1) as number) - this.timeline.timeOf(slots[0] as number) };
-    let freedBytes = 0;
-    let elapsedMs = 0;
-    for (let i = 1; i < slots.length; i++) {
-      const [before, after] = [slots[i - 1] as number, slots[i] as number];
-      const allocatedRise = (allocated[after] as number) - (allocated[before] as number);
-      if (allocatedRise < 0) continue;
-      freedBytes += Math.max(0, allocatedRise - ((site.bytes[after] as number) - (site.bytes[before] as number)));
-      elapsedMs += this.timeline.timeOf(after) - this.timeline.timeOf(before);
-    }
-    return { freedBytes, elapsedMs };
   }
 
   /**

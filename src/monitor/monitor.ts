@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 import { Detector } from '../growth/detector.js';
-import { turnoverSwitch } from '../growth/turnover-switch.js';
 import { ExternalShares } from '../growth/external-share.js';
 import { GrowthWindow } from '../growth/window.js';
 import type { SiteSeries } from '../growth/window.js';
@@ -114,7 +113,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     const warmupEndsAt = performance.timeOrigin + this.options.warmupMs;
     this.external = new ExternalShares(this.window, this.clean.window);
     const cleanSeriesOf = (key: string, since: number, share: number) => this.clean.series(key, since, share);
-    this.detector = new Detector({ ...this.options, warmupEndsAt, measuredTurnover: turnoverSwitch.measured }, this.window, cleanSeriesOf, this.tracker, this.external, this.breaks);
+    this.detector = new Detector({ ...this.options, warmupEndsAt }, this.window, cleanSeriesOf, this.tracker, this.external, this.breaks);
     const samplingIntervalBytes = () => this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes;
     this.reports = new SiteReports(this.window, this.tracker, this.detector, maxTrackedSites, this.external, samplingIntervalBytes, this.allocationTotals);
     this.log = new LeakLog(this.options.logger);

@@ -22,8 +22,6 @@ export interface SiteReading {
   readonly wrapperBytes?: number;
   /** The site's stack holding the most bytes, source-mapped. Built when first read. */
   readonly traceback: Traceback;
-  /** In allocation mode, estimated bytes the site allocated since the sampler started, live or not. */
-  readonly allocatedBytes?: number;
 }
 
 /** A site as the aggregator read it: with every one of its stacks, for the routes on them. */

@@ -145,29 +145,3 @@ test('a few clean readings that rise by chance do not make a turning-over site l
   }
   assert.deepEqual(raised, []);
 });
-
-test('in allocation mode with the measured turnover, the same rise is a leak when nothing leaves the site, and its wander when samples turn over', () => {
-  // Live bytes that rise by 1.6 MiB over the window in a straight line, read in allocation mode
-  // (every reading clean). Falling steps: none, so the inferred turnover is zero either way. The
-  // allocated counts tell the two apart: a leak allocates what it keeps; a site that allocates
-  // 1 MiB a second and frees nearly all of it turns over, and at 5 MiB live its wander over the
-  // window (twice its whole variance, sqrt(2 × 5 MiB × 32 KiB) = 0.57 MiB, three times 1.7 MiB)
-  // covers the rise.
-  const raisedAt = (measuredTurnover: boolean, freedPerSecond: number): string[] => {
-    const window = new GrowthWindow(65, 100, options.windowMs);
-    const tracker = new SuspicionTracker(options.windowMs);
-    const detector = new Detector({ ...options, measuredTurnover }, window, (key, since) => window.series(key, since), tracker, new ExternalShares(window));
-    const raised: string[] = [];
-    for (let t = 0; t <= 64; t++) {
-      const size = 5 * MiB + t * 0.025 * MiB;
-      const allocatedBytes = 5 * MiB + t * (0.025 * MiB + freedPerSecond);
-      const readings = new Map([['site', { key: 'site', size, count: size / 100, allocatedBytes, traceback: new Traceback([frame('site')]) }]]);
-      window.push(t * 1000, readings, size + 50 * MiB, () => false, { arrayBuffersBytes: 0, totalWrapperBytes: 0, allocations: true });
-      for (const [key, horizon] of detector.judge(t * 1000, R).raise) raised.push(`${t} s: ${key} over ${horizon.ms / 1000} s`);
-    }
-    return raised;
-  };
-  assert.deepEqual(raisedAt(false, 1 * MiB), ['64 s: site over 64 s'], 'inferred: no falling step, no wander');
-  assert.deepEqual(raisedAt(true, 0), ['64 s: site over 64 s'], 'measured: a leak frees nothing');
-  assert.deepEqual(raisedAt(true, 1 * MiB), [], 'measured: its turnover covers the rise');
-});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { growthNoiseBytes, measuredTurnoverVariancePerMs, turnoverVariancePerMs, wanderBytes } from '../../src/growth/noise.js';
+import { growthNoiseBytes, turnoverVariancePerMs, wanderBytes } from '../../src/growth/noise.js';
 
 const R = 512 * 1024;
 const every = (bytes: number[], ms = 1000) => ({ bytes, timestamps: bytes.map((_, i) => i * ms) });
@@ -19,13 +19,6 @@ test('a site whose samples come and go wanders by its falling steps, twice, per 
   // The same wander on top of a rise: the rise brings no falling step.
   const rising = turnoverVariancePerMs(every([10 * R, 13 * R, 12 * R, 15 * R, 14 * R, 17 * R, 16 * R]));
   assert.equal(rising, perMs);
-});
-
-test('measured in allocation mode, the turnover is the freed samples\' count, twice, per unit of time', () => {
-  // 30 samples of R bytes freed over 60 s: a Poisson count of variance 30 × R² leaving, as many arriving.
-  assert.equal(measuredTurnoverVariancePerMs({ freedBytes: 30 * R, elapsedMs: 60_000 }, R), (2 * 30 * R * R) / 60_000);
-  assert.equal(measuredTurnoverVariancePerMs({ freedBytes: 0, elapsedMs: 60_000 }, R), 0, 'a leak whose objects never die');
-  assert.equal(measuredTurnoverVariancePerMs({ freedBytes: 5 * R, elapsedMs: 0 }, R), 0, 'no time, no rate');
 });
 
 test('the wander grows with time up to twice the site\'s whole variance', () => {

@@ -66,31 +66,3 @@ test('forgets a site that held nothing for a whole span', () => {
   window.push(3, sites(), 0, never);
   assert.equal(window.series('gone'), undefined);
 });
-
-test('in allocation mode, the bytes a site freed between readings: its allocated rise minus its live rise', () => {
-  const window = new GrowthWindow(8, 10, 1000);
-  const allocating = (size: number, allocatedBytes: number) => sites({ ...stat('a', size), allocatedBytes });
-  const inAllocationMode = { arrayBuffersBytes: 0, totalWrapperBytes: 0, allocations: true };
-  window.push(100, allocating(50, 100), 50, never, inAllocationMode);
-  window.push(200, allocating(60, 130), 60, never, inAllocationMode); // +30 allocated, +10 live: 20 freed
-  window.push(300, allocating(40, 150), 40, never, inAllocationMode); // +20 allocated, -20 live: 40 freed
-  assert.deepEqual(window.freedOf('a'), { freedBytes: 60, elapsedMs: 200 });
-  assert.deepEqual(window.freedOf('a', 200), { freedBytes: 40, elapsedMs: 100 });
-  assert.equal(window.freedOf('a', 300), undefined, 'one reading tells nothing');
-  assert.equal(window.freedOf('b'), undefined, 'untracked');
-  // V8's count fell (its sampler started over, no break seen): that pair is left out, its time too.
-  window.push(400, allocating(40, 10), 40, never, inAllocationMode);
-  window.push(500, allocating(45, 25), 45, never, inAllocationMode); // +15 allocated, +5 live: 10 freed
-  assert.deepEqual(window.freedOf('a'), { freedBytes: 70, elapsedMs: 300 });
-  // A reading in live mode: the freed bytes are unknown.
-  window.push(600, sites(stat('a', 45)), 45, never);
-  assert.equal(window.freedOf('a'), undefined);
-  assert.deepEqual(window.freedOf('a', 700), undefined);
-});
-
-test('in live mode no allocated bytes are kept', () => {
-  const window = new GrowthWindow(4, 10, 1000);
-  window.push(100, sites(stat('a', 50)), 50, never);
-  window.push(200, sites(stat('a', 60)), 60, never);
-  assert.equal(window.freedOf('a'), undefined);
-});

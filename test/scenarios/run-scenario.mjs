@@ -1,14 +1,11 @@
 // Runs one scenario with a real monitor and prints what it concluded as JSON:
 //   node test/scenarios/run-scenario.mjs "<scenario name>" <durationMs> [reader]
-// With HEAPWATCH_SCENARIO_ALLOCATIONS=inferred or =measured in the environment (Node 26, for
-// bench/detection's comparison; tests leave it unset), the monitor runs in allocation mode, its
-// detector's turnover inferred from falling steps or measured from freed bytes (an internal switch,
-// src/growth/turnover-switch.ts).
+// With HEAPWATCH_SCENARIO_ALLOCATIONS=1 in the environment (Node 26; bench/scenario-rounds.mjs
+// --allocations=on sets it, tests leave it unset), the monitor runs in allocation mode.
 import { Writable } from 'node:stream';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createHeapMonitor } from 'heapwatch';
-import { turnoverSwitch } from '../../dist/growth/turnover-switch.js';
 import { scenarios, STEP_MS } from './scenarios.mjs';
 
 const [name, durationArg = '14000', reader = 'native'] = process.argv.slice(2);
@@ -16,10 +13,7 @@ const scenario = scenarios[name];
 if (!scenario) throw new Error(`no scenario "${name}"`);
 
 const allocationMode = process.env.HEAPWATCH_SCENARIO_ALLOCATIONS;
-if (allocationMode !== undefined && allocationMode !== 'inferred' && allocationMode !== 'measured') {
-  throw new Error(`Invalid HEAPWATCH_SCENARIO_ALLOCATIONS="${allocationMode}" - expected "inferred" or "measured"`);
-}
-turnoverSwitch.measured = allocationMode === 'measured';
+if (allocationMode !== undefined && allocationMode !== '1') throw new Error(`Invalid HEAPWATCH_SCENARIO_ALLOCATIONS="${allocationMode}" - expected "1" or unset`);
 
 const records = [];
 const stream = new Writable({ write(chunk, _encoding, done) { records.push(JSON.parse(chunk)); done(); } });
