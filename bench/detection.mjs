@@ -1,8 +1,8 @@
 // How long a leak runs before heapwatch suspects it, and how often heapwatch suspects a site
 // that does not leak.
-//   node bench/detection.mjs [--part=all|delay|false-alarms] [--options=defaults,128k,demo]
+//   node bench/detection.mjs [--part=all|delay|false-alarms] [--options=defaults,128k,demo,alloc,...]
 //        [--alarm-options=defaults] [--minutes=30] [--max-minutes=auto] [--warmup-seconds=30]
-//        [--rates=10000,100000,1000000|none] [--large-site=2000|none]
+//        [--rates=10000,100000,1000000|none] [--large-site=2000|none] [--monitor-warmup-ms=default]
 // (npm run build first.)
 //
 // delay: one process per leak and option set. Each runs request-like churn (every 10 ms, 50 rows
@@ -23,6 +23,7 @@
 //
 // Option sets: defaults (heapwatch's), 128k and 512k (the defaults at another sampling interval),
 // pause300 (the defaults with forcedGcPauseBudgetMs: 300, which lets the 100 MB site be forced),
+// alloc (the defaults with allocations: true, Node 26),
 // demo (the demo's: readings every second over a 20 s window, 32 KiB).
 //
 // Every process of both parts runs at the same time, so that --part=all takes about
@@ -44,6 +45,7 @@ const flags = parseFlags(process.argv.slice(2), {
   'warmup-seconds': '30',
   rates: '10000,100000,1000000',
   'large-site': '2000',
+  'monitor-warmup-ms': 'default',
 });
 const oneOf = (name, values) => {
   if (!values.includes(flags[name])) throw new Error(`Invalid --${name}="${flags[name]}" - expected one of ${values.join(', ')}`);
@@ -67,6 +69,7 @@ const OPTION_SETS = {
   '128k': { label: 'default, 128 KiB', options: { samplingIntervalBytes: 128 * 1024 } },
   '512k': { label: 'default, 512 KiB', options: { samplingIntervalBytes: 512 * 1024 } },
   pause300: { label: 'default, forced GCs up to 300 ms', options: { forcedGcPauseBudgetMs: 300 } },
+  alloc: { label: 'default, allocation mode', options: { allocations: true } },
   demo: {
     label: "demo's",
     options: { intervalMs: 1000, windowMs: 20_000, growthThresholdBytes: 2 * 1024 * 1024, samplingIntervalBytes: 32 * 1024 },
@@ -78,6 +81,12 @@ const setList = (name) => {
   return sets;
 };
 const optionSets = setList('options');
+// --monitor-warmup-ms: every set's warmupMs (heapwatch's is 10 min): with the leak started as the
+// warm-up ends (--warmup-seconds at the same time), a delay measures the same thing sooner.
+if (flags['monitor-warmup-ms'] !== 'default') {
+  const warmupMs = positive('monitor-warmup-ms');
+  for (const set of Object.values(OPTION_SETS)) set.options = { ...set.options, warmupMs };
+}
 const alarmSets = setList('alarm-options');
 const windowMsOf = (set) => OPTION_SETS[set].options.windowMs ?? defaults.windowMs;
 const maxMinutesOf = (set) => {
@@ -189,6 +198,10 @@ function formatRate(bytesPerSecond) {
 const cpuOf = (job) => (job.done ? `${Math.round((100 * job.done.cpuSeconds) / job.done.elapsedSeconds)}%` : '—');
 const siteOf = (event) => `\`${event.function}\` (${event.file}:${event.line})`;
 const at = (event) => `${Math.round(event.atSeconds)} s`;
+// In allocation mode every reading forces a full GC: the readings skipped past the pause budget
+// and the sampler's start-overs say how much of the run the detector saw.
+const gcsOf = (job) =>
+  !job.done ? '—' : job.spec.options.allocations ? `${job.done.stats.requestedGcs} (readings skipped: ${job.done.stats.skippedGcs}, sampler start-overs: ${job.done.stats.samplerRestarts})` : String(job.done.stats.requestedGcs);
 const minutesOf = (job) => (job.done ? (job.done.elapsedSeconds / 60).toFixed(1) : '—');
 
 const lines = [];
@@ -215,7 +228,7 @@ if (delayJobs.length > 0) {
     const growth = hit ? `${(hit.growthBytes / 1e6).toFixed(1)} MB` : '—';
     out(
       `| ${leakName(job)} | ${OPTION_SETS[job.set].label} | ${seconds} | ${horizon} | ${growth} | ${hit ? siteOf(hit) : '—'} | ${others.join('; ') || 'none'} | ` +
-        `${job.done?.stats.requestedGcs ?? '—'} | ${cpuOf(job)} |`,
+        `${gcsOf(job)} | ${cpuOf(job)} |`,
     );
   }
   out();
@@ -241,7 +254,7 @@ if (alarmJobs.length > 0) {
     const count = job.failure ? `failed: ${job.failure}` : String(suspicions.length);
     out(
       `| ${job.name} | ${OPTION_SETS[job.set].label} | ${minutesOf(job)} | ${count} | ${suspicions.map((e) => `${siteOf(e)} at ${at(e)}`).join('; ') || '—'} | ` +
-        `${job.done?.stats.requestedGcs ?? '—'} | ${cpuOf(job)} |`,
+        `${gcsOf(job)} | ${cpuOf(job)} |`,
     );
   }
   out();

@@ -1,5 +1,7 @@
 // Runs one scenario with a real monitor and prints what it concluded as JSON:
 //   node test/scenarios/run-scenario.mjs "<scenario name>" <durationMs> [reader]
+// With HEAPWATCH_SCENARIO_ALLOCATIONS=1 in the environment (Node 26; bench/scenario-rounds.mjs
+// --allocations=on sets it, tests leave it unset), the monitor runs in allocation mode.
 import { Writable } from 'node:stream';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { pino } from 'pino';
@@ -10,6 +12,9 @@ const [name, durationArg = '14000', reader = 'native'] = process.argv.slice(2);
 const scenario = scenarios[name];
 if (!scenario) throw new Error(`no scenario "${name}"`);
 
+const allocationMode = process.env.HEAPWATCH_SCENARIO_ALLOCATIONS;
+if (allocationMode !== undefined && allocationMode !== '1') throw new Error(`Invalid HEAPWATCH_SCENARIO_ALLOCATIONS="${allocationMode}" - expected "1" or unset`);
+
 const records = [];
 const stream = new Writable({ write(chunk, _encoding, done) { records.push(JSON.parse(chunk)); done(); } });
 const monitor = createHeapMonitor({
@@ -18,6 +23,7 @@ const monitor = createHeapMonitor({
   growthThresholdBytes: 2 * 1024 * 1024,
   samplingIntervalBytes: 32 * 1024,
   reader,
+  ...(allocationMode === undefined ? {} : { allocations: true }),
   logger: pino(stream),
 });
 const started = Date.now();
