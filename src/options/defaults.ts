@@ -16,6 +16,12 @@ export const defaults = Object.freeze({
    * (see BENCHMARKS.md §7).
    */
   allocations: false,
+  /**
+   * Whether the Buffers the application makes are sampled in JavaScript (by bytes, at
+   * `samplingIntervalBytes`) while a monitor runs, so that a Buffer leak is judged on its bytes
+   * outside V8's heap (see BENCHMARKS.md, issue 22, for its cost and delays).
+   */
+  bufferSampling: true,
   /** Which reader drives V8's sampler: the native one when it loads, else the inspector. */
   reader: 'auto' as 'auto' | 'native' | 'inspector',
   /** Time between two readings of the sampler by the monitor (milliseconds). */
