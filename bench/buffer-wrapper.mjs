@@ -1,15 +1,18 @@
 // What heapwatch's Buffer sampler costs a call to a Buffer factory (issue 22): each factory timed
 // with `Buffer` as Node made it and with heapwatch's wrappers in place (the sampler at 512 KiB,
-// its default), in the same process, in alternating rounds, with the bare factory measured twice
-// (A/A: the method's resolution). npm run build first.
-//   node bench/buffer-wrapper.mjs [--rounds=30] [--calls=200000]
-// Prints, per call form, ns per call bare and the ratio wrapped / bare (and A/A), median [min–max]
-// over the rounds. The wrapped calls include the sampled ones (a stack capture per ~512 KiB made).
+// its default), in the same process, in many short batches that alternate (the order rotating),
+// with the bare factory measured twice (A/A: the method's resolution). Short batches and medians:
+// a batch of 16 KiB Buffers is mostly memory zeroing and the GCs that external memory brings,
+// which land in one batch or another. npm run build first.
+//   node bench/buffer-wrapper.mjs [--rounds=400] [--calls=1000]
+// Prints, per call form, ns per call bare and the ratio wrapped / bare (and A/A): the median of
+// the per-round ratios with its 95 % bootstrap interval, and the 10th–90th percentiles. The
+// wrapped calls include the sampled ones (a stack capture per ~512 KiB made).
 import { bufferSampler } from '../dist/buffers/buffer-sampler.js';
-import { medianRange } from './lib/distribution.mjs';
+import { bootstrap, median, quantile } from './lib/distribution.mjs';
 import { parseFlags, shellCommand } from './lib/cli.mjs';
 
-const flags = parseFlags(process.argv.slice(2), { rounds: '30', calls: '200000' });
+const flags = parseFlags(process.argv.slice(2), { rounds: '400', calls: '1000' });
 const rounds = Number(flags.rounds);
 const calls = Number(flags.calls);
 const text = 'x'.repeat(100);
@@ -33,23 +36,32 @@ function time(form) {
 }
 
 const results = Object.fromEntries(Object.keys(forms).map((name) => [name, { bare: [], wrapped: [], again: [] }]));
-for (let round = 0; round < rounds; round++) {
-  // The order rotates: bare, wrapped, bare again; then wrapped first.
-  const order = round % 2 === 0 ? ['bare', 'wrapped', 'again'] : ['wrapped', 'bare', 'again'];
-  for (const [name, form] of Object.entries(forms)) {
-    for (const config of order) {
+const orders = [
+  ['bare', 'wrapped', 'again'],
+  ['wrapped', 'again', 'bare'],
+  ['again', 'bare', 'wrapped'],
+];
+const WARMUP_ROUNDS = 20;
+for (const [name, form] of Object.entries(forms)) {
+  for (let round = 0; round < WARMUP_ROUNDS + rounds; round++) {
+    for (const config of orders[round % 3]) {
       if (config === 'wrapped') bufferSampler.acquire(512 * 1024);
-      time(form); // warm-up of this configuration (the property's new value deoptimises the caller)
-      results[name][config].push(time(form));
+      const ns = time(form);
       if (config === 'wrapped') bufferSampler.release();
+      if (round >= WARMUP_ROUNDS) results[name][config].push(ns);
     }
   }
 }
 
-console.log(`$ ${shellCommand()}\nNode ${process.version}, ${rounds} rounds of ${calls} calls per form and configuration; sink ${sink % 7}\n`);
-console.log('| call | bare (ns/call) | wrapped / bare | A/A (bare again / bare) |');
+console.log(`$ ${shellCommand()}\nNode ${process.version}, ${rounds} rounds (after ${WARMUP_ROUNDS}) of ${calls} calls per form and configuration; sink ${sink % 7}\n`);
+console.log('| call | bare (ns/call, median [p10–p90]) | wrapped / bare: median (95 % CI) [p10–p90] | A/A: bare again / bare |');
 console.log('|---|---|---|---|');
+const f = (x, d) => x.toFixed(d);
+const describe = (values, d) => {
+  const [low, high] = bootstrap(values);
+  return `${f(median(values), d)} (${f(low, d)}–${f(high, d)}) [${f(quantile(values, 0.1), d)}–${f(quantile(values, 0.9), d)}]`;
+};
 for (const [name, { bare, wrapped, again }] of Object.entries(results)) {
   const ratios = (other) => other.map((value, i) => value / bare[i]);
-  console.log(`| ${name} | ${medianRange(bare, 0)} | ${medianRange(ratios(wrapped), 3)} | ${medianRange(ratios(again), 3)} |`);
+  console.log(`| ${name} | ${f(median(bare), 0)} [${f(quantile(bare, 0.1), 0)}–${f(quantile(bare, 0.9), 0)}] | ${describe(ratios(wrapped), 3)} | ${describe(ratios(again), 3)} |`);
 }
