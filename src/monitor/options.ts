@@ -101,9 +101,10 @@ export interface HeapMonitorOptions {
    * `from`, `concat`, `copyBytesFrom`) in JavaScript, by bytes at `samplingIntervalBytes`, so that
    * a site holding Buffers is judged on their bytes — outside V8's heap, where V8's sampler does not
    * see them — from its first sampled Buffer. While a monitor runs those factories are wrapped:
-   * same results and errors, a byte countdown per call. `false` leaves `Buffer` alone: a site's
-   * Buffers are then estimated from V8's samples of their small objects only (slower to see: see
-   * docs/concepts.md, "Outside V8's heap"). Default: true.
+   * same results and errors, a byte countdown per call (20–45 ns) and a stack capture per sampled
+   * Buffer (~15 µs, once per ~`samplingIntervalBytes` made). Off, a site's Buffers are estimated
+   * from V8's samples of their small objects only: a 1.6 MB/s leak of 16 KiB Buffers is suspected
+   * in 30–70 s or later instead of 50 s (see docs/concepts.md, "Outside V8's heap"). Default: false.
    */
   readonly bufferSampling?: boolean;
   /**

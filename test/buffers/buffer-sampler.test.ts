@@ -151,7 +151,7 @@ test('the estimate of live Buffers is within its stated noise of the truth, and 
 
 test('an Express service answers the same with heapwatch sampling its Buffers, and Buffer is as it was after stop()', async () => {
   const app = express();
-  const middleware = heapwatch({ logger: false, samplingIntervalBytes: 1024 });
+  const middleware = heapwatch({ logger: false, samplingIntervalBytes: 1024, bufferSampling: true });
   app.use(middleware);
   app.get('/body', (_req, res) => {
     const parts = [Buffer.from('{"a":'), Buffer.alloc(40_000, 'z'), Buffer.from('}')];
