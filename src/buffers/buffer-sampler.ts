@@ -69,11 +69,19 @@ export class BufferSampler {
   droppedSamples = 0;
   /** Samples taken since the start (for tests and stats). */
   taken = 0;
+  /** Samples that failed (the stack trace API not writable): the Buffer was returned unsampled. */
+  failedSamples = 0;
 
   private readonly onBuffer = (buffer: Buffer, size: number, wrapper: (...args: never[]) => unknown): void => {
     if ((this.countdown -= size) > 0) return;
     this.countdown = this.nextCountdown();
-    this.sample(buffer, size, wrapper);
+    try {
+      this.sample(buffer, size, wrapper);
+    } catch {
+      // A stack trace API made read-only by the application, say: the Buffer goes back to its
+      // caller unsampled, never with heapwatch's error.
+      this.failedSamples++;
+    }
   };
 
   /** The interval the sampler runs at (bytes). */

@@ -35,6 +35,9 @@ const callSites = (_error: Error, sites: NodeJS.CallSite[]): NodeJS.CallSite[] =
  */
 export function captureStack(below: (...args: never[]) => unknown): RawFrame[] | undefined {
   const holder: { stack?: unknown } = {};
+  // Node defines `Error.prepareStackTrace` (its own, from Node 20 on); an application may have
+  // removed it: then it is removed again, not left defined as undefined.
+  const hadPrepare = Object.hasOwn(Error, 'prepareStackTrace');
   const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
   let sites: unknown;
@@ -44,7 +47,8 @@ export function captureStack(below: (...args: never[]) => unknown): RawFrame[] |
     Error.captureStackTrace(holder, below);
     sites = holder.stack;
   } finally {
-    Error.prepareStackTrace = prepare;
+    if (hadPrepare) Error.prepareStackTrace = prepare;
+    else delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
     Error.stackTraceLimit = limit;
   }
   if (!Array.isArray(sites)) return undefined;

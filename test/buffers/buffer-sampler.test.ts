@@ -189,3 +189,20 @@ function outcomeMessage(fn: () => unknown): string {
     return (error as Error).message;
   }
 }
+
+test('a stack trace API the application made read-only costs a sample, never the Buffer', () => {
+  const prepare = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
+  Object.defineProperty(Error, 'prepareStackTrace', { value: undefined, writable: false, configurable: true });
+  bufferSampler.acquire(1);
+  try {
+    const failed = bufferSampler.failedSamples;
+    const buffer = Buffer.alloc(1024, 1);
+    assert.equal(buffer.length, 1024);
+    assert.equal(buffer[1023], 1);
+    assert.equal(bufferSampler.failedSamples, failed + 1);
+  } finally {
+    bufferSampler.release();
+    if (prepare) Object.defineProperty(Error, 'prepareStackTrace', prepare);
+    else delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+  }
+});
