@@ -93,6 +93,15 @@ export class Detector {
   }
 
   /**
+   * The noise of a site's share of the ArrayBuffer growth over a horizon (bytes): the share's
+   * deviation times that growth, measured as the sites' is (quarter medians).
+   */
+  private externalNoiseOf(key: string, samplingIntervalBytes: number, start: number): number {
+    const deviation = this.external.of(key, samplingIntervalBytes)?.growthShareDeviation ?? 0;
+    return deviation > 0 ? deviation * Math.max(0, quarterGrowth(this.window.arrayBuffersSeries(start))) : 0;
+  }
+
+  /**
    * The site's growth over a horizon ending at the latest reading — the one that raised it, for a
    * suspect, else the window — or over as much of it as the site was tracked for.
    */
@@ -161,7 +170,8 @@ export class Detector {
         if (!this.coversHorizon(key, horizon.ms, now, share)) break;
         const start = this.startOf(horizon.ms, now);
         const cleanInHorizon = clean && since(clean, start);
-        const options = { thresholdBytes: horizon.thresholdBytes, samplingIntervalBytes, turnoverPerMs };
+        const externalNoiseBytes = share > 0 ? this.externalNoiseOf(key, samplingIntervalBytes, start) : 0;
+        const options = { thresholdBytes: horizon.thresholdBytes, samplingIntervalBytes, turnoverPerMs, externalNoiseBytes };
         const assessment = assessTrend(since(series, start), share > 0 ? totalGrowthOutside(i) : totalGrowth(i), options);
         if (!assessment) continue;
         if (!warming && assessment.rising && cleanReadingsConfirm(cleanInHorizon, now, { ...options, horizonMs: horizon.ms })) {

@@ -12,6 +12,12 @@ export interface ExternalEstimate {
    * that growth its growth is judged with. 0 when its wrappers did not grow.
    */
   readonly growthShare: number;
+  /**
+   * The standard deviation of `growthShare` (0 to 1): how far the few sampled wrappers it is taken
+   * from may put it off. A site judged on its share is judged on this noise too: one sampled
+   * wrapper of a request in flight must not take half a Buffer leak's growth.
+   */
+  readonly growthShareDeviation: number;
 }
 
 /**
@@ -93,11 +99,12 @@ export class ExternalShares {
       const levelShare = levelTotal > 0 ? held / levelTotal : 0;
       const growthShare = totalGrown > 0 ? rose / totalGrown : 0;
       const levelNoise = held > 0 ? levelPart * shareDeviation(samples(held), samples(levelTotal)) : 0;
-      const growthNoise = rose > 0 ? growthPart * shareDeviation(samples(rose), samples(totalGrown)) : 0;
+      const growthShareDeviation = rose > 0 ? shareDeviation(samples(rose), samples(totalGrown)) : 0;
       estimates.set(key, {
         externalBytes: Math.round(levelShare * levelPart + growthShare * growthPart),
-        noiseBytes: Math.round(Math.hypot(levelNoise, growthNoise)),
+        noiseBytes: Math.round(Math.hypot(levelNoise, growthPart * growthShareDeviation)),
         growthShare,
+        growthShareDeviation,
       });
     }
     return estimates;

@@ -10,6 +10,12 @@ export interface TrendOptions {
   readonly samplingIntervalBytes: number;
   /** How fast the site's estimate wanders as its objects turn over (bytes² per ms; see `noise.ts`). */
   readonly turnoverPerMs: number;
+  /**
+   * The noise of the part of the growth that is a share of the process's ArrayBuffer growth
+   * (bytes; see `growth/external-share.ts`): the share's deviation times that growth. 0 for a site
+   * judged on V8's heap alone.
+   */
+  readonly externalNoiseBytes?: number;
 }
 
 /** The judgement of one site's series over one horizon. */
@@ -157,7 +163,8 @@ export function quarterGrowth(series: BytesSeries): number {
  * 1. it grew by at least the horizon's threshold (the rate between the first and the last
  *    quarter's medians, times the span);
  * 2. that growth stands {@link NOISE_DEVIATIONS} deviations above its noise: the samples it
- *    brought, and the wander of the site's turnover over the horizon (`growthNoiseBytes`);
+ *    brought, the wander of the site's turnover over the horizon (`growthNoiseBytes`), and for a
+ *    site judged with a share of the ArrayBuffer growth, that share's noise;
  * 3. it still grows in the later part of the horizon: the steps from the second to the third and
  *    from the third to the fourth quarter are both at least 1/8 of the threshold, and at least
  *    {@link STEP_DEVIATIONS} deviations of the site's wander over a quarter. A cache that warmed up
@@ -177,7 +184,10 @@ export function assessTrend(series: BytesSeries, totalGrowthBytes: number, optio
   if (!fit) return undefined;
   const [, q2, q3, q4] = fit.medians;
   const growthBytes = fit.growth;
-  const noiseBytes = growthNoiseBytes(growthBytes, q4, fit.spanMs, options.samplingIntervalBytes, options.turnoverPerMs);
+  const noiseBytes = Math.hypot(
+    growthNoiseBytes(growthBytes, q4, fit.spanMs, options.samplingIntervalBytes, options.turnoverPerMs),
+    options.externalNoiseBytes ?? 0,
+  );
   // A step between two quarters must also stand out of the site's wander over a quarter: after a
   // cache has warmed up, its turnover moves the late quarters by chance.
   const quarterWander = wanderBytes(q4, fit.spanMs / 4, options.samplingIntervalBytes, options.turnoverPerMs);

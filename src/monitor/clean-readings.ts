@@ -5,6 +5,7 @@ import type { SiteReadings } from '../snapshot/site-aggregator.js';
 import { requestFullGc } from '../v8/gc-events.js';
 import { onMajorGc } from '../v8/major-gc.js';
 import type { ReaderName } from '../v8/profile.js';
+import { AllocationGate } from './allocation-gate.js';
 import { ForcedGcPause } from './forced-gc-pause.js';
 import type { ResolvedMonitorOptions } from './options.js';
 
@@ -68,8 +69,9 @@ const GC_BURST = 6;
  * most once per sixth of the shortest horizon over which a site rises (and once per interval),
  * never when nothing rises, and within a budget of {@link GC_BUDGET} per window — and only when its
  * expected pause fits the pause budget (see `forced-gc-pause.ts`) and the heap is not near its
- * limit: with a large heap the site waits for V8's own major GCs, which are incremental. The inspector reader forces a full GC before every read: its tick
- * readings are all clean, and go here too.
+ * limit: with a large heap the site waits for V8's own major GCs, which are incremental. An asked
+ * GC runs once the process is seen allocating, within an interval (see `allocation-gate.ts`). The
+ * inspector reader forces a full GC before every read: its tick readings are all clean, and go here too.
  */
 export class CleanReadings {
   /** The clean readings' window: its series break where the tick readings' do (see `series-breaks.ts`), and what the external shares take a wrapper's growth from (no garbage in it). */
@@ -86,6 +88,8 @@ export class CleanReadings {
   private gcTokens = GC_BURST;
   private tokensAt: number | undefined;
   private gcInFlight = false;
+  /** A forced GC waits until the process allocates: one at rest shrinks V8's young generation. */
+  private readonly gate = new AllocationGate(() => this.source.readingIntervalMs());
   private stopGcWatch: (() => void) | undefined;
   /** Readings taken right after a full GC. */
   taken = 0;
@@ -111,6 +115,10 @@ export class CleanReadings {
   stop(): void {
     this.stopGcWatch?.();
     this.stopGcWatch = undefined;
+    if (this.gate.waiting) {
+      this.gate.cancel();
+      this.gcInFlight = false;
+    }
   }
 
   /** Adds a reading known to be clean (every inspector reading). */
@@ -152,11 +160,13 @@ export class CleanReadings {
     }
     this.gcTokens--;
     this.gcInFlight = true;
-    this.requestedGcs++;
-    requestFullGc((error, pause) => {
-      this.gcInFlight = false;
-      if (!error) this.pause.record(pause);
-      this.readAfterGc();
+    this.gate.whenAllocating(() => {
+      this.requestedGcs++;
+      requestFullGc((error, pause) => {
+        this.gcInFlight = false;
+        if (!error) this.pause.record(pause);
+        this.readAfterGc();
+      });
     });
   }
 

@@ -6,8 +6,10 @@ import { repoRoot } from '../helpers.js';
 
 // Issue 22, at heapwatch's defaults (512 KiB sampling, readings every 10 s, 2 MiB threshold) but
 // for the warm-up: real Express services holding real Buffers, loaded at 100 requests/s of 16 KiB
-// bodies from a worker thread (test/fixtures/buffer-leak.mjs), all five at once.
-const RUN_MS = 150_000;
+// bodies from a worker thread (test/fixtures/buffer-leak.mjs), all five at once. 230 s of leak:
+// the leak's site is named once V8 has sampled two of its Buffers' wrappers (a share from one is
+// judged too noisy), ~27 s apart on average: a wait of that order over 200 s is one run in 200.
+const RUN_MS = 240_000;
 
 interface Truth {
   readonly seconds: number;
@@ -15,6 +17,8 @@ interface Truth {
   readonly arrayBuffers: number;
   readonly leakStartedAt: number;
   readonly top?: { readonly function: string; readonly file: string; readonly externalBytes: number; readonly externalNoiseBytes: number };
+  /** Outside V8's heap at the sites of Node's own making: `(native)` and Node's functions. */
+  readonly nodeExternalBytes: number;
 }
 interface Suspected {
   readonly time: number;
@@ -59,14 +63,21 @@ test('16 KiB Buffer.alloc() kept at 1.6 MB/s is suspected at the keeping functio
   const alloc = await run('alloc');
   const first = alloc.suspected[0];
   assert.ok(first, 'the Buffer leak is suspected');
-  // V8 charges an inlined function's allocations to its caller: on Node 26 queueBody is inlined
-  // into the route handler that calls it (docs/concepts.md, "a site is a function").
-  const keepers = ['queueBody', 'placeOrder'];
-  assert.ok(keepers.includes(first.heapwatch.site.function), first.heapwatch.site.function);
+  // V8 charges an inlined function's allocations to the function it was inlined into, the one
+  // whose frame is on the stack (docs/concepts.md, "a site is a function"): on Node 26 queueBody is
+  // inlined into placeOrder, and on a loaded machine V8 has inlined the whole dispatch from Express's
+  // router down — Layer.handleRequest, Route.dispatch, placeOrder, queueBody — into the router's
+  // callback after the route's parameters (`(anonymous)`, node_modules/router/index.js:305, seen in
+  // CI on Node 22). Any of those frames is the keeper's stack; any other function is a wrong one.
+  const isKeeper = (site: Suspected['heapwatch']['site'] | Truth['top']) =>
+    site !== undefined && (['queueBody', 'placeOrder'].includes(site.function) || /node_modules\/router\//.test(site.file ?? ''));
+  const where = (record: Suspected) => `${record.heapwatch.site.function} (${record.heapwatch.site.file}:${record.heapwatch.site.line}): ${record.msg}`;
+  assert.ok(isKeeper(first.heapwatch.site), alloc.suspected.map(where).join('\n'));
   const leakStartedAt = (alloc.truths[0] as Truth).leakStartedAt;
-  // Not asserted against 60 s at the defaults: the site is named once V8 has sampled one of its
+  // Not asserted against 60 s at the defaults: the site is named once V8 has sampled two of its
   // Buffers' small objects (~196 bytes on V8's heap per 16 KiB Buffer: one sample per ~27 s at
-  // 512 KiB, a Poisson arrival). With the Buffer sampler on it is (the test below).
+  // 512 KiB, a Poisson arrival). bench/external-detection.mjs measures the delay over many runs
+  // (BENCHMARKS §4). With the Buffer sampler on it is asserted (the test below).
   const delaySeconds = (first.time - leakStartedAt) / 1000;
   // What the service held then: between the truth lines on either side of the record.
   const after = alloc.truths.findIndex((truth) => truth.seconds >= delaySeconds);
@@ -79,7 +90,7 @@ test('16 KiB Buffer.alloc() kept at 1.6 MB/s is suspected at the keeping functio
   assert.ok(first.heapwatch.growthBytes > 4 * 1024 * 1024, 'growth judged on the heap and the Buffers together');
   assert.match(first.msg, /of Buffers outside it \(±/);
   const last = alloc.truths.at(-1) as Truth;
-  assert.ok(last.top && keepers.includes(last.top.function), last.top?.function);
+  assert.ok(last.top && isKeeper(last.top), `${last.top?.function} (${last.top?.file})`);
   assert.ok(within2x(last.top.externalBytes, last.heldBytes), `${last.top.externalBytes} of ${last.heldBytes}`);
 });
 
@@ -108,26 +119,29 @@ test('with bufferSampling on, the same leak is suspected at the keeping function
   assert.deepEqual(others.map((record) => record.heapwatch.site.function), []);
 });
 
-test("request bodies' socket chunks kept in an array are sized within 2x at the site their allocation stack allows, the native one, and the record says the keeper is not on it", async () => {
-  // Node's HTTP parser makes a request body's chunks from C++: no JavaScript function is on their
-  // allocation stack, so the site is `(native)`.
+test("request bodies' socket chunks kept in an array are sized within 2x at the sites their allocation stack allows, Node's own, and the record says the keeper is not on it", async () => {
+  // Node's HTTP parser makes a request body's chunks from C++: no function of the service is on
+  // their allocation stack. With no JavaScript on it the site is `(native)`; when Node's own
+  // JavaScript was on it (draining the tick queue, `runNextTicks`; a connection's first bytes,
+  // `connectionListenerInternal` — seen on Node 26) the site is that function of Node's. Those are
+  // all the sites the stack allows: the size is judged on their sum, and the top one is one of them.
   const socket = await run('socket');
   const last = socket.truths.at(-1) as Truth;
-  assert.equal(last.top?.function, '(native)');
-  assert.ok(within2x(last.top.externalBytes, last.heldBytes), `${last.top.externalBytes} of ${last.heldBytes}`);
+  const isNodes = (site: { readonly function: string; readonly file?: string } | undefined) =>
+    site !== undefined && (site.function === '(native)' || (site.file ?? '').startsWith('node:'));
+  assert.ok(isNodes(last.top), `${last.top?.function} (${last.top?.file})`);
+  assert.ok(within2x(last.nodeExternalBytes, last.heldBytes), `${last.nodeExternalBytes} of ${last.heldBytes}`);
   const [first, ...others] = socket.suspected;
   assert.ok(first, 'the chunks kept are suspected');
-  assert.equal(first.heapwatch.site.function, '(native)');
+  assert.ok(isNodes(first.heapwatch.site), `${first.heapwatch.site.function} (${first.heapwatch.site.file})`);
   assert.match(first.msg, /the function that keeps these objects is not on the stack that allocated them/);
-  // Chunks the parser made while Node's own JavaScript was on the stack (draining the tick queue:
-  // `runNextTicks`) are charged there, a site of Node's too: it may be suspected as well, with the
-  // same note — but no function of the service's.
+  // Node's other sites may be suspected as well, with the same note — but no function of the service's.
   // The keeper itself (the `data` handler, line 31 of the fixture) may be suspected too, for what it
   // does allocate on V8's heap: the array it pushes the chunks into grows. That is the right
   // function; any other of the service's would be a wrong one.
   const isKeeper = (site: Suspected['heapwatch']['site']) => (site.file ?? '').endsWith('buffer-leak.mjs') && site.line === 31;
   const blamed = others.filter(
-    (record) => record.heapwatch.site.function !== '(native)' && !(record.heapwatch.site.file ?? '').startsWith('node:') && !isKeeper(record.heapwatch.site),
+    (record) => !isNodes(record.heapwatch.site) && !isKeeper(record.heapwatch.site),
   );
   assert.deepEqual(blamed.map((record) => `${record.heapwatch.site.function} (${record.heapwatch.site.file})`), [], 'no function of the service is blamed');
   for (const record of others.filter((other) => !isKeeper(other.heapwatch.site))) {
