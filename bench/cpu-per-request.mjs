@@ -7,7 +7,7 @@
 // before and just after it; the result is the median ratio over rounds and the ratio of total CPU,
 // each with a 95 % bootstrap interval.
 //
-//   node bench/cpu-per-request.mjs [--rounds=40] [--requests=4000] [--route=/hello|/json]
+//   node bench/cpu-per-request.mjs [--rounds=40] [--requests=4000] [--route=/hello|/json|/buffers]
 //                                  [--configs=none,none-again,busy-1pct,sampler,heapwatch,...]
 //                                  [--reference=none] [--versus=<configuration>]
 //   taskset -c 1 node bench/cpu-per-request.mjs …   (one core: no migrations)
@@ -147,6 +147,8 @@ const configs = {
     };
   })(),
   'heapwatch-512k': mountHeapwatch({ logger: false, samplingIntervalBytes: 512 * 1024 }),
+  // heapwatch without its Buffer sampler (issue 22): \`Buffer\` left as Node made it.
+  'heapwatch-no-buffer-sampling': mountHeapwatch({ logger: false, bufferSampling: false }),
   'heapwatch-no-default-metrics': mountHeapwatch({ logger: false, defaultMetrics: false }),
 };
 

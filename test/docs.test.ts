@@ -34,6 +34,7 @@ test('the default options are exactly these, and docs/api.md states each one', (
       samplingIntervalBytes: 524288,
       stackDepth: 64,
       allocations: false,
+      bufferSampling: false,
       reader: 'auto',
       intervalMs: 10_000,
       windowMs: 3_600_000,

@@ -17,6 +17,8 @@ export interface SiteSeries {
   readonly arrayBuffers?: readonly number[];
   /** Of `bytes`, the bytes of ArrayBuffer wrappers at each reading (see `snapshot/backing-stores.ts`); absent in a series built by hand. */
   readonly wrapperBytes?: readonly number[];
+  /** Of `bytes`, the site's Buffers sampled in JavaScript at each reading (see `buffers/buffer-sampler.ts`); absent in a series built by hand. */
+  readonly sampledExternalBytes?: readonly number[];
   /** The site's largest stack at the latest reading that held it; its `site` is the site. */
   readonly traceback: Traceback;
 }
@@ -36,6 +38,10 @@ interface TrackedSite {
   readonly counts: Float32Array;
   /** Of `bytes`, those of ArrayBuffer wrappers. */
   readonly wrappers: Float32Array;
+  /** Of `bytes`, those of the site's Buffers sampled in JavaScript. */
+  readonly sampled: Float32Array;
+  /** The standard deviation of the latest reading's `sampled` (bytes). */
+  sampledNoise: number;
   /**
    * When the site was first tracked, or its series last started anew (see {@link GrowthWindow.restart}):
    * slots holding older readings are not the site's.
@@ -49,7 +55,7 @@ interface TrackedSite {
 /**
  * A bounded window of readings: those of the last `spanMs`, in at most `capacity` slots (see
  * {@link ReadingTimeline}: thinned out with age when they do not all fit), for at most `maxSites`
- * sites. Memory is capacity × maxSites × 8 bytes at most. Sites are admitted largest first; when
+ * sites. Memory is capacity × maxSites × 16 bytes at most. Sites are admitted largest first; when
  * the cap is reached, the smallest unprotected sites are dropped and their history forgotten.
  */
 export class GrowthWindow {
@@ -107,6 +113,8 @@ export class GrowthWindow {
       site.bytes[slot] = reading?.size ?? 0;
       site.counts[slot] = reading?.count ?? 0;
       site.wrappers[slot] = reading?.wrapperBytes ?? 0;
+      site.sampled[slot] = reading?.sampledExternalBytes ?? 0;
+      site.sampledNoise = reading?.sampledExternalNoiseBytes ?? 0;
       if (!reading) continue;
       site.traceback = reading.traceback;
       if (reading.size > 0) site.lastHeld = timestamp;
@@ -153,6 +161,8 @@ export class GrowthWindow {
         bytes: new Float32Array(this.capacity),
         counts: new Float32Array(this.capacity),
         wrappers: new Float32Array(this.capacity),
+        sampled: new Float32Array(this.capacity),
+        sampledNoise: reading.sampledExternalNoiseBytes ?? 0,
         since: timestamp,
         lastHeld: timestamp,
         traceback: reading.traceback,
@@ -160,6 +170,7 @@ export class GrowthWindow {
       site.bytes[slot] = reading.size;
       site.counts[slot] = reading.count;
       site.wrappers[slot] = reading.wrapperBytes ?? 0;
+      site.sampled[slot] = reading.sampledExternalBytes ?? 0;
       this.sites.set(reading.key, site);
       dropped--;
     }
@@ -270,6 +281,16 @@ export class GrowthWindow {
     return { arrayBuffersBytes: this.arrayBuffers[slot] as number, totalWrapperBytes: this.totalWrappers[slot] as number };
   }
 
+  /**
+   * The site's Buffers sampled in JavaScript at the latest reading, and their standard deviation
+   * (bytes; 0 when untracked or none): part of its bytes, outside V8's heap.
+   */
+  latestSampledOf(key: string): { readonly bytes: number; readonly noiseBytes: number } {
+    const site = this.sites.get(key);
+    const slot = this.timeline.latestSlot;
+    return site === undefined || slot === undefined ? { bytes: 0, noiseBytes: 0 } : { bytes: site.sampled[slot] as number, noiseBytes: site.sampledNoise };
+  }
+
   /** The site's wrapper bytes at the latest reading (0 when untracked). */
   latestWrappersOf(key: string): number {
     const site = this.sites.get(key);
@@ -335,6 +356,7 @@ export class GrowthWindow {
         totals: slots.map((slot) => (this.totals[slot] as number) + external(slot)),
         arrayBuffers: slots.map(external),
         wrapperBytes: slots.map((slot) => (tracked(slot) ? (site.wrappers[slot] as number) : 0)),
+        sampledExternalBytes: slots.map((slot) => (tracked(slot) ? (site.sampled[slot] as number) : 0)),
         traceback: site.traceback,
       };
     }
@@ -347,6 +369,7 @@ export class GrowthWindow {
       totals: slots.map((slot) => this.totals[slot] as number),
       arrayBuffers: slots.map((slot) => this.arrayBuffers[slot] as number),
       wrapperBytes: slots.map((slot) => site.wrappers[slot] as number),
+      sampledExternalBytes: slots.map((slot) => site.sampled[slot] as number),
       traceback: site.traceback,
     };
   }

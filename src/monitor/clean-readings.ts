@@ -28,7 +28,8 @@ export interface Reading extends SiteReadings {
   readonly epoch: number;
   /**
    * The process's ArrayBuffer memory when it was taken (`process.memoryUsage().arrayBuffers`,
-   * bytes): exact, and outside what V8's sampler sees (see `growth/external-share.ts`).
+   * bytes), outside what V8's sampler sees, less the Buffers sampled in JavaScript (already in
+   * their sites' bytes: see `buffers/with-buffers.ts`): what `growth/external-share.ts` shares.
    */
   readonly arrayBuffersBytes: number;
 }

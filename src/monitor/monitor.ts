@@ -35,6 +35,7 @@ import { attributeRoutes, RouteFinder } from '../routes/attribute.js';
 import type { RouteShare } from '../routes/attribute.js';
 import { RouteTable } from '../routes/route-table.js';
 import { sharedInterner } from '../snapshot/frame-interner.js';
+import { bufferSampler } from '../buffers/buffer-sampler.js';
 
 export interface HeapMonitorEvents {
   'leak-suspected': [SiteReport];
@@ -99,7 +100,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     const { windowSlots, maxTrackedSites, windowMs } = this.options;
     this.window = new GrowthWindow(windowSlots, maxTrackedSites, windowMs);
     this.pace = new ReadingPace(this.options.intervalMs, this.options.readingBudgetMs);
-    this.reader = new SiteReader(this.options.filters, () => this.nearLimit.holdReadings());
+    this.reader = new SiteReader(this.options.filters, () => this.nearLimit.holdReadings(), this.options.bufferSampling ? bufferSampler : undefined);
     this.clean = new CleanReadings(this.options, {
       readNow: () => this.readBetweenTicks(),
       isProtected: this.isSuspect,
@@ -148,6 +149,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   start(): this {
     if (this.running) return this;
     startSampling({ samplingIntervalBytes: this.options.samplingIntervalBytes, reader: this.options.reader, allocations: this.options.allocations });
+    if (this.options.bufferSampling) bufferSampler.acquire(this.options.samplingIntervalBytes);
     this.armNearLimit();
     // The process's memory is the main thread's to watch: a worker thread's monitor would repeat it.
     if (isMainThread && this.options.logger !== false) this.memoryLimit.start();
@@ -164,6 +166,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     this.timer = undefined;
     this.clean.stop();
     this.memoryLimit.stop();
+    if (this.options.bufferSampling) bufferSampler.release();
     stopSampling();
   }
 

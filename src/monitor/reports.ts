@@ -60,16 +60,18 @@ export class SiteReports {
     const interval = this.samplingIntervalBytes();
     const { growthBytes, horizonMs } = this.detector.growthOf(key, interval);
     const external = this.external.of(key, interval);
+    // The site's own Buffers, sampled in JavaScript, are in its bytes: outside V8's heap.
+    const sampled = this.window.latestSampledOf(key);
     const allocated = this.allocations?.report(key);
     return {
       ...(allocated?.survival === undefined ? {} : { survival: allocated.survival, allocatedBytes: allocated.allocatedBytes }),
       key,
       site: series.traceback.site,
       traceback: series.traceback,
-      liveBytes: series.bytes.at(-1) ?? 0,
+      liveBytes: Math.max(0, (series.bytes.at(-1) ?? 0) - sampled.bytes),
       count: series.counts.at(-1) ?? 0,
-      externalBytes: external?.externalBytes ?? 0,
-      externalNoiseBytes: external?.noiseBytes ?? 0,
+      externalBytes: sampled.bytes + (external?.externalBytes ?? 0),
+      externalNoiseBytes: Math.round(Math.hypot(sampled.noiseBytes, external?.noiseBytes ?? 0)),
       growthBytes,
       horizonMs,
       suspected: this.tracker.isSuspect(key),

@@ -1,6 +1,10 @@
+import type { BufferSampler } from '../buffers/buffer-sampler.js';
+import { BufferSites } from '../buffers/buffer-sites.js';
+import { withBuffers } from '../buffers/with-buffers.js';
 import { sharedInterner } from '../snapshot/frame-interner.js';
 import type { Filter } from '../snapshot/filter.js';
 import { SiteAggregator } from '../snapshot/site-aggregator.js';
+import type { SiteReadings } from '../snapshot/site-aggregator.js';
 import { sharedResolver } from '../snapshot/source-map.js';
 import { globalHandleBytes } from '../v8/global-handles.js';
 import { readProfile } from '../v8/sampler.js';
@@ -27,13 +31,16 @@ export class SiteReader {
   /** Readings that found the sampler unchanged since the one before, and repeated it. */
   unchanged = 0;
   private readonly aggregator = new SiteAggregator(sharedInterner, sharedResolver);
-  /** The latest reading, and V8's global handles right after it. */
-  private latest: { readonly reading: Reading; readonly handleBytes: number } | undefined;
+  /** The latest reading, V8's global handles right after it, and V8's part of it (without the sampled Buffers). */
+  private latest: { readonly reading: Reading; readonly handleBytes: number; readonly heap: SiteReadings } | undefined;
+  private readonly bufferSites = new BufferSites(sharedResolver);
   /**
    * Whether V8's sampler changed between the reading before the latest tick's and that tick (its
    * global handles did: a new sample, or a sampled object that died). False in a process at rest.
    */
   sampledAtTick = true;
+  /** The Buffer sampler's samples taken at the latest tick. */
+  private buffersTakenAtTick = 0;
   /** Tick readings in a row that repeated the latest one. */
   private repeats = 0;
   /** Whether the latest tick read V8's sampler (rather than repeating the reading before). */
@@ -43,6 +50,8 @@ export class SiteReader {
     private readonly filters: readonly Filter[],
     /** Whether readings are held back now (V8's heap at its limit: see `near-limit.ts`). */
     private readonly holdReadings: () => boolean,
+    /** The Buffers sampled in JavaScript, added to their sites at every reading; none when off. */
+    private readonly buffers?: BufferSampler,
   ) {}
 
   /** The sites of the latest reading, with their stacks; undefined before the first. */
@@ -55,18 +64,17 @@ export class SiteReader {
     if (this.holdReadings()) throw new HoldReading();
     const profile = readProfile();
     const timestamp = Date.now();
-    const sites = this.aggregator.aggregate(profile.root, this.filters);
+    const heap = this.aggregator.aggregate(profile.root, this.filters);
     this.taken++;
     const reading: Reading = {
-      ...sites,
+      ...this.withBuffers(heap),
       timestamp,
       reader: profile.reader,
       samplingIntervalBytes: profile.samplingIntervalBytes,
       allocations: profile.allocations ?? false,
       epoch: profile.epoch ?? 0,
-      arrayBuffersBytes: arrayBuffersBytes(),
     };
-    this.latest = { reading, handleBytes: globalHandleBytes() };
+    this.latest = { reading, handleBytes: globalHandleBytes(), heap };
     this.repeats = 0;
     return reading;
   }
@@ -90,7 +98,10 @@ export class SiteReader {
     }
     if (!latest && !forcedGcFits) throw new HoldReading();
     const same = latest?.reading.reader === 'native' && globalHandleBytes() === latest.handleBytes;
-    this.sampledAtTick = !same;
+    // A Buffer sampled since counts as a sample of V8's would: the process is not at rest.
+    const buffersTaken = this.buffers?.taken ?? 0;
+    this.sampledAtTick = !same || buffersTaken !== this.buffersTakenAtTick;
+    this.buffersTakenAtTick = buffersTaken;
     const unchanged = same && this.repeats < MAX_REPEATS;
     if (!latest || !unchanged || this.holdReadings()) {
       const reading = this.read();
@@ -100,9 +111,17 @@ export class SiteReader {
     this.taken++;
     this.unchanged++;
     this.repeats++;
-    // V8's samples are unchanged, the ArrayBuffer memory need not be: a Buffer of 16 KiB puts
-    // ~190 bytes on V8's heap, and Buffers come many times over between two sampled wrappers.
-    return { ...latest.reading, timestamp: Date.now(), arrayBuffersBytes: arrayBuffersBytes() };
+    // V8's samples are unchanged, the ArrayBuffer memory and the sampled Buffers need not be: a
+    // Buffer of 16 KiB puts ~190 bytes on V8's heap, and Buffers come many times over between two
+    // sampled wrappers.
+    return { ...latest.reading, ...this.withBuffers(latest.heap), timestamp: Date.now() };
+  }
+
+  /** V8's sites with the sampled Buffers added (see `buffers/with-buffers.ts`), and the ArrayBuffer memory left. */
+  private withBuffers(heap: SiteReadings) {
+    const exact = arrayBuffersBytes();
+    if (!this.buffers?.running) return { ...heap, arrayBuffersBytes: exact };
+    return withBuffers(heap, exact, this.bufferSites.sum(this.buffers.read()), this.filters);
   }
 }
 

@@ -16,6 +16,14 @@ export const defaults = Object.freeze({
    * (see BENCHMARKS.md §7).
    */
   allocations: false,
+  /**
+   * Whether the Buffers the application makes are sampled in JavaScript (by bytes, at
+   * `samplingIntervalBytes`) while a monitor runs, so that a Buffer leak is judged on its bytes
+   * outside V8's heap from its first sampled Buffer: off, since its wrappers cost 20–45 ns a call
+   * and its samples ~15 µs each, 4.7–6.3 % CPU per request on a Buffer-bound Express route on Node 20,
+   * past the 0.5 % cost target (BENCHMARKS.md, issue 22, "the Buffer sampler").
+   */
+  bufferSampling: false,
   /** Which reader drives V8's sampler: the native one when it loads, else the inspector. */
   reader: 'auto' as 'auto' | 'native' | 'inspector',
   /** Time between two readings of the sampler by the monitor (milliseconds). */

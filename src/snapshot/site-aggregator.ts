@@ -20,6 +20,13 @@ export interface SiteReading {
   readonly count: number;
   /** Of `size`, the bytes of ArrayBuffer wrappers (see `backing-stores.ts`); 0 when absent. */
   readonly wrapperBytes?: number;
+  /**
+   * Of `size`, the bytes of the Buffers the site made and still holds, sampled in JavaScript (see
+   * `buffers/buffer-sampler.ts`); 0 when absent. The rest of `size` is V8's heap.
+   */
+  readonly sampledExternalBytes?: number;
+  /** Standard deviation of `sampledExternalBytes` (bytes). */
+  readonly sampledExternalNoiseBytes?: number;
   /** The site's stack holding the most bytes, source-mapped. Built when first read. */
   readonly traceback: Traceback;
 }

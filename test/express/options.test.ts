@@ -32,6 +32,7 @@ const valid: Record<OptionName, fc.Arbitrary<unknown>> = {
   exclude: fc.array(fc.string({ minLength: 1, maxLength: 30 }), { maxLength: 3 }),
   reader: fc.constantFrom('auto', 'native', 'inspector'),
   allocations: fc.boolean(),
+  bufferSampling: fc.boolean(),
   outOfMemoryProfileDir: fc.string({ minLength: 1, maxLength: 30 }).filter((dir) => dir.trim() !== ''),
   metricsPath: fc.oneof(fc.constant(false), fc.stringMatching(/^\/[a-z0-9/_.-]{0,20}$/)),
   registry: fc.constant(new Registry()),

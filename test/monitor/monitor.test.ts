@@ -39,6 +39,7 @@ test('rejects bad options with a coded error that names the option, the expectat
     [{ logger: console }, /"logger": expected a pino logger \(an object with child\(\) and warn\(\)\) or false, received an object/],
     [{ include: 'src/**' }, /"include": expected an array of non-empty strings, received "src\/\*\*"/],
     [{ exclude: [''] }, /"exclude": expected an array of non-empty strings/],
+    [{ bufferSampling: 'yes' }, /"bufferSampling": expected true or false, received "yes"/],
     [{ treshold: 1 }, /Unknown option "treshold" for heapwatch: expected one of intervalMs, windowMs/],
   ];
   for (const [options, message] of cases) {
