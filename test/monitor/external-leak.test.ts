@@ -54,6 +54,22 @@ async function runService(mode: string): Promise<{ truths: Truth[]; suspected: S
 
 const within2x = (estimate: number, truth: number) => estimate >= truth / 2 && estimate <= truth * 2;
 
+/**
+ * A record's figure outside V8's heap is within 2x of what the service held when it was written
+ * (between the truth lines on either side of it), its heap figure stays the heap's, and it states
+ * its noise.
+ */
+function assertSizedApart(record: Suspected, truths: readonly Truth[], delaySeconds: number): void {
+  const after = truths.findIndex((truth) => truth.seconds >= delaySeconds);
+  assert.ok(after > 0, 'truth lines on both sides of the record');
+  const [a, b] = [truths[after - 1] as Truth, truths[after] as Truth];
+  const heldThen = a.heldBytes + ((b.heldBytes - a.heldBytes) * (delaySeconds - a.seconds)) / (b.seconds - a.seconds);
+  const { externalBytes, liveBytes, externalNoiseBytes } = record.heapwatch;
+  assert.ok(within2x(externalBytes, heldThen), `reported ${externalBytes} B outside the heap, held ~${heldThen} B`);
+  assert.ok(liveBytes < externalBytes / 10, "V8's heap figure stays the heap's");
+  assert.ok(externalNoiseBytes > 0, 'the estimate states its noise');
+}
+
 // The six services at once, once: each test reads its part.
 const MODES = ['alloc', 'alloc-sampled', 'socket', 'ring', 'drain', 'pool'] as const;
 const runs = Promise.all(MODES.map(runService));
@@ -79,14 +95,7 @@ test('16 KiB Buffer.alloc() kept at 1.6 MB/s is suspected at the keeping functio
   // 512 KiB, a Poisson arrival). bench/external-detection.mjs measures the delay over many runs
   // (BENCHMARKS §4). With the Buffer sampler on it is asserted (the test below).
   const delaySeconds = (first.time - leakStartedAt) / 1000;
-  // What the service held then: between the truth lines on either side of the record.
-  const after = alloc.truths.findIndex((truth) => truth.seconds >= delaySeconds);
-  assert.ok(after > 0, 'truth lines on both sides of the record');
-  const [a, b] = [alloc.truths[after - 1] as Truth, alloc.truths[after] as Truth];
-  const heldThen = a.heldBytes + ((b.heldBytes - a.heldBytes) * (delaySeconds - a.seconds)) / (b.seconds - a.seconds);
-  assert.ok(within2x(first.heapwatch.externalBytes, heldThen), `reported ${first.heapwatch.externalBytes} B outside the heap, held ~${heldThen} B`);
-  assert.ok(first.heapwatch.liveBytes < first.heapwatch.externalBytes / 10, 'V8\'s heap figure stays the heap\'s');
-  assert.ok(first.heapwatch.externalNoiseBytes > 0, 'the estimate states its noise');
+  assertSizedApart(first, alloc.truths, delaySeconds);
   assert.ok(first.heapwatch.growthBytes > 4 * 1024 * 1024, 'growth judged on the heap and the Buffers together');
   assert.match(first.msg, /of Buffers outside it \(±/);
   const last = alloc.truths.at(-1) as Truth;
@@ -106,13 +115,7 @@ test('with bufferSampling on, the same leak is suspected at the keeping function
   // the defaults): 50 s in 16 runs of 16 (bench/external-detection.mjs, BENCHMARKS §4, issue 22).
   const delaySeconds = (first.time - (alloc.truths[0] as Truth).leakStartedAt) / 1000;
   assert.ok(delaySeconds <= 60, `suspected ${delaySeconds} s after the leak started`);
-  const after = alloc.truths.findIndex((truth) => truth.seconds >= delaySeconds);
-  assert.ok(after > 0, 'truth lines on both sides of the record');
-  const [a, b] = [alloc.truths[after - 1] as Truth, alloc.truths[after] as Truth];
-  const heldThen = a.heldBytes + ((b.heldBytes - a.heldBytes) * (delaySeconds - a.seconds)) / (b.seconds - a.seconds);
-  assert.ok(within2x(first.heapwatch.externalBytes, heldThen), `reported ${first.heapwatch.externalBytes} B outside the heap, held ~${heldThen} B`);
-  assert.ok(first.heapwatch.liveBytes < first.heapwatch.externalBytes / 10, "V8's heap figure stays the heap's");
-  assert.ok(first.heapwatch.externalNoiseBytes > 0, 'the estimate states its noise');
+  assertSizedApart(first, alloc.truths, delaySeconds);
   // No other function of the service is blamed for the same Buffers (their wrappers, which V8 may
   // charge to the inlining caller, take no share of what the sampler counted).
   const others = alloc.suspected.filter((record) => (record.heapwatch.site.file ?? '').endsWith('buffer-leak.mjs') && record.heapwatch.site.function !== 'queueBody');
