@@ -54,6 +54,15 @@ async function runService(mode: string): Promise<{ truths: Truth[]; suspected: S
 
 const within2x = (estimate: number, truth: number) => estimate >= truth / 2 && estimate <= truth * 2;
 
+// The Buffer leak's keeper, as V8 can name it. V8 charges an inlined function's allocations to the
+// function it was inlined into, the one whose frame is on the stack (docs/concepts.md, "a site is a function"): on Node 26 queueBody is
+// inlined into placeOrder, and on a loaded machine V8 has inlined the whole dispatch from Express's
+// router down — Layer.handleRequest, Route.dispatch, placeOrder, queueBody — into the router's
+// callback after the route's parameters (`(anonymous)`, node_modules/router/index.js:305, seen in
+// CI on Node 22). Any of those frames is the keeper's stack; any other function is a wrong one.
+const isKeeper = (site: Suspected['heapwatch']['site'] | Truth['top']) =>
+  site !== undefined && (['queueBody', 'placeOrder'].includes(site.function) || /node_modules\/router\//.test(site.file ?? ''));
+
 /**
  * A record's figure outside V8's heap is within 2x of what the service held when it was written
  * (between the truth lines on either side of it), its heap figure stays the heap's, and it states
@@ -79,14 +88,6 @@ test('16 KiB Buffer.alloc() kept at 1.6 MB/s is suspected at the keeping functio
   const alloc = await run('alloc');
   const first = alloc.suspected[0];
   assert.ok(first, 'the Buffer leak is suspected');
-  // V8 charges an inlined function's allocations to the function it was inlined into, the one
-  // whose frame is on the stack (docs/concepts.md, "a site is a function"): on Node 26 queueBody is
-  // inlined into placeOrder, and on a loaded machine V8 has inlined the whole dispatch from Express's
-  // router down — Layer.handleRequest, Route.dispatch, placeOrder, queueBody — into the router's
-  // callback after the route's parameters (`(anonymous)`, node_modules/router/index.js:305, seen in
-  // CI on Node 22). Any of those frames is the keeper's stack; any other function is a wrong one.
-  const isKeeper = (site: Suspected['heapwatch']['site'] | Truth['top']) =>
-    site !== undefined && (['queueBody', 'placeOrder'].includes(site.function) || /node_modules\/router\//.test(site.file ?? ''));
   const where = (record: Suspected) => `${record.heapwatch.site.function} (${record.heapwatch.site.file}:${record.heapwatch.site.line}): ${record.msg}`;
   assert.ok(isKeeper(first.heapwatch.site), alloc.suspected.map(where).join('\n'));
   const leakStartedAt = (alloc.truths[0] as Truth).leakStartedAt;
@@ -116,10 +117,12 @@ test('with bufferSampling on, the same leak is suspected at the keeping function
   const delaySeconds = (first.time - (alloc.truths[0] as Truth).leakStartedAt) / 1000;
   assert.ok(delaySeconds <= 60, `suspected ${delaySeconds} s after the leak started`);
   assertSizedApart(first, alloc.truths, delaySeconds);
-  // No other function of the service is blamed for the same Buffers (their wrappers, which V8 may
-  // charge to the inlining caller, take no share of what the sampler counted).
-  const others = alloc.suspected.filter((record) => (record.heapwatch.site.file ?? '').endsWith('buffer-leak.mjs') && record.heapwatch.site.function !== 'queueBody');
-  assert.deepEqual(others.map((record) => record.heapwatch.site.function), []);
+  // No function off the keeper's stack is blamed. The caller V8 inlined queueBody into may be
+  // suspected as well (seen in CI on Node 22): the Buffers' small objects on V8's heap are charged
+  // there, and take a share of the ArrayBuffer growth the sampler's estimate left over — the same
+  // leak, on its own stack.
+  const others = alloc.suspected.filter((record) => !isKeeper(record.heapwatch.site));
+  assert.deepEqual(others.map((record) => `${record.heapwatch.site.function} (${record.heapwatch.site.file})`), []);
 });
 
 test("request bodies' socket chunks kept in an array are sized within 2x at the sites their allocation stack allows, Node's own, and the record says the keeper is not on it", async () => {
@@ -142,12 +145,12 @@ test("request bodies' socket chunks kept in an array are sized within 2x at the 
   // The keeper itself (the `data` handler, line 31 of the fixture) may be suspected too, for what it
   // does allocate on V8's heap: the array it pushes the chunks into grows. That is the right
   // function; any other of the service's would be a wrong one.
-  const isKeeper = (site: Suspected['heapwatch']['site']) => (site.file ?? '').endsWith('buffer-leak.mjs') && site.line === 31;
+  const isDataHandler = (site: Suspected['heapwatch']['site']) => (site.file ?? '').endsWith('buffer-leak.mjs') && site.line === 31;
   const blamed = others.filter(
-    (record) => !isNodes(record.heapwatch.site) && !isKeeper(record.heapwatch.site),
+    (record) => !isNodes(record.heapwatch.site) && !isDataHandler(record.heapwatch.site),
   );
   assert.deepEqual(blamed.map((record) => `${record.heapwatch.site.function} (${record.heapwatch.site.file})`), [], 'no function of the service is blamed');
-  for (const record of others.filter((other) => !isKeeper(other.heapwatch.site))) {
+  for (const record of others.filter((other) => !isDataHandler(other.heapwatch.site))) {
     assert.match(record.msg, /the function that keeps these objects is not on the stack that allocated them/, record.msg);
   }
 });
