@@ -13,7 +13,8 @@
 // is the same configuration in other processes; `<name>+no-memory-reducer` the same started with
 // `--no-memory-reducer` (V8's major GCs once allocation slows down, which a process runs only after
 // a first mark-compact of its own); `<name>+cpu-prof` the same with a CPU profile of its life
-// written to /tmp/cross-process-cpu-prof as it exits (summarise with bench/lib/cpu-profile.mjs).
+// written to /tmp/cross-process-cpu-prof as it exits (summarise with bench/lib/cpu-profile.mjs);
+// `<name>+trace-gc` the same with V8's `--trace-gc` lines in /tmp/cross-process-trace-gc.
 //
 //   node bench/cross-process.mjs [--quick] [--configs=bare,bare-again,heapwatch,pprof]
 //        [--processes=3] [--rounds=6] [--batch=200] [--route=/json] [--warmup=3000]
@@ -74,6 +75,7 @@
 // --quick: 2 rounds, 1 000 requests of warm-up, 20 s at rest, windows of 2, 4 and 8 s (about 3 min
 // for 12 processes): to check that it works, not to resolve. Prints Markdown.
 import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -159,10 +161,18 @@ function startChild(configuration, replica) {
   // `+cpu-prof`: a CPU profile of the process's whole life, written to /tmp/cross-process-cpu-prof
   // as it exits (summarise with bench/lib/cpu-profile.mjs): where a configuration's CPU goes.
   if (configuration.includes('+cpu-prof')) flags.push('--cpu-prof', '--cpu-prof-dir=/tmp/cross-process-cpu-prof', `--cpu-prof-name=${configuration}-${replica}.cpuprofile`);
+  // `+trace-gc`: V8's line per collection (`--trace-gc`, with its reason) written to
+  // /tmp/cross-process-trace-gc/<configuration>-<replica>.log: which collections a configuration adds.
+  let output = 2;
+  if (configuration.includes('+trace-gc')) {
+    flags.push('--trace-gc');
+    mkdirSync('/tmp/cross-process-trace-gc', { recursive: true });
+    output = openSync(`/tmp/cross-process-trace-gc/${configuration}-${replica}.log`, 'w');
+  }
   const node = [process.execPath, ...flags, childScript, configuration, route];
   const command = cpu === 'none' ? node : ['taskset', '-c', cpu, ...node];
   // The child's standard output (heapwatch's pino logger) goes to our standard error, apart from the tables.
-  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 2, 2, 'ipc'] });
+  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', output, 2, 'ipc'] });
   const waiting = [];
   child.on('message', (message) => waiting.shift()?.(message));
   child.on('exit', (code, signal) => {

@@ -34,7 +34,7 @@ import { addBenchRoutes } from './routes.mjs';
 const [configuration, route] = process.argv.slice(2);
 // `<name>+no-memory-reducer`: the same, started with V8's memory reducer off (the parent passes
 // `--no-memory-reducer`), to tell what the major GCs V8 runs once allocation slows down cost.
-const kind = configuration.replace(/-again$/, '').replace(/\+(no-memory-reducer|cpu-prof)$/, '');
+const kind = configuration.replace(/-again$/, '').replace(/(\+(no-memory-reducer|cpu-prof|trace-gc))+$/, '');
 
 const app = express();
 let watch;

@@ -85,6 +85,8 @@ export class CleanReadings {
   private lastRequestedGc = Number.NEGATIVE_INFINITY;
   /** Whether the tick before this one wanted clean readings too. */
   private wantedBefore = false;
+  /** Whether the tick before this one found V8's sampler changed (the process allocating) too. */
+  private sampledBefore = true;
   /** Full GCs heapwatch may still ask for now: a bucket refilled {@link GC_BUDGET} times per window. */
   private gcTokens = GC_BURST;
   private tokensAt: number | undefined;
@@ -139,7 +141,8 @@ export class CleanReadings {
    * and reads right after it — or, when that GC would pause the host beyond the budget, counts it
    * skipped and leaves the confirmation to V8's own major GCs. `sampled`: whether V8's sampler
    * changed since the reading before this tick's — when nothing was sampled and nothing sampled
-   * died, the process is at rest and a pause now would confirm nothing V8's next major GC will not.
+   * died, the process is at rest and a pause now would confirm nothing V8's next major GC will not;
+   * nor at the first tick that finds it allocating again after such a rest.
    */
   requestGcIfNeeded(now: number, reader: ReaderName, sampled: boolean): void {
     this.refillTokens(now);
@@ -148,7 +151,12 @@ export class CleanReadings {
     const wantedMs = this.wantedHorizonMs;
     const wantedBefore = this.wantedBefore;
     this.wantedBefore = wantedMs !== undefined;
-    if (wantedMs === undefined || !wantedBefore || !sampled || this.gcInFlight || reader !== 'native' || this.gcTokens < 1) return;
+    // And sampled at two ticks in a row: the first tick after a rest sees the garbage left from
+    // before it still counted (no major GC ran at rest), and the load that woke the process will
+    // bring V8's own major GC soon; a process that keeps allocating is sampled at every tick.
+    const sampledBefore = this.sampledBefore;
+    this.sampledBefore = sampled;
+    if (wantedMs === undefined || !wantedBefore || !sampled || !sampledBefore || this.gcInFlight || reader !== 'native' || this.gcTokens < 1) return;
     const spacing = Math.max(this.options.intervalMs, wantedMs / 6);
     const lastClean = this.window.latestTimestamp ?? Number.NEGATIVE_INFINITY;
     if (now - lastClean < spacing || now - this.lastRequestedGc < spacing) return;

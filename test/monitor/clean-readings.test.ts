@@ -35,7 +35,7 @@ test('asks V8 for full GCs only while a site rises, six in a row at most, then 3
   assert.equal(clean.taken, 0, 'no reading to take: readNow gave none');
 });
 
-test('no full GC at a tick that found V8’s sampler as it was: a process at rest has nothing new to confirm', async () => {
+test('no full GC at a tick that found V8’s sampler as it was, nor at the first that found it changed again: a process at rest has nothing new to confirm', async () => {
   const options = resolveMonitorOptions({ intervalMs: 10, windowMs: 36_000, logger: false });
   const clean = new CleanReadings(options, { readNow: () => undefined, isProtected: () => false, readingIntervalMs: () => 10 });
   let now = 1_000_000;
@@ -49,5 +49,10 @@ test('no full GC at a tick that found V8’s sampler as it was: a process at res
   for (let i = 0; i < 5; i++) await tick(false);
   assert.equal(clean.requestedGcs, 0, 'nothing sampled since the reading before: no GC');
   await tick(true);
-  assert.equal(clean.requestedGcs, 1, 'a new sample, and the site still rises: a GC');
+  assert.equal(clean.requestedGcs, 0, 'the first tick that finds the process allocating again: V8’s own major GC is due soon, no GC');
+  await tick(true);
+  assert.equal(clean.requestedGcs, 1, 'sampled at two ticks in a row, and the site still rises: a GC');
+  await tick(false);
+  await tick(true);
+  assert.equal(clean.requestedGcs, 1, 'a rest between two samples: none');
 });
