@@ -12,6 +12,8 @@
 //   prom-client-defaults           the bare app and prom-client's `collectDefaultMetrics()`, what an
 //                                  app that already exports Node's metrics pays without heapwatch
 //   heapwatch-allocations          `app.use(heapwatch({ allocations: true }))` (Node 26: allocation mode)
+//   heapwatch-sampler              heapwatch's sampler alone: `startSampling()`
+//   heapwatch-monitor              heapwatch's monitor alone: `createHeapMonitor().start()`, no middleware or metrics
 //   pprof-allocations              @datadog/pprof's heap profiler in allocation mode (dd-trace's Node 26
 //                                  default), with a profile() every 60 s as dd-trace's uploads take
 //   pprof                          @datadog/pprof's heap profiler as dd-trace starts it,
@@ -55,6 +57,19 @@ if (kind in heapwatchOptions) {
   watch = heapwatch(heapwatchOptions[kind]);
   app.use(watch);
   stop = () => watch.stop();
+} else if (kind === 'heapwatch-sampler') {
+  // heapwatch's sampler alone (`startSampling()`, the tracemalloc API): no monitor, no middleware.
+  const { startSampling, stopSampling } = await import('heapwatch');
+  startSampling();
+  stop = () => stopSampling();
+} else if (kind === 'heapwatch-monitor') {
+  // heapwatch's monitor alone (`createHeapMonitor().start()`): its readings, judgement and GCs,
+  // with no middleware, no exporter and no prom-client metrics.
+  const { createHeapMonitor } = await import('heapwatch');
+  const monitor = createHeapMonitor();
+  monitor.start();
+  watch = { monitor };
+  stop = () => monitor.stop();
 } else if (kind === 'prom-client-defaults') {
   const { collectDefaultMetrics } = await import('prom-client');
   collectDefaultMetrics();
@@ -73,7 +88,7 @@ if (kind in heapwatchOptions) {
     pprof.heap.stop();
   };
 } else if (kind !== 'bare') {
-  throw new Error(`Unknown configuration "${configuration}" - expected bare, heapwatch, heapwatch-no-default-metrics, heapwatch-no-forced-gc, heapwatch-no-readings, heapwatch-allocations, prom-client-defaults, pprof or pprof-allocations, with or without -again`);
+  throw new Error(`Unknown configuration "${configuration}" - expected bare, heapwatch, heapwatch-no-default-metrics, heapwatch-no-forced-gc, heapwatch-no-readings, heapwatch-allocations, heapwatch-sampler, heapwatch-monitor, prom-client-defaults, pprof or pprof-allocations, with or without -again`);
 }
 addBenchRoutes(app);
 
