@@ -23,7 +23,7 @@ export type { HeapMonitorOptions } from './monitor/options.js';
 export type { SiteReport } from './log/leak-log.js';
 export type { RouteShare } from './routes/attribute.js';
 export type { RouteHandlers, RouteSource, RouteTable } from './routes/route-table.js';
-export type { SiteSeries } from './growth/window.js';
+export type { SiteSeries } from './growth/series.js';
 export { heapwatch } from './express/middleware.js';
 export type { HeapwatchMiddleware } from './express/middleware.js';
 export type { HeapwatchOptions } from './express/options.js';

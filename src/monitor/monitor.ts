@@ -4,7 +4,7 @@ import { isMainThread } from 'node:worker_threads';
 import { Detector } from '../growth/detector.js';
 import { ExternalShares } from '../growth/external-share.js';
 import { GrowthWindow } from '../growth/window.js';
-import type { SiteSeries } from '../growth/window.js';
+import type { SiteSeries } from '../growth/series.js';
 import { SuspicionTracker } from '../growth/suspicion.js';
 import { LeakLog } from '../log/leak-log.js';
 import type { SiteReport } from '../log/leak-log.js';
