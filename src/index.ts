@@ -13,7 +13,7 @@ export type { GroupBy } from './snapshot/group.js';
 export type { Trace } from './snapshot/trace.js';
 export type { ReaderName } from './v8/profile.js';
 export { createHeapMonitor, HeapMonitor } from './monitor/monitor.js';
-export type { HeapMonitorEvents } from './monitor/monitor.js';
+export type { HeapMonitorEvents } from './monitor/events.js';
 export type { MonitorStats } from './monitor/stats.js';
 export type { UnexplainedMemory } from './monitor/unexplained-memory.js';
 export type { AllocationReport } from './monitor/allocation-totals.js';
