@@ -20,7 +20,7 @@ export type { AllocationReport } from './monitor/allocation-totals.js';
 export type { StatisticOrder } from './snapshot/statistic.js';
 export type { MajorGcSignal } from './v8/major-gc.js';
 export type { HeapMonitorOptions } from './monitor/options.js';
-export type { SiteReport } from './log/leak-log.js';
+export type { SiteReport } from './log/site-report.js';
 export type { RouteShare } from './routes/attribute.js';
 export type { RouteHandlers, RouteSource, RouteTable } from './routes/route-table.js';
 export type { SiteSeries } from './growth/series.js';

@@ -1,4 +1,4 @@
-import type { SiteReport } from '../log/leak-log.js';
+import type { SiteReport } from '../log/site-report.js';
 import type { ReadingTiming } from './stats.js';
 import type { UnexplainedMemory } from './unexplained-memory.js';
 

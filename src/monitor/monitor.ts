@@ -6,7 +6,7 @@ import { ExternalShares } from '../growth/external-share.js';
 import type { SiteSeries } from '../growth/series.js';
 import { SuspicionTracker } from '../growth/suspicion.js';
 import { LeakLog } from '../log/leak-log.js';
-import type { SiteReport } from '../log/leak-log.js';
+import type { SiteReport } from '../log/site-report.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { ErrorCode } from '../errors.js';
 import { takeSnapshot } from '../take-snapshot.js';

@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Detector } from '../growth/detector.js';
 import type { SuspicionTracker } from '../growth/suspicion.js';
-import type { LeakLog, SiteReport } from '../log/leak-log.js';
+import type { LeakLog } from '../log/leak-log.js';
+import type { SiteReport } from '../log/site-report.js';
 import type { RouteShare } from '../routes/attribute.js';
 import type { CleanReadings } from './clean-readings.js';
 import type { NotifyMonitorEvent } from './events.js';
