@@ -29,6 +29,21 @@ function siteLabelsOf(site: Frame, redact: boolean): SiteLabels {
   return { function: names.function, file: names.file, line: sitePosition(site) };
 }
 
+/**
+ * Sums the series that share a label set, in the order they come (sites that share function, file
+ * and line are one series): `add` adds a later one's figures to the first.
+ */
+function sumByLabels<S extends { readonly labels: Readonly<Record<string, string>> }>(values: readonly S[], add: (into: S, from: S) => void): S[] {
+  const series = new Map<string, S>();
+  for (const value of values) {
+    const id = Object.values(value.labels).join('\0');
+    const existing = series.get(id);
+    if (existing) add(existing, value);
+    else series.set(id, value);
+  }
+  return [...series.values()];
+}
+
 /** One label set's allocations, summed as {@link seriesOf} sums the sites. */
 export interface AllocationSeries {
   readonly labels: SiteLabels;
@@ -38,17 +53,13 @@ export interface AllocationSeries {
 
 /** The allocating sites' label sets, each with what its sites allocated. */
 export function allocationSeriesOf(sites: readonly ExportedAllocation[], redact: boolean): AllocationSeries[] {
-  const series = new Map<string, AllocationSeries>();
-  for (const site of sites) {
-    const labels = siteLabelsOf(site.site, redact);
-    const id = `${labels.function}\0${labels.file}\0${labels.line}`;
-    const existing = series.get(id);
-    if (existing) {
-      existing.bytes += site.allocatedBytes;
-      existing.objects += site.allocatedObjects;
-    } else series.set(id, { labels, bytes: site.allocatedBytes, objects: site.allocatedObjects });
-  }
-  return [...series.values()];
+  return sumByLabels(
+    sites.map((site) => ({ labels: siteLabelsOf(site.site, redact), bytes: site.allocatedBytes, objects: site.allocatedObjects })),
+    (into, from) => {
+      into.bytes += from.bytes;
+      into.objects += from.objects;
+    },
+  );
 }
 
 /** One label set's figures: sites that share function, file and line (not column) are summed; a compiled position's `line` carries its column (see sitePosition). */
@@ -64,24 +75,25 @@ export interface SeriesValues {
 
 /** The labelled sites' label sets, each with its sites' figures summed. */
 export function seriesOf(sites: readonly ExportedSite[], redact: boolean): SeriesValues[] {
-  const series = new Map<string, SeriesValues>();
-  for (const site of sites) {
-    const labels = siteLabelsOf(site.site, redact);
-    const id = `${labels.function}\0${labels.file}\0${labels.line}`;
-    const existing = series.get(id);
-    if (!existing) {
-      const { liveBytes, count, growthBytes, suspected, suspicions } = site;
-      series.set(id, { labels, liveBytes, count, externalBytes: site.externalBytes ?? 0, growthBytes, suspected, suspicions });
-      continue;
-    }
-    existing.liveBytes += site.liveBytes;
-    existing.count += site.count;
-    existing.externalBytes += site.externalBytes ?? 0;
-    existing.growthBytes += site.growthBytes;
-    existing.suspected ||= site.suspected;
-    existing.suspicions += site.suspicions;
-  }
-  return [...series.values()];
+  return sumByLabels<SeriesValues>(
+    sites.map(({ site, liveBytes, count, externalBytes, growthBytes, suspected, suspicions }) => ({
+      labels: siteLabelsOf(site, redact),
+      liveBytes,
+      count,
+      externalBytes: externalBytes ?? 0,
+      growthBytes,
+      suspected,
+      suspicions,
+    })),
+    (into, from) => {
+      into.liveBytes += from.liveBytes;
+      into.count += from.count;
+      into.externalBytes += from.externalBytes;
+      into.growthBytes += from.growthBytes;
+      into.suspected ||= from.suspected;
+      into.suspicions += from.suspicions;
+    },
+  );
 }
 
 /** One suspected site's bytes under one route, summed as {@link seriesOf} sums the sites. */
@@ -92,17 +104,12 @@ export interface RouteSeriesValues {
 
 /** The suspected sites' label sets per route, each with its bytes under that route. */
 export function routeSeriesOf(sites: readonly ExportedSite[], redact: boolean): RouteSeriesValues[] {
-  const series = new Map<string, RouteSeriesValues>();
-  for (const site of sites) {
-    if (!site.routes) continue;
-    const siteLabels = siteLabelsOf(site.site, redact);
-    for (const share of site.routes) {
-      const labels = { ...siteLabels, route: routeLabel(share.route) };
-      const id = `${labels.function}\0${labels.file}\0${labels.line}\0${labels.route}`;
-      const existing = series.get(id);
-      if (existing) existing.liveBytes += share.bytes;
-      else series.set(id, { labels, liveBytes: share.bytes });
-    }
-  }
-  return [...series.values()];
+  return sumByLabels(
+    sites.flatMap((site) => {
+      if (!site.routes) return [];
+      const labels = siteLabelsOf(site.site, redact);
+      return site.routes.map((share) => ({ labels: { ...labels, route: routeLabel(share.route) }, liveBytes: share.bytes }));
+    }),
+    (into, from) => (into.liveBytes += from.liveBytes),
+  );
 }
