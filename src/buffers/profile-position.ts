@@ -19,6 +19,12 @@ const MAX_SCAN = 1_000;
  * reading, off the request path — and remembered. A script not on disk (Node's own, `eval`), or a
  * position whose text is not a function's start (a file changed since it was loaded), keeps the
  * stack trace API's position: its site then has a key of its own.
+ *
+ * `v8/function-location.ts` answers the same question for a function *object* (a route handler),
+ * by asking V8 through an in-process inspector session. Not used here: a stack trace gives a
+ * position, not the function (`CallSite.getFunction()` is undefined in strict code and modules),
+ * and the Buffer sampler takes its stacks as Buffers are made, where an inspector round trip per
+ * new function has no place.
  */
 export class ProfilePositions {
   private readonly positions = new Map<string, { readonly line: number; readonly column: number }>();

@@ -1,4 +1,4 @@
-import type { SiteReport } from '../log/leak-log.js';
+import type { SiteReport } from '../log/site-report.js';
 
 /** What the exporters read from a monitor. */
 export interface SiteSource {

@@ -1,41 +1,17 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Aggregator, Registry } from 'prom-client';
 import { ErrorCode, HeapwatchError } from '../errors.js';
-import { displayPath } from '../format/path.js';
-import { sitePosition } from '../snapshot/frame.js';
 import type { HeapMonitor } from '../monitor/monitor.js';
 import type { UnexplainedMemory } from '../monitor/unexplained-memory.js';
 import { answerClusterPrimary, clusterWorkerLabel } from './cluster-worker.js';
 import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from './duration-buckets.js';
 import { isolatesOf } from './isolates.js';
-import { routeLabel } from './route-label.js';
 import { containerMemoryLimitBytes } from '../monitor/container-limit.js';
 import { otelErrors } from './otel-errors.js';
 import type { SiteLabelOptions } from './otel.js';
-import { redactSite } from '../format/site-hash.js';
-import type { ExportedAllocation, ExportedSite, IsolateFigures, ThreadFiguresSource } from './isolates.js';
-
-/** One label set's allocations, summed as {@link seriesOf} sums the sites. */
-interface AllocationSeries {
-  readonly labels: SiteLabels;
-  bytes: number;
-  objects: number;
-}
-
-function allocationSeriesOf(sites: readonly ExportedAllocation[], redact: boolean): AllocationSeries[] {
-  const series = new Map<string, AllocationSeries>();
-  for (const site of sites) {
-    const names = redact ? redactSite(site.site) : { function: site.site.functionName, file: displayPath(site.site.file) };
-    const labels = { function: names.function, file: names.file, line: sitePosition(site.site) };
-    const id = `${labels.function}\0${labels.file}\0${labels.line}`;
-    const existing = series.get(id);
-    if (existing) {
-      existing.bytes += site.allocatedBytes;
-      existing.objects += site.allocatedObjects;
-    } else series.set(id, { labels, bytes: site.allocatedBytes, objects: site.allocatedObjects });
-  }
-  return [...series.values()];
-}
+import type { IsolateFigures, ThreadFiguresSource } from './isolates.js';
+import { allocationSeriesOf, ISOLATE_LABELS, routeSeriesOf, seriesOf, SITE_LABELS } from './site-series.js';
+import type { AllocationSeries, IsolateLabel, IsolateLabels, SeriesValues, SiteLabel } from './site-series.js';
 
 /**
  * heapwatch's metric names: dashboards and alert rules are written against them, so they are a
@@ -72,75 +48,6 @@ export const PrometheusMetric = {
   siteAllocatedBytesTotal: 'heapwatch_site_allocated_bytes_total',
   siteAllocatedObjectsTotal: 'heapwatch_site_allocated_objects_total',
 } as const;
-
-const SITE_LABELS = ['function', 'file', 'line'] as const;
-type SiteLabel = (typeof SITE_LABELS)[number];
-type SiteLabels = Record<SiteLabel, string>;
-
-/**
- * Labels beside the site's. `worker`, in a cluster worker, on the series the primary's aggregated
- * page must keep apart per worker: per-site series (which worker leaks) and counters (a sum of
- * counters falls when one worker restarts, which Prometheus reads as a reset of the whole sum).
- * `thread` on every series of a watched worker thread: each isolate has its own heap and sampler.
- */
-const ISOLATE_LABELS = ['worker', 'thread'] as const;
-type IsolateLabel = (typeof ISOLATE_LABELS)[number];
-type IsolateLabels = Partial<Record<IsolateLabel, string>>;
-
-/** One label set's figures: sites that share function, file and line (not column) are summed; a compiled position's `line` carries its column (see sitePosition). */
-interface SeriesValues {
-  readonly labels: SiteLabels & IsolateLabels;
-  liveBytes: number;
-  count: number;
-  externalBytes: number;
-  growthBytes: number;
-  suspected: boolean;
-  suspicions: number;
-}
-
-function seriesOf(sites: readonly ExportedSite[], redact: boolean): SeriesValues[] {
-  const series = new Map<string, SeriesValues>();
-  for (const site of sites) {
-    const names = redact ? redactSite(site.site) : { function: site.site.functionName, file: displayPath(site.site.file) };
-    const labels = { function: names.function, file: names.file, line: sitePosition(site.site) };
-    const id = `${labels.function}\0${labels.file}\0${labels.line}`;
-    const existing = series.get(id);
-    if (!existing) {
-      const { liveBytes, count, growthBytes, suspected, suspicions } = site;
-      series.set(id, { labels, liveBytes, count, externalBytes: site.externalBytes ?? 0, growthBytes, suspected, suspicions });
-      continue;
-    }
-    existing.liveBytes += site.liveBytes;
-    existing.count += site.count;
-    existing.externalBytes += site.externalBytes ?? 0;
-    existing.growthBytes += site.growthBytes;
-    existing.suspected ||= site.suspected;
-    existing.suspicions += site.suspicions;
-  }
-  return [...series.values()];
-}
-
-/** One suspected site's bytes under one route, summed as {@link seriesOf} sums the sites. */
-interface RouteSeriesValues {
-  readonly labels: SiteLabels & { route: string };
-  liveBytes: number;
-}
-
-function routeSeriesOf(sites: readonly ExportedSite[], redact: boolean): RouteSeriesValues[] {
-  const series = new Map<string, RouteSeriesValues>();
-  for (const site of sites) {
-    if (!site.routes) continue;
-    const names = redact ? redactSite(site.site) : { function: site.site.functionName, file: displayPath(site.site.file) };
-    for (const share of site.routes) {
-      const labels = { function: names.function, file: names.file, line: sitePosition(site.site), route: routeLabel(share.route) };
-      const id = `${labels.function}\0${labels.file}\0${labels.line}\0${labels.route}`;
-      const existing = series.get(id);
-      if (existing) existing.liveBytes += share.bytes;
-      else series.set(id, { labels, liveBytes: share.bytes });
-    }
-  }
-  return [...series.values()];
-}
 
 /**
  * Registers heapwatch's metrics on `registry`. Values are computed in `collect()`, at scrape time,

@@ -1,6 +1,6 @@
 import { STEP_DEVIATIONS, wanderBytes } from './noise.js';
 import { mannKendallIncreasingP } from './robust.js';
-import type { SiteSeries } from './window.js';
+import type { SiteSeries } from './series.js';
 
 /** Readings without garbage the confirmation needs within the horizon. */
 export const MIN_CLEAN_READINGS = 3;

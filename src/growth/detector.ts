@@ -7,7 +7,8 @@ import { MIN_CLEAN_READINGS_FOR_WANDER, turnoverVariancePerMs } from './noise.js
 import type { SuspicionTracker } from './suspicion.js';
 import type { SeriesBreaks } from './series-breaks.js';
 import { assessTrend, quarterGrowth } from './trend.js';
-import type { BytesSeries, GrowthWindow, SiteSeries } from './window.js';
+import type { BytesSeries, SiteSeries } from './series.js';
+import type { GrowthWindow } from './window.js';
 
 /** The options the judgement reads. */
 export interface DetectorOptions {

@@ -1,4 +1,4 @@
-import type { BytesSeries } from './window.js';
+import type { BytesSeries } from './series.js';
 
 /**
  * Growth must stand this many deviations of its noise above zero: for a site whose objects stay,

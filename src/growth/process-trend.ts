@@ -5,7 +5,7 @@
 import { fallingStepsVariancePerMs, NOISE_DEVIATIONS, STEP_DEVIATIONS } from './noise.js';
 import { mannKendallIncreasingP } from './robust.js';
 import { quarterFit, TREND_P_VALUE } from './trend.js';
-import type { BytesSeries } from './window.js';
+import type { BytesSeries } from './series.js';
 
 /** The judgement of a process series over one horizon. */
 export interface ProcessTrendAssessment {

@@ -1,6 +1,6 @@
 import { growthNoiseBytes, NOISE_DEVIATIONS, STEP_DEVIATIONS, wanderBytes } from './noise.js';
 import { mannKendallIncreasingP, medianOfSorted } from './robust.js';
-import type { BytesSeries } from './window.js';
+import type { BytesSeries } from './series.js';
 
 /** What the detector needs to judge a series over one horizon. */
 export interface TrendOptions {

@@ -1,33 +1,10 @@
 import type { SiteReading } from '../snapshot/site-aggregator.js';
 import type { Traceback } from '../snapshot/traceback.js';
+import { ProcessBufferSlots, SiteBufferSlots } from './buffer-slots.js';
+import type { OutsideReading } from './buffer-slots.js';
+import type { BytesSeries, SiteSeries } from './series.js';
+import { admitLargest } from './site-admission.js';
 import { ReadingTimeline } from './timeline.js';
-
-/** The readings of one site, oldest first. */
-export interface SiteSeries {
-  readonly key: string;
-  /** Estimated live bytes per reading. */
-  readonly bytes: readonly number[];
-  /** Estimated live objects per reading. */
-  readonly counts: readonly number[];
-  /** When each reading was taken (ms since the epoch). */
-  readonly timestamps: readonly number[];
-  /** Estimated live bytes of all sites at each reading. */
-  readonly totals: readonly number[];
-  /** The process's ArrayBuffer memory at each reading (`process.memoryUsage().arrayBuffers`, bytes); absent in a series built by hand. */
-  readonly arrayBuffers?: readonly number[];
-  /** Of `bytes`, the bytes of ArrayBuffer wrappers at each reading (see `snapshot/backing-stores.ts`); absent in a series built by hand. */
-  readonly wrapperBytes?: readonly number[];
-  /** Of `bytes`, the site's Buffers sampled in JavaScript at each reading (see `buffers/buffer-sampler.ts`); absent in a series built by hand. */
-  readonly sampledExternalBytes?: readonly number[];
-  /** The site's largest stack at the latest reading that held it; its `site` is the site. */
-  readonly traceback: Traceback;
-}
-
-/** A site's live bytes and when they were read, oldest first: what a judgement reads. */
-export interface BytesSeries {
-  readonly bytes: readonly number[];
-  readonly timestamps: readonly number[];
-}
 
 interface TrackedSite {
   /**
@@ -36,12 +13,8 @@ interface TrackedSite {
    */
   readonly bytes: Float32Array;
   readonly counts: Float32Array;
-  /** Of `bytes`, those of ArrayBuffer wrappers. */
-  readonly wrappers: Float32Array;
-  /** Of `bytes`, those of the site's Buffers sampled in JavaScript. */
-  readonly sampled: Float32Array;
-  /** The standard deviation of the latest reading's `sampled` (bytes). */
-  sampledNoise: number;
+  /** Of `bytes`, those outside V8's heap: ArrayBuffer wrappers and Buffers sampled in JavaScript. */
+  readonly buffers: SiteBufferSlots;
   /**
    * When the site was first tracked, or its series last started anew (see {@link GrowthWindow.restart}):
    * slots holding older readings are not the site's.
@@ -61,10 +34,8 @@ interface TrackedSite {
 export class GrowthWindow {
   private readonly timeline: ReadingTimeline;
   private readonly totals: Float64Array;
-  /** The process's ArrayBuffer memory per slot: exact, read with each reading. */
-  private readonly arrayBuffers: Float64Array;
-  /** Bytes of ArrayBuffer wrappers of all sites per slot. */
-  private readonly totalWrappers: Float64Array;
+  /** The process's ArrayBuffer memory and all sites' wrapper bytes per slot. */
+  private readonly outside: ProcessBufferSlots;
   private readonly sites = new Map<string, TrackedSite>();
   /** Sites of the latest reading left untracked because of the cap. */
   droppedSites = 0;
@@ -78,8 +49,7 @@ export class GrowthWindow {
   ) {
     this.timeline = new ReadingTimeline(capacity, spanMs);
     this.totals = new Float64Array(capacity);
-    this.arrayBuffers = new Float64Array(capacity);
-    this.totalWrappers = new Float64Array(capacity);
+    this.outside = new ProcessBufferSlots(capacity);
   }
 
   /** When the latest reading was taken, or undefined before the first. */
@@ -102,19 +72,16 @@ export class GrowthWindow {
     readings: ReadonlyMap<string, SiteReading>,
     totalBytes: number,
     protect: (key: string) => boolean,
-    outside: { readonly arrayBuffersBytes: number; readonly totalWrapperBytes: number } = { arrayBuffersBytes: 0, totalWrapperBytes: 0 },
+    outside: OutsideReading = { arrayBuffersBytes: 0, totalWrapperBytes: 0 },
   ): void {
     const slot = this.timeline.add(timestamp);
     this.totals[slot] = totalBytes;
-    this.arrayBuffers[slot] = outside.arrayBuffersBytes;
-    this.totalWrappers[slot] = outside.totalWrapperBytes;
+    this.outside.record(slot, outside);
     for (const [key, site] of this.sites) {
       const reading = readings.get(key);
       site.bytes[slot] = reading?.size ?? 0;
       site.counts[slot] = reading?.count ?? 0;
-      site.wrappers[slot] = reading?.wrapperBytes ?? 0;
-      site.sampled[slot] = reading?.sampledExternalBytes ?? 0;
-      site.sampledNoise = reading?.sampledExternalNoiseBytes ?? 0;
+      site.buffers.record(slot, reading);
       if (!reading) continue;
       site.traceback = reading.traceback;
       if (reading.size > 0) site.lastHeld = timestamp;
@@ -126,55 +93,22 @@ export class GrowthWindow {
     }
   }
 
-  /**
-   * Admits the reading's untracked sites largest first while there is room, then makes room for
-   * larger newcomers by evicting the smallest unprotected sites.
-   */
+  /** Tracks the reading's untracked sites that fit under the cap (see {@link admitLargest}). */
   private admit(readings: ReadonlyMap<string, SiteReading>, slot: number, timestamp: number, protect: (key: string) => boolean): void {
-    let newcomers: SiteReading[] = [];
-    // A site holding nothing live (churn, in allocation mode) is not tracked: its series would be zeros.
-    for (const reading of readings.values()) if (!this.sites.has(reading.key) && (reading.size > 0 || reading.count > 0)) newcomers.push(reading);
-    // Sites of this reading left untracked: newcomers not admitted, and tracked ones evicted.
-    let dropped = newcomers.length;
-    let evictable: Array<[string, TrackedSite]> | undefined;
-    const sortEvictable = () =>
-      [...this.sites].filter(([key]) => !protect(key)).sort((a, b) => (b[1].bytes[slot] as number) - (a[1].bytes[slot] as number));
-    if (this.sites.size >= this.maxSites) {
-      // Full: only a newcomer larger than the smallest evictable site can get in. Most of a large
-      // heap's sites are not, and need no sorting.
-      evictable = sortEvictable();
-      const smallestBytes = (evictable.at(-1)?.[1].bytes[slot] as number | undefined) ?? Number.POSITIVE_INFINITY;
-      newcomers = newcomers.filter((reading) => reading.size > smallestBytes);
-    }
-    newcomers.sort((a, b) => b.size - a.size || (a.key < b.key ? -1 : 1));
-    for (const reading of newcomers) {
-      if (this.sites.size >= this.maxSites) {
-        evictable ??= sortEvictable();
-        const smallest = evictable.at(-1);
-        // Newcomers come largest first: once one cannot displace the smallest, none can.
-        if (!smallest || (smallest[1].bytes[slot] as number) >= reading.size) break;
-        evictable.pop();
-        this.sites.delete(smallest[0]);
-        if (readings.has(smallest[0])) dropped++;
-      }
+    this.droppedSites = admitLargest(this.sites, this.maxSites, readings, slot, protect, (reading) => {
       const site: TrackedSite = {
         bytes: new Float32Array(this.capacity),
         counts: new Float32Array(this.capacity),
-        wrappers: new Float32Array(this.capacity),
-        sampled: new Float32Array(this.capacity),
-        sampledNoise: reading.sampledExternalNoiseBytes ?? 0,
+        buffers: new SiteBufferSlots(this.capacity),
         since: timestamp,
         lastHeld: timestamp,
         traceback: reading.traceback,
       };
       site.bytes[slot] = reading.size;
       site.counts[slot] = reading.count;
-      site.wrappers[slot] = reading.wrapperBytes ?? 0;
-      site.sampled[slot] = reading.sampledExternalBytes ?? 0;
-      this.sites.set(reading.key, site);
-      dropped--;
-    }
-    this.droppedSites = dropped;
+      site.buffers.record(slot, reading);
+      return site;
+    });
   }
 
   /**
@@ -231,7 +165,7 @@ export class GrowthWindow {
   private withExternal(site: TrackedSite, since: number, externalShare: number): BytesSeries {
     const slots = this.timeline.slotsSince(since);
     return {
-      bytes: slots.map((slot) => this.heapBytesAt(site, slot) + externalShare * (this.arrayBuffers[slot] as number)),
+      bytes: slots.map((slot) => this.heapBytesAt(site, slot) + externalShare * this.outside.arrayBuffersAt(slot)),
       timestamps: slots.map((slot) => this.timeline.timeOf(slot)),
     };
   }
@@ -262,7 +196,7 @@ export class GrowthWindow {
     const [first, last] = [slots[0] as number, slots.at(-1) as number];
     const before = persistent && slots.length >= 2 ? (slots.at(-2) as number) : last;
     for (const [key, site] of this.sites) {
-      const at = (slot: number) => (this.timeline.timeOf(slot) < site.since ? 0 : (site.wrappers[slot] as number));
+      const at = (slot: number) => (this.timeline.timeOf(slot) < site.since ? 0 : site.buffers.wrappersAt(slot));
       const pair = { first: at(first), latest: Math.min(at(last), at(before)) };
       if (pair.first > 0 || pair.latest > 0) ends.set(key, pair);
     }
@@ -275,10 +209,8 @@ export class GrowthWindow {
   }
 
   /** The process's ArrayBuffer memory and all sites' wrapper bytes at the latest reading (0 before the first). */
-  latestOutside(): { readonly arrayBuffersBytes: number; readonly totalWrapperBytes: number } {
-    const slot = this.timeline.latestSlot;
-    if (slot === undefined) return { arrayBuffersBytes: 0, totalWrapperBytes: 0 };
-    return { arrayBuffersBytes: this.arrayBuffers[slot] as number, totalWrapperBytes: this.totalWrappers[slot] as number };
+  latestOutside(): OutsideReading {
+    return this.outside.at(this.timeline.latestSlot);
   }
 
   /**
@@ -288,20 +220,20 @@ export class GrowthWindow {
   latestSampledOf(key: string): { readonly bytes: number; readonly noiseBytes: number } {
     const site = this.sites.get(key);
     const slot = this.timeline.latestSlot;
-    return site === undefined || slot === undefined ? { bytes: 0, noiseBytes: 0 } : { bytes: site.sampled[slot] as number, noiseBytes: site.sampledNoise };
+    return site === undefined || slot === undefined ? { bytes: 0, noiseBytes: 0 } : site.buffers.latestSampled(slot);
   }
 
   /** The site's wrapper bytes at the latest reading (0 when untracked). */
   latestWrappersOf(key: string): number {
     const site = this.sites.get(key);
     const slot = this.timeline.latestSlot;
-    return site === undefined || slot === undefined ? 0 : (site.wrappers[slot] as number);
+    return site === undefined || slot === undefined ? 0 : site.buffers.wrappersAt(slot);
   }
 
   /** The process's ArrayBuffer memory at each reading since `since`, oldest first. */
   arrayBuffersSeries(since = Number.NEGATIVE_INFINITY): BytesSeries {
     const slots = this.timeline.slotsSince(since);
-    return { bytes: slots.map((slot) => this.arrayBuffers[slot] as number), timestamps: slots.map((slot) => this.timeline.timeOf(slot)) };
+    return { bytes: slots.map((slot) => this.outside.arrayBuffersAt(slot)), timestamps: slots.map((slot) => this.timeline.timeOf(slot)) };
   }
 
   /** The site's live bytes at the latest reading (0 when untracked). */
@@ -331,7 +263,7 @@ export class GrowthWindow {
   /** The live bytes of all sites at each reading since `since`, oldest first; with `outside`, plus the ArrayBuffer memory. */
   totalsSeries(since = Number.NEGATIVE_INFINITY, outside = false): BytesSeries {
     const slots = this.timeline.slotsSince(Math.max(since, this.seriesStart));
-    const total = (slot: number) => (this.totals[slot] as number) + (outside ? (this.arrayBuffers[slot] as number) : 0);
+    const total = (slot: number) => (this.totals[slot] as number) + (outside ? this.outside.arrayBuffersAt(slot) : 0);
     return { bytes: slots.map(total), timestamps: slots.map((slot) => this.timeline.timeOf(slot)) };
   }
 
@@ -347,7 +279,7 @@ export class GrowthWindow {
       // was tracked; all sites together grow with the ArrayBuffer memory too.
       const slots = this.timeline.slotsSince(since);
       const tracked = (slot: number) => this.timeline.timeOf(slot) >= site.since;
-      const external = (slot: number) => this.arrayBuffers[slot] as number;
+      const external = (slot: number) => this.outside.arrayBuffersAt(slot);
       return {
         key,
         bytes: slots.map((slot) => this.heapBytesAt(site, slot) + externalShare * external(slot)),
@@ -355,8 +287,8 @@ export class GrowthWindow {
         timestamps: slots.map((slot) => this.timeline.timeOf(slot)),
         totals: slots.map((slot) => (this.totals[slot] as number) + external(slot)),
         arrayBuffers: slots.map(external),
-        wrapperBytes: slots.map((slot) => (tracked(slot) ? (site.wrappers[slot] as number) : 0)),
-        sampledExternalBytes: slots.map((slot) => (tracked(slot) ? (site.sampled[slot] as number) : 0)),
+        wrapperBytes: slots.map((slot) => (tracked(slot) ? site.buffers.wrappersAt(slot) : 0)),
+        sampledExternalBytes: slots.map((slot) => (tracked(slot) ? site.buffers.sampledAt(slot) : 0)),
         traceback: site.traceback,
       };
     }
@@ -367,9 +299,9 @@ export class GrowthWindow {
       counts: slots.map((slot) => site.counts[slot] as number),
       timestamps: slots.map((slot) => this.timeline.timeOf(slot)),
       totals: slots.map((slot) => this.totals[slot] as number),
-      arrayBuffers: slots.map((slot) => this.arrayBuffers[slot] as number),
-      wrapperBytes: slots.map((slot) => site.wrappers[slot] as number),
-      sampledExternalBytes: slots.map((slot) => site.sampled[slot] as number),
+      arrayBuffers: slots.map((slot) => this.outside.arrayBuffersAt(slot)),
+      wrapperBytes: slots.map((slot) => site.buffers.wrappersAt(slot)),
+      sampledExternalBytes: slots.map((slot) => site.buffers.sampledAt(slot)),
       traceback: site.traceback,
     };
   }

@@ -1,4 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
+import { v8MajorVersion } from '../v8/v8-version.js';
 
 /**
  * Allocation the process must show, per millisecond, for a forced GC to go ahead: twice V8's
@@ -17,7 +18,7 @@ const STEADY_BYTES_PER_MS = 100;
  * shrunk, after rests of 0.3 to 5 s): there the GC runs at once, as before the gate — which on
  * Node 22 left the corpus's slow leak unconfirmed in 3 runs of 3 (2 of 3 confirmed without it).
  */
-const SHRINKS_YOUNG_GENERATION = Number.parseInt(process.versions.v8, 10) >= 13;
+const SHRINKS_YOUNG_GENERATION = v8MajorVersion() >= 13;
 /** How often the gate looks, while a GC waits (ms): at most four times per wait, when that is shorter. */
 const POLL_MS = 250;
 

@@ -1,6 +1,6 @@
 import { getHeapStatistics } from 'node:v8';
 import { GrowthWindow } from '../growth/window.js';
-import type { SiteSeries } from '../growth/window.js';
+import type { SiteSeries } from '../growth/series.js';
 import type { SiteReadings } from '../snapshot/site-aggregator.js';
 import { requestFullGc } from '../v8/gc-events.js';
 import { onMajorGc } from '../v8/major-gc.js';

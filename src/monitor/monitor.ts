@@ -3,60 +3,42 @@ import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 import { Detector } from '../growth/detector.js';
 import { ExternalShares } from '../growth/external-share.js';
-import { GrowthWindow } from '../growth/window.js';
-import type { SiteSeries } from '../growth/window.js';
+import type { SiteSeries } from '../growth/series.js';
 import { SuspicionTracker } from '../growth/suspicion.js';
 import { LeakLog } from '../log/leak-log.js';
-import type { SiteReport } from '../log/leak-log.js';
+import type { SiteReport } from '../log/site-report.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { ErrorCode } from '../errors.js';
 import { takeSnapshot } from '../take-snapshot.js';
-import type { ReaderName } from '../v8/profile.js';
 import { majorGcSignal } from '../v8/major-gc.js';
 import { allocationsUnavailable, startSampling, stopSampling } from '../v8/sampler.js';
-import { getHeapStatistics } from 'node:v8';
-import { AllocationTotals } from './allocation-totals.js';
 import type { AllocationReport } from './allocation-totals.js';
-import { CleanReadings } from './clean-readings.js';
-import { SeriesBreaks } from '../growth/series-breaks.js';
-import type { Reading } from './clean-readings.js';
 import { MemoryLimitWatch } from './memory-near-limit.js';
-import { growingSites, NearLimitWatch } from './near-limit.js';
+import { NearLimitWatch } from './near-limit.js';
 import type { NearLimitSource } from './near-limit.js';
-import { ReadingPace } from './reading-pace.js';
 import { resolveMonitorOptions } from './options.js';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from './options.js';
 import { SiteReports } from './reports.js';
 import { UnexplainedMemoryWatch } from './unexplained-memory.js';
 import type { UnexplainedMemory } from './unexplained-memory.js';
-import { HoldReading, SiteReader } from './site-reader.js';
-import type { MonitorStats, ReadingTiming } from './stats.js';
-import { attributeRoutes, RouteFinder } from '../routes/attribute.js';
+import { Verdicts } from './verdicts.js';
+import type { HeapMonitorEvents, NotifyMonitorEvent } from './events.js';
+import { RouteShares } from './route-shares.js';
+import { HoldReading } from './site-reader.js';
+import { MonitorReadings } from './readings.js';
+import type { MonitorStats } from './stats.js';
 import type { RouteShare } from '../routes/attribute.js';
 import { RouteTable } from '../routes/route-table.js';
-import { sharedInterner } from '../snapshot/frame-interner.js';
 import { bufferSampler } from '../buffers/buffer-sampler.js';
-
-export interface HeapMonitorEvents {
-  'leak-suspected': [SiteReport];
-  'leak-cleared': [SiteReport];
-  /** After every tick's reading, failed or not. */
-  reading: [ReadingTiming];
-  /** The memory no site explains grows in a sustained way (main thread only; see docs/detection.md). */
-  'memory-unexplained-growth': [UnexplainedMemory];
-  /** That growth has settled. */
-  'memory-unexplained-growth-cleared': [UnexplainedMemory];
-}
 
 /** See {@link createHeapMonitor}. */
 export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   readonly options: ResolvedMonitorOptions;
-  /** Every reading, one per tick. */
-  private readonly window: GrowthWindow;
-  /** Readings with no garbage in them: right after a major GC, or every inspector reading. */
-  private readonly clean: CleanReadings;
+  /** How readings are taken, and the windows, clean readings and totals they go to. */
+  private readonly readings: MonitorReadings;
   private readonly tracker: SuspicionTracker;
-  private readonly detector: Detector;
+  /** The detector's conclusions and the unexplained memory's, turned into records and events. */
+  private readonly verdicts: Verdicts;
   /** The sites' shares of the process's ArrayBuffer memory, which V8's sampler does not see. */
   private readonly external: ExternalShares;
   private readonly reports: SiteReports;
@@ -69,21 +51,9 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private readonly unexplained: UnexplainedMemoryWatch | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
-  /** Every reading goes through it; none while the near-limit record is on its way. */
-  private readonly reader: SiteReader;
-  /** Spaces readings out while each holds the main thread beyond `readingBudgetMs`. */
-  private readonly pace: ReadingPace;
-  /** The latest tick reading: its sites live in the window, only its total, reader, interval and mode are kept. */
-  private latest:
-    | { readonly reader: ReaderName; readonly totalBytes: number; readonly samplingIntervalBytes: number; readonly allocations: boolean }
-    | undefined;
-  /** Each site's allocations since the start, in allocation mode (Node 26, `allocations: true`). */
-  private readonly allocationTotals: AllocationTotals;
-  /** Where V8's sampler started over and forgot its live samples: the series break there. */
-  private readonly breaks: SeriesBreaks;
   /** Suspects are never evicted from the windows. */
   private readonly isSuspect = (key: string): boolean => this.tracker.isSuspect(key);
-  private counters = { readingErrors: 0, lastTickMs: 0, suspicionsRaised: 0 };
+  private counters = { readingErrors: 0, lastTickMs: 0 };
   /** Main-thread time the current tick spent on the routes of its verdicts: not the reading's (see ReadingPace). */
   private verdictRoutesMs = 0;
   /**
@@ -92,42 +62,40 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
    */
   readonly routes = new RouteTable();
   /** Route shares computed on the latest reading, per site: scrapes and pages between two readings reuse them. */
-  private routeShares: { readonly sites: object; readonly finder: RouteFinder; readonly bySite: Map<string, readonly RouteShare[]> } | undefined;
+  private readonly routeShares = new RouteShares(this.routes);
 
   constructor(options?: HeapMonitorOptions) {
     super();
     this.options = resolveMonitorOptions(options);
-    const { windowSlots, maxTrackedSites, windowMs } = this.options;
-    this.window = new GrowthWindow(windowSlots, maxTrackedSites, windowMs);
-    this.pace = new ReadingPace(this.options.intervalMs, this.options.readingBudgetMs);
-    this.reader = new SiteReader(this.options.filters, () => this.nearLimit.holdReadings(), this.options.bufferSampling ? bufferSampler : undefined);
-    this.clean = new CleanReadings(this.options, {
-      readNow: () => this.readBetweenTicks(),
-      isProtected: this.isSuspect,
-      readingIntervalMs: () => this.pace.readingIntervalMs,
+    const { maxTrackedSites, windowMs } = this.options;
+    this.readings = new MonitorReadings(this.options, {
+      isSuspect: this.isSuspect,
+      holdReadings: () => this.nearLimit.holdReadings(),
+      idle: () => this.running && !this.ticking,
+      readingFailed: (error) => this.readingFailed(error),
     });
+    const { window, clean, breaks, allocationTotals } = this.readings;
     this.tracker = new SuspicionTracker(windowMs);
-    this.allocationTotals = new AllocationTotals(maxTrackedSites);
-    // The shortest horizon's step (twice the threshold, an eighth of it): see `assessTrend`.
-    this.breaks = new SeriesBreaks([this.window, this.clean.window], this.options.growthThresholdBytes / 4, this.isSuspect);
     // The warm-up counts from the start of the process (of the thread, in a worker thread).
     const warmupEndsAt = performance.timeOrigin + this.options.warmupMs;
-    this.external = new ExternalShares(this.window, this.clean.window);
-    const cleanSeriesOf = (key: string, since: number, share: number) => this.clean.series(key, since, share);
-    this.detector = new Detector({ ...this.options, warmupEndsAt }, this.window, cleanSeriesOf, this.tracker, this.external, this.breaks);
-    const samplingIntervalBytes = () => this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes;
-    this.reports = new SiteReports(this.window, this.tracker, this.detector, maxTrackedSites, this.external, samplingIntervalBytes, this.allocationTotals);
+    this.external = new ExternalShares(window, clean.window);
+    const cleanSeriesOf = (key: string, since: number, share: number) => clean.series(key, since, share);
+    const detector = new Detector({ ...this.options, warmupEndsAt }, window, cleanSeriesOf, this.tracker, this.external, breaks);
+    const samplingIntervalBytes = () => this.readings.samplingIntervalBytes;
+    this.reports = new SiteReports(window, this.tracker, detector, maxTrackedSites, this.external, samplingIntervalBytes, allocationTotals);
     this.log = new LeakLog(this.options.logger);
     const atLimit: NearLimitSource = {
       sites: () => this.sites(),
       suspects: () => this.suspects(),
       seriesOf: (key) => this.seriesOf(key),
       samplingIntervalBytes: () => this.stats().samplingIntervalBytes,
-      readNow: () => this.readAtLimit(),
+      readNow: () => this.readings.atLimit(),
     };
     this.nearLimit = new NearLimitWatch(atLimit, this.log, this.options);
     this.memoryLimit = new MemoryLimitWatch(atLimit, this.log, this.options);
     this.unexplained = isMainThread ? new UnexplainedMemoryWatch({ ...this.options, warmupEndsAt }) : undefined;
+    const notify: NotifyMonitorEvent = (event, ...args) => this.notify(event, ...args);
+    this.verdicts = new Verdicts(this.options, detector, this.tracker, this.reports, this.log, clean, this.unexplained, this, notify);
   }
 
   /**
@@ -153,7 +121,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     this.armNearLimit();
     // The process's memory is the main thread's to watch: a worker thread's monitor would repeat it.
     if (isMainThread && this.options.logger !== false) this.memoryLimit.start();
-    this.clean.start();
+    this.readings.clean.start();
     this.timer = setTimeout(() => this.tick(), 0);
     this.timer.unref();
     return this;
@@ -164,7 +132,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if (!this.running) return;
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.clean.stop();
+    this.readings.clean.stop();
     this.memoryLimit.stop();
     if (this.options.bufferSampling) bufferSampler.release();
     stopSampling();
@@ -207,7 +175,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
    * {@link allocationsUnavailable} for why.
    */
   allocatingSites(limit = Number.POSITIVE_INFINITY): AllocationReport[] {
-    return this.allocationTotals.top(limit);
+    return this.readings.allocationTotals.top(limit);
   }
 
   /**
@@ -216,7 +184,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
    * reader, with `allocations` off, or before `start()`.
    */
   get allocationsUnavailable(): string | undefined {
-    if (this.latest?.allocations) return undefined;
+    if (this.readings.latest?.allocations) return undefined;
     return allocationsUnavailable();
   }
 
@@ -230,7 +198,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
    * was taken), oldest first — the heap page's sparklines; undefined when the site is not tracked.
    */
   seriesOf(key: string): SiteSeries | undefined {
-    return this.window.series(key);
+    return this.readings.window.series(key);
   }
 
   /**
@@ -242,20 +210,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
    * Computed when asked, from the stacks of that one site: never on the request path.
    */
   routesOf(key: string): readonly RouteShare[] | undefined {
-    const sites = this.reader.latestSites;
-    const site = sites?.get(key);
-    if (!sites || !site || !this.routes.known) return undefined;
-    try {
-      if (this.routeShares?.sites !== sites) {
-        this.routeShares = { sites, finder: new RouteFinder(this.routes.ranges(), (id) => sharedInterner.fileOfScript(id)), bySite: new Map() };
-      }
-      let shares = this.routeShares.bySite.get(key);
-      if (!shares) this.routeShares.bySite.set(key, (shares = attributeRoutes(site.stacks(), this.routeShares.finder)));
-      return shares.length > 0 ? shares : undefined;
-    } catch {
-      // Routes of an unexpected shape, an inspector that failed: no route, never a failed verdict.
-      return undefined;
-    }
+    return this.routeShares.of(this.readings.reader.latestSites, key);
   }
 
   /**
@@ -273,22 +228,25 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   }
 
   stats(): MonitorStats {
+    const { reader, window, clean, pace, breaks, latest } = this.readings;
     return {
-      readings: this.reader.taken,
-      unchangedReadings: this.reader.unchanged,
-      ...this.counters,
-      trackedSites: this.window.size,
-      droppedSites: this.window.droppedSites,
-      cleanReadings: this.clean.taken,
+      readings: reader.taken,
+      unchangedReadings: reader.unchanged,
+      readingErrors: this.counters.readingErrors,
+      lastTickMs: this.counters.lastTickMs,
+      suspicionsRaised: this.verdicts.suspicionsRaised,
+      trackedSites: window.size,
+      droppedSites: window.droppedSites,
+      cleanReadings: clean.taken,
       majorGcSignal: majorGcSignal(),
-      requestedGcs: this.clean.requestedGcs,
-      skippedGcs: this.clean.skippedGcs,
-      lastForcedGcPauseMs: this.clean.pause.lastPauseMs,
-      readingIntervalMs: this.pace.readingIntervalMs,
-      sampledLiveBytes: this.latest?.totalBytes ?? 0,
-      samplingIntervalBytes: this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes,
+      requestedGcs: clean.requestedGcs,
+      skippedGcs: clean.skippedGcs,
+      lastForcedGcPauseMs: clean.pause.lastPauseMs,
+      readingIntervalMs: pace.readingIntervalMs,
+      sampledLiveBytes: latest?.totalBytes ?? 0,
+      samplingIntervalBytes: this.readings.samplingIntervalBytes,
       logErrors: this.log.failedWrites,
-      samplerRestarts: this.breaks.count,
+      samplerRestarts: breaks.count,
     };
   }
 
@@ -296,59 +254,34 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   private tick(): void {
     if (this.ticking || !this.running) return;
     this.ticking = true;
-    const timing = this.pace.time();
+    const timing = this.readings.pace.time();
     this.verdictRoutesMs = 0;
     let failed = false;
     try {
-      const reading = this.reader.readAtTick(this.forcedGcFits());
-      this.latest = {
-        reader: reading.reader,
-        totalBytes: reading.totalBytes,
-        samplingIntervalBytes: reading.samplingIntervalBytes,
-        allocations: reading.allocations,
-      };
-      this.pushReading(reading);
-      if (reading.allocations && this.reader.readAtLastTick) this.allocationTotals.add(reading.sites, reading.epoch);
-      // The inspector reader forces a full GC before every read, and so does allocation mode: all
-      // their readings are clean, and none needs a GC asked for.
-      if (reading.reader === 'inspector' || reading.allocations) {
-        if (reading.reader === 'inspector' || this.reader.readAtLastTick) this.clean.push(reading);
-        this.judge(reading.timestamp);
-      } else {
-        this.judge(reading.timestamp);
-        this.clean.requestGcIfNeeded(reading.timestamp, reading.reader, this.reader.sampledAtTick);
-      }
+      this.readings.atTick((now) => this.judge(now));
     } catch (error) {
       // A reading held back at the heap limit is no failure: the next tick reads.
       if (!(error instanceof HoldReading)) {
         failed = true;
-        this.counters.readingErrors++;
-        this.log.readingFailed(error);
+        this.readingFailed(error);
         this.rearmAfter(error);
       }
     } finally {
       this.ticking = false;
-      this.judgeUnexplained();
+      this.verdicts.judgeUnexplained();
       this.counters.lastTickMs = timing.end(this.verdictRoutesMs);
       this.notify('reading', { durationMs: this.counters.lastTickMs, failed });
       if (this.running) {
-        this.timer = setTimeout(() => this.tick(), this.pace.readingIntervalMs);
+        this.timer = setTimeout(() => this.tick(), this.readings.pace.readingIntervalMs);
         this.timer.unref();
       }
     }
   }
 
-  /**
-   * Whether a tick may read now: always, but in allocation mode — where V8 forces a full GC
-   * before each read — only while that GC's expected pause fits `forcedGcPauseBudgetMs` (and the
-   * heap is not near its limit); otherwise the latest reading stands, counted in `skippedGcs`.
-   */
-  private forcedGcFits(): boolean {
-    if (!(this.latest?.allocations ?? (this.options.allocations && allocationsUnavailable() === undefined))) return true;
-    const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
-    if (this.clean.pause.fits(used) && used <= limit * 0.75) return true;
-    this.clean.skippedGcs++;
-    return false;
+  /** A failed reading: counted, and logged once per cause. */
+  private readingFailed(error: unknown): void {
+    this.counters.readingErrors++;
+    this.log.readingFailed(error);
   }
 
   /** Arms V8's near-heap-limit hook, unless nothing would be written (no logger, no profile directory). */
@@ -365,103 +298,10 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if ((error as { code?: unknown } | null)?.code === ErrorCode.SAMPLER_LOST && this.running) this.armNearLimit();
   }
 
-  /** Adds a reading to the window, breaking the series first where V8's sampler started over. */
-  private pushReading(reading: Reading): void {
-    this.breaks.observe(reading.epoch, reading.timestamp, reading.samplingIntervalBytes);
-    this.window.push(reading.timestamp, reading.sites, reading.totalBytes, this.isSuspect, reading);
-    this.breaks.settle(reading.timestamp);
-  }
-
-  /** One more reading at the heap limit, into the series (not judged: the process is about to end). */
-  private readAtLimit(): boolean {
-    // In allocation mode a read forces a full GC: none at the heap limit (see clean-readings.ts).
-    if (!this.running || this.ticking || (this.latest?.allocations ?? this.options.allocations)) return false;
-    try {
-      this.pushReading(this.reader.read());
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /**
-   * A reading between ticks, for the clean readings: none while stopped or in a tick, nor with
-   * the inspector reader (its tick readings are clean already, and each read forces one more GC).
-   */
-  private readBetweenTicks(): Reading | undefined {
-    // Nor in allocation mode: its every read forces a full GC, which would call for one more reading.
-    if (!this.running || this.ticking || this.latest?.reader === 'inspector' || (this.latest?.allocations ?? this.options.allocations)) return undefined;
-    const timing = this.pace.time();
-    try {
-      const reading = this.reader.read();
-      // The clean window takes it next: a start-over breaks both windows first.
-      this.breaks.observe(reading.epoch, reading.timestamp, reading.samplingIntervalBytes);
-      return reading;
-    } catch (error) {
-      if (error instanceof HoldReading) return undefined;
-      this.counters.readingErrors++;
-      this.log.readingFailed(error);
-      return undefined;
-    } finally {
-      timing.end();
-    }
-  }
-
-  /** Judges every site (see `Detector`) and turns its conclusions into verdicts, records and events. */
+  /** Judges every site at the latest reading's sampling interval (see {@link Verdicts.judge}). */
   private judge(now: number): void {
     // The noise of an estimate is that of the interval V8 samples at, which may be another tool's.
-    const samplingIntervalBytes = this.latest?.samplingIntervalBytes ?? this.options.samplingIntervalBytes;
-    const { raise, clear, wantedHorizonMs } = this.detector.judge(now, samplingIntervalBytes);
-    this.clean.wantedHorizonMs = wantedHorizonMs;
-    for (const key of clear) {
-      const before = this.reports.report(key);
-      this.tracker.clear(key, now);
-      if (!before) continue;
-      this.log.cleared(before, this.options.windowMs, now);
-      this.notify('leak-cleared', { ...before, suspected: false, suspectedSince: undefined });
-    }
-    for (const [key, horizon] of raise) {
-      if (!this.tracker.raise(key, horizon, now)) continue;
-      this.counters.suspicionsRaised++;
-      this.reports.countSuspicion(key);
-      const report = this.reports.report(key) as SiteReport;
-      // The first verdict reads the position of every route's handler (once, ~0.1 ms each): a
-      // one-off that must not space the readings out as a slow reading would.
-      const routesStarted = performance.now();
-      const routes = this.routesOf(key);
-      this.verdictRoutesMs += performance.now() - routesStarted;
-      const raised = routes === undefined ? report : { ...report, routes };
-      this.log.suspected(raised, this.reports.topGrowing(this.options.topSites), this.options.windowMs);
-      this.notify('leak-suspected', raised);
-    }
-    this.tracker.expireCooldowns(now);
-  }
-
-  /**
-   * Reads the memory no site explains and judges it, whether the sampler's reading succeeded or
-   * not (it needs none). Never throws: a failure is logged once per cause.
-   */
-  private judgeUnexplained(): void {
-    if (!this.unexplained) return;
-    let change;
-    try {
-      change = this.unexplained.observe(Date.now());
-    } catch (error) {
-      this.log.unexplainedCheckFailed(error);
-      return;
-    }
-    if (change === undefined) return;
-    const now = this.unexplained.current() as UnexplainedMemory;
-    const { growing, spanMs } = growingSites(this, this.options.topSites);
-    const report = { ...now, growing, spanMs, suspects: this.suspects().slice(0, this.options.topSites) };
-    if (change === 'raised') {
-      this.log.unexplainedGrowth(report, this.options.windowMs);
-      this.notify('memory-unexplained-growth', now);
-    } else {
-      // The figures that cleared it; how long it stood comes from the verdict just ended.
-      this.log.unexplainedGrowthCleared(report, this.options.windowMs, Date.now() - (this.unexplained.lastRaisedAt ?? Date.now()));
-      this.notify('memory-unexplained-growth-cleared', now);
-    }
+    this.verdictRoutesMs += this.verdicts.judge(now, this.readings.samplingIntervalBytes);
   }
 
   /** Emits an event; a listener that throws is logged once, and the monitor goes on. */

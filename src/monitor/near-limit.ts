@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { gzipSync } from 'node:zlib';
 import type { Profile } from 'pprof-format';
-import type { SiteSeries } from '../growth/window.js';
-import type { LeakLog, SiteReport } from '../log/leak-log.js';
+import type { SiteSeries } from '../growth/series.js';
+import type { LeakLog } from '../log/leak-log.js';
+import type { SiteReport } from '../log/site-report.js';
 import { compareDiffs, StatisticDiff } from '../snapshot/statistic.js';
 import { armNearHeapLimit, heapLimitRaised } from '../v8/near-heap-limit.js';
 

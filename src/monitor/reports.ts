@@ -3,7 +3,7 @@ import type { ExternalShares } from '../growth/external-share.js';
 import { quarterGrowth } from '../growth/trend.js';
 import type { GrowthWindow } from '../growth/window.js';
 import type { SuspicionTracker } from '../growth/suspicion.js';
-import type { SiteReport } from '../log/leak-log.js';
+import type { SiteReport } from '../log/site-report.js';
 import { compareDiffs, StatisticDiff } from '../snapshot/statistic.js';
 import type { AllocationTotals } from './allocation-totals.js';
 

@@ -8,7 +8,7 @@ import type { Horizon } from '../growth/horizons.js';
 import { assessProcessTrend, wanderPerMs } from '../growth/process-trend.js';
 import { quarterGrowth } from '../growth/trend.js';
 import { ReadingTimeline } from '../growth/timeline.js';
-import type { BytesSeries } from '../growth/window.js';
+import type { BytesSeries } from '../growth/series.js';
 
 /** The process's memory as Node and V8 account for it, at one moment (bytes). */
 export interface OutsideHeapFigures {

@@ -1,3 +1,4 @@
+import { v8MajorVersion } from '../v8/v8-version.js';
 import type { Frame } from './frame.js';
 
 /**
@@ -51,8 +52,7 @@ export function makesBackingStores(frame: Frame): boolean {
  * Buffer or a typed array both.
  */
 export function wrapperSizes(v8Version: string = process.versions.v8): readonly number[] {
-  const major = Number.parseInt(v8Version, 10);
-  return major >= 13 ? [96, 104] : [88, 96];
+  return v8MajorVersion(v8Version) >= 13 ? [96, 104] : [88, 96];
 }
 
 /**

@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { v8MajorVersion } from './v8-version.js';
 
 /** One full mark-compact, run from a task: settles once it has run. */
 export type MajorGcFromTask = () => Promise<void>;
@@ -31,7 +32,7 @@ let cached: MajorGcFromTask | null | undefined;
 export function majorGcFromTask(): MajorGcFromTask | null {
   if (cached !== undefined) return cached;
   cached = null;
-  if (Number(process.versions.v8.split('.')[0]) < 12) return cached;
+  if (v8MajorVersion() < 12) return cached;
   const own = (globalThis as { gc?: unknown }).gc;
   if (typeof own === 'function') return (cached = bind(own as V8Gc));
   try {

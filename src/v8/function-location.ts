@@ -75,6 +75,12 @@ function locate(objectId: string, fn: Function): FunctionLocation | undefined {
  * throws. One round trip of the protocol per function (55–80 µs for a function made by
  * `new Function`, ~0.5 ms for one in a module of 2 000: BENCHMARKS.md): once per function, never
  * per request.
+ *
+ * `buffers/profile-position.ts` answers the same question without the inspector, from a stack
+ * trace's position and the script's text on disk. Not used here: a function object tells neither
+ * its script nor its position (its `toString()` gives its text only), so a route handler's place
+ * can be had from V8 alone; the inspector is asked when routes are read (a verdict, a scrape of
+ * a suspect, the heap page), once per handler, never on a reading or a request.
  */
 export function functionLocations(fns: readonly Function[]): Array<FunctionLocation | undefined> {
   const found: Array<FunctionLocation | undefined> = fns.map(() => undefined);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { createHeapMonitor } from '../../src/monitor/monitor.js';
 import { stopSampling } from '../../src/v8/sampler.js';
-import type { SiteReport } from '../../src/log/leak-log.js';
+import type { SiteReport } from '../../src/log/site-report.js';
 import { repoRoot } from '../helpers.js';
 
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);

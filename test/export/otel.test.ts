@@ -23,7 +23,7 @@ import { SNAPSHOT_DURATION_BUCKETS_SECONDS } from '../../src/export/duration-buc
 import { observeWithOpenTelemetry, OtelInstrument } from '../../src/export/otel.js';
 import { containerMemoryLimitBytes } from '../../src/monitor/container-limit.js';
 import { heapwatch } from '../../src/index.js';
-import type { SiteReport } from '../../src/log/leak-log.js';
+import type { SiteReport } from '../../src/log/site-report.js';
 import { createHeapMonitor } from '../../src/monitor/monitor.js';
 import type { HeapMonitor } from '../../src/monitor/monitor.js';
 import type { ReadingTiming } from '../../src/monitor/stats.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cleanReadingsConfirm } from '../../src/growth/confirmation.js';
 import type { ConfirmationOptions } from '../../src/growth/confirmation.js';
-import type { SiteSeries } from '../../src/growth/window.js';
+import type { SiteSeries } from '../../src/growth/series.js';
 import { Traceback } from '../../src/snapshot/traceback.js';
 
 const MiB = 1024 * 1024;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assessProcessTrend, wanderPerMs, withoutSteepestStretch } from '../../src/growth/process-trend.js';
-import type { BytesSeries } from '../../src/growth/window.js';
+import type { BytesSeries } from '../../src/growth/series.js';
 
 const MiB = 1024 * 1024;
 

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { afterEach, test } from 'node:test';
 import { stopSampling } from '../../src/v8/sampler.js';
 import { createHeapMonitor } from '../../src/monitor/monitor.js';
-import type { SiteReport } from '../../src/log/leak-log.js';
+import type { SiteReport } from '../../src/log/site-report.js';
 
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 const onNode26 = NODE_MAJOR >= 26 ? false : `allocation mode needs Node 26's V8; this is Node ${process.versions.node}`;

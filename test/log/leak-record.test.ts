@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { LeakLog } from '../../src/log/leak-log.js';
-import type { SiteReport } from '../../src/log/leak-log.js';
+import type { SiteReport } from '../../src/log/site-report.js';
 import { Traceback } from '../../src/snapshot/traceback.js';
 
 const MiB = 1024 * 1024;

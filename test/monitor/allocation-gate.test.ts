@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AllocationGate } from '../../src/monitor/allocation-gate.js';
+import { v8MajorVersion } from '../../src/v8/v8-version.js';
 import { allocateWhile } from '../helpers.js';
 
 const HOUR = 3_600_000;
 // V8 12 (Node 22) never shrinks its young generation at a full GC: there the gate holds nothing.
-const v8Major = Number.parseInt(process.versions.v8, 10);
+const v8Major = v8MajorVersion();
 const holds = { skip: v8Major < 13 ? `V8 ${v8Major} keeps its young generation: the GC runs at once` : false };
 
 test('on V8 12 (Node 22) the GC runs at once', { skip: v8Major >= 13 ? `V8 ${v8Major} shrinks its young generation: the GC waits` : false }, () => {

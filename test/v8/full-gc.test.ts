@@ -8,13 +8,14 @@ import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { majorGcFromTask } from '../../src/v8/exposed-gc.js';
 import { requestFullGc } from '../../src/v8/gc-events.js';
+import { v8MajorVersion } from '../../src/v8/v8-version.js';
 
 // The full GC heapwatch asks for to confirm a rising site: where V8 can do it alone (Node 22 and
 // later), one mark-compact from a task, not the inspector's two — which shrink the young
 // generation, and whose session leaves the process with V8's memory-reducing GCs at every rest
 // (BENCHMARKS §1) — and no `gc` left where the app (run here without --expose-gc) could see one.
 
-const hasFlavor = Number(process.versions.v8.split('.')[0]) >= 12;
+const hasFlavor = v8MajorVersion() >= 12;
 
 /** The major collections V8 reports while `body` runs, and a little after. */
 async function majorsDuring(body: () => Promise<void>): Promise<number> {
