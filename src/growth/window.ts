@@ -223,13 +223,6 @@ export class GrowthWindow {
     return site === undefined || slot === undefined ? { bytes: 0, noiseBytes: 0 } : site.buffers.latestSampled(slot);
   }
 
-  /** The site's wrapper bytes at the latest reading (0 when untracked). */
-  latestWrappersOf(key: string): number {
-    const site = this.sites.get(key);
-    const slot = this.timeline.latestSlot;
-    return site === undefined || slot === undefined ? 0 : site.buffers.wrappersAt(slot);
-  }
-
   /** The process's ArrayBuffer memory at each reading since `since`, oldest first. */
   arrayBuffersSeries(since = Number.NEGATIVE_INFINITY): BytesSeries {
     const slots = this.timeline.slotsSince(since);
