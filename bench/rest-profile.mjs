@@ -5,12 +5,12 @@
 // what in heapwatch makes it.
 //
 //   node bench/rest-profile.mjs [--config=heapwatch|bare] [--requests=3000] [--rest-seconds=120] [--profile-us=250]
-import { readdirSync, readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
 import { parseFlags } from './lib/cli.mjs';
 import { inject } from './lib/inject.mjs';
+import { threadCpu } from './lib/proc-cpu.mjs';
 import { addBenchRoutes } from './lib/routes.mjs';
 
 const flags = parseFlags(process.argv.slice(2), { config: 'heapwatch', requests: '3000', 'rest-seconds': '120', 'profile-us': '250' });
@@ -24,16 +24,6 @@ if (flags.config === 'heapwatch') {
 addBenchRoutes(app);
 for (let i = 0; i < Number(flags.requests); i++) await inject(app, '/json');
 
-function threadNs() {
-  let main = 0;
-  let others = 0;
-  for (const tid of readdirSync('/proc/self/task')) {
-    const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    if (Number(tid) === process.pid) main += ns;
-    else others += ns;
-  }
-  return { main, others };
-}
 
 await sleep(2000);
 // --profile-us=0: no profile, the CPU alone (the profiler's own sampling costs the main thread ~20 ms/s).
@@ -45,12 +35,12 @@ if (profiling) {
   await session.post('Profiler.setSamplingInterval', { interval: Number(flags['profile-us']) });
 }
 const before = watch?.monitor.stats();
-const cpuBefore = threadNs();
+const cpuBefore = threadCpu();
 if (profiling) await session.post('Profiler.start');
 const restMs = Number(flags['rest-seconds']) * 1000;
 await sleep(restMs);
 const { profile } = profiling ? await session.post('Profiler.stop') : { profile: { nodes: [], samples: [], timeDeltas: [] } };
-const cpuAfter = threadNs();
+const cpuAfter = threadCpu();
 const after = watch?.monitor.stats();
 
 // Self time per function, over the rest, without the idle and the profiler's own program node.
@@ -65,7 +55,8 @@ for (const [id, us] of dt) {
 }
 const seconds = restMs / 1000;
 console.log(`${process.version} ${flags.config}: at rest ${seconds} s after ${flags.requests} /json`);
-console.log(`main thread ${((cpuAfter.main - cpuBefore.main) / 1e6 / seconds).toFixed(3)} ms/s, other threads ${((cpuAfter.others - cpuBefore.others) / 1e6 / seconds).toFixed(3)} ms/s (the inspector's profiler thread among them)`);
+const msPerSecond = (kind) => ((cpuAfter[kind] - cpuBefore[kind]) / 1e6 / seconds).toFixed(3);
+console.log(`main thread ${msPerSecond('main')} ms/s, V8's workers ${msPerSecond('v8Workers')} ms/s, other threads ${msPerSecond('other')} ms/s (the inspector's profiler thread among them)`);
 if (before && after) {
   console.log(`readings ${after.readings - before.readings} (unchanged ${after.unchangedReadings - before.unchangedReadings}), clean ${after.cleanReadings - before.cleanReadings}, forced GCs ${after.requestedGcs - before.requestedGcs}, last tick ${after.lastTickMs.toFixed(2)} ms, sites ${after.trackedSites}`);
 }

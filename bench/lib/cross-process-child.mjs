@@ -27,10 +27,10 @@
 //                                request finished
 //   { type: 'stats' }            answers heapwatch's counters (monitor.stats(), or null), memory and CPU
 //   { type: 'exit' }             stops heapwatch or the profiler and exits
-import { readdirSync, readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import express from 'express';
 import { inject } from './inject.mjs';
+import { threadCpu } from './proc-cpu.mjs';
 import { addBenchRoutes } from './routes.mjs';
 
 const [configuration, route] = process.argv.slice(2);
@@ -98,29 +98,6 @@ const cpuMicros = () => {
 };
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
-/**
- * CPU time per kind of thread (ns, from /proc/self/task/<tid>/schedstat and comm): the main
- * thread, V8's workers (concurrent marking and sweeping, compilation), and the rest (libuv's
- * pool, the inspector's), so that a difference in CPU per request can be placed.
- */
-function threadCpu() {
-  const kinds = { main: 0, v8Workers: 0, other: 0 };
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      try {
-        const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-        const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
-        const kind = Number(tid) === process.pid ? 'main' : /V8Worker|V8 DefaultWorke/.test(comm) ? 'v8Workers' : 'other';
-        kinds[kind] += ns;
-      } catch {
-        // The thread exited between the listing and the read.
-      }
-    }
-  } catch {
-    return undefined; // no /proc: not Linux
-  }
-  return kinds;
-}
 
 /**
  * The process's garbage collections so far, by kind, and the new space's size at the last one:
