@@ -2,14 +2,25 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
+import { defaults } from '../../src/options/defaults.js';
 import { repoRoot } from '../helpers.js';
 
 // Issue 22, at heapwatch's defaults (512 KiB sampling, readings every 10 s, 2 MiB threshold) but
 // for the warm-up: real Express services holding real Buffers, loaded at 100 requests/s of 16 KiB
-// bodies from a worker thread (test/fixtures/buffer-leak.mjs), all five at once. 230 s of leak:
-// the leak's site is named once V8 has sampled two of its Buffers' wrappers (a share from one is
-// judged too noisy), ~27 s apart on average: a wait of that order over 200 s is one run in 200.
+// bodies from a worker thread (test/fixtures/buffer-leak.mjs), all six at once, 230 s of leak.
 const RUN_MS = 240_000;
+// Without the Buffer sampler the leak's site is named once V8 has sampled two of its Buffers'
+// small objects on its heap (a share from one is judged too noisy): ~196 B per 16 KiB Buffer, one
+// sample per ~27 s at 100 requests/s, a Poisson arrival. It is suspected once its series covers
+// the shortest horizon (40 s): three runs side by side on Node 26 were suspected 5, 5 and 45 s
+// after V8's second sample there. The chance of fewer than two samples in m expected is
+// e^-m (1 + m): over the whole run 1 in 150 at 100 requests/s, but 1 in 15 when a loaded CI
+// machine serves 60 a second, which failed a CI run. The detection is therefore asserted when V8
+// sampled the keeper twice at least 80 s before the end, and otherwise skipped with the odds; the
+// delay over many runs is bench/external-detection.mjs's (BENCHMARKS §4).
+const WRAPPER_BYTES = 196;
+const BODY_BYTES = 16 * 1024;
+const SAMPLED_TWICE_BEFORE_END_S = 80;
 
 interface Truth {
   readonly seconds: number;
@@ -19,6 +30,8 @@ interface Truth {
   readonly top?: { readonly function: string; readonly file: string; readonly externalBytes: number; readonly externalNoiseBytes: number };
   /** Outside V8's heap at the sites of Node's own making: `(native)` and Node's functions. */
   readonly nodeExternalBytes: number;
+  /** V8's heap at the alloc leak's keeper: about one sampling interval per sample V8 took there. */
+  readonly keeperHeapBytes: number;
 }
 interface Suspected {
   readonly time: number;
@@ -84,10 +97,21 @@ const MODES = ['alloc', 'alloc-sampled', 'socket', 'ring', 'drain', 'pool'] as c
 const runs = Promise.all(MODES.map(runService));
 const run = async (mode: (typeof MODES)[number]) => (await runs)[MODES.indexOf(mode)] as Awaited<ReturnType<typeof runService>>;
 
-test('16 KiB Buffer.alloc() kept at 1.6 MB/s is suspected at the keeping function with its size within 2x, outside V8\'s heap apart', async () => {
+test('16 KiB Buffer.alloc() kept at 1.6 MB/s is suspected at the keeping function with its size within 2x, outside V8\'s heap apart', async (t) => {
   const alloc = await run('alloc');
   const first = alloc.suspected[0];
-  assert.ok(first, 'the Buffer leak is suspected');
+  const last = alloc.truths.at(-1) as Truth;
+  const samplesAt = (truth: Truth) => Math.round(truth.keeperHeapBytes / defaults.samplingIntervalBytes);
+  const sampledTwice = alloc.truths.find((truth) => samplesAt(truth) >= 2);
+  if (first === undefined && (sampledTwice === undefined || last.seconds - sampledTwice.seconds < SAMPLED_TWICE_BEFORE_END_S)) {
+    // Nothing to judge yet: say so, with the odds of it, rather than pass or fail on chance.
+    const judgedFor = (last.seconds - SAMPLED_TWICE_BEFORE_END_S) / last.seconds;
+    const expected = (judgedFor * (last.heldBytes / BODY_BYTES) * WRAPPER_BYTES) / defaults.samplingIntervalBytes;
+    const chance = Math.exp(-expected) * (1 + expected);
+    t.skip(`V8 sampled the keeper's objects ${samplesAt(last)} time(s) in ${last.seconds} s, fewer than twice by ${last.seconds - SAMPLED_TWICE_BEFORE_END_S} s (${expected.toFixed(1)} samples expected by then at the load served, ${Math.round(last.heldBytes / BODY_BYTES / last.seconds)} requests/s; fewer than two: 1 in ${Math.round(1 / chance)})`);
+    return;
+  }
+  assert.ok(first, `the Buffer leak is suspected (V8 had sampled its keeper twice ${sampledTwice?.seconds} s after it began)`);
   const where = (record: Suspected) => `${record.heapwatch.site.function} (${record.heapwatch.site.file}:${record.heapwatch.site.line}): ${record.msg}`;
   assert.ok(isKeeper(first.heapwatch.site), alloc.suspected.map(where).join('\n'));
   const leakStartedAt = (alloc.truths[0] as Truth).leakStartedAt;
