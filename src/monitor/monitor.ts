@@ -259,6 +259,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     let failed = false;
     try {
       this.readings.atTick((now) => this.judge(now));
+      this.nearLimit.afterReading();
     } catch (error) {
       // A reading held back at the heap limit is no failure: the next tick reads.
       if (!(error instanceof HoldReading)) {

@@ -7,9 +7,11 @@ import { getHeapStatistics } from 'node:v8';
 import { gzipSync } from 'node:zlib';
 import type { Profile } from 'pprof-format';
 import type { SiteSeries } from '../growth/series.js';
+import { pprofFromSnapshot } from '../http/pprof.js';
 import type { LeakLog } from '../log/leak-log.js';
 import type { SiteReport } from '../log/site-report.js';
 import { compareDiffs, StatisticDiff } from '../snapshot/statistic.js';
+import { takeSnapshot } from '../take-snapshot.js';
 import { armNearHeapLimit, heapLimitRaised } from '../v8/near-heap-limit.js';
 
 /** What the monitor lends the watch: its sites and their series, and one more reading. */
@@ -68,9 +70,12 @@ export class NearLimitWatch {
     this.fired = false;
     this.reachedLimit = false;
     const armed = armNearHeapLimit((profile) => {
+      // Already written from a tick's reading (see `afterReading`): one record per stay at the limit.
+      if (this.fired) return;
       this.fired = true;
       this.reachedLimit = true;
-      this.atLimit(profile);
+      this.source.readNow();
+      this.atLimit(() => profile);
     });
     this.armed = armed === true;
     this.unavailable = armed === true ? undefined : armed.message;
@@ -92,15 +97,29 @@ export class NearLimitWatch {
   }
 
   /**
-   * Everything here runs inside the room V8 gave: the heap figures first (they are the moment's),
-   * then one more reading, the record, flushed, and last the profile file, the least needed.
+   * After a tick's reading. When V8 raised the limit while the tick read, the callback may never
+   * come: a read of the sampler while the hook fires drops the profile the addon keeps for it.
+   * Seen once in CI on Node 26, a reading slowed to 123 ms at the limit: no record, and V8 aborted
+   * at the raised limit. So the record is written now, from the reading just taken, and the
+   * callback, should it still come, finds it written. Its profile file, if asked for, is a fresh
+   * snapshot's.
    */
-  private atLimit(profile: Profile): void {
+  afterReading(): void {
+    if (!this.armed || this.fired || !heapLimitRaised(this.heapLimitBytes)) return;
+    this.fired = true;
+    this.reachedLimit = true;
+    this.atLimit(() => pprofFromSnapshot(takeSnapshot()));
+  }
+
+  /**
+   * Everything here runs inside the room V8 gave, after the reading of the moment: the heap
+   * figures, the record, flushed, and last the profile file, the least needed.
+   */
+  private atLimit(profile: () => Profile): void {
     const heap = getHeapStatistics();
     const memory = process.memoryUsage();
     const dir = this.options.outOfMemoryProfileDir;
     const profilePath = dir === undefined ? undefined : join(dir, `heap-near-limit-${process.pid}-${Date.now()}.pb.gz`);
-    this.source.readNow();
     const { growing, spanMs } = growingSites(this.source, this.options.topSites);
     this.log.nearHeapLimit({
       heapUsedBytes: heap.used_heap_size,
@@ -117,7 +136,7 @@ export class NearLimitWatch {
     if (dir === undefined || profilePath === undefined) return;
     try {
       mkdirSync(dir, { recursive: true });
-      writeFileSync(profilePath, gzipSync(profile.encode()));
+      writeFileSync(profilePath, gzipSync(profile().encode()));
     } catch (error) {
       this.log.profileFailed(error, profilePath);
     }
