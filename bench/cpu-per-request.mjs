@@ -149,6 +149,9 @@ const configs = {
   'heapwatch-512k': mountHeapwatch({ logger: false, samplingIntervalBytes: 512 * 1024 }),
   // heapwatch without its Buffer sampler (issue 22): \`Buffer\` left as Node made it.
   'heapwatch-no-buffer-sampling': mountHeapwatch({ logger: false, bufferSampling: false }),
+  // With it on: at its own interval (bufferSamplingIntervalBytes, 4 MiB by default), and at V8's 512 KiB.
+  'heapwatch-buffer-sampling': mountHeapwatch({ logger: false, bufferSampling: true }),
+  'heapwatch-buffer-sampling-512k': mountHeapwatch({ logger: false, bufferSampling: true, bufferSamplingIntervalBytes: 512 * 1024 }),
   'heapwatch-no-default-metrics': mountHeapwatch({ logger: false, defaultMetrics: false }),
 };
 

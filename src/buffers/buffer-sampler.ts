@@ -3,8 +3,8 @@ import type { RawFrame } from './call-stack.js';
 import { installBufferWrappers, removeBufferWrappers } from './buffer-wrappers.js';
 
 /**
- * Live samples held at most: at the default 512 KiB a sample stands for ~512 KiB, so 10 000 of
- * them stand for ~5 GiB of Buffers, more than a container holds; each costs ~150 bytes (a WeakRef
+ * Live samples held at most: at the default 4 MiB a sample stands for ~4 MiB, so 10 000 of them
+ * stand for ~40 GiB of Buffers (5 GiB at 512 KiB), more than a container holds; each costs ~150 bytes (a WeakRef
  * and its record), 1.5 MB in all. Past it, new samples are counted in `droppedSamples` and the
  * Buffers they stand for are left to the wrapper share.
  */
@@ -61,7 +61,7 @@ export interface StackEstimate {
  */
 export class BufferSampler {
   private users = 0;
-  private intervalBytes = 512 * 1024;
+  private intervalBytes = 4 * 1024 * 1024;
   private countdown = 0;
   private samples: Sample[] = [];
   private readonly stacks = new Map<string, SampledStack>();

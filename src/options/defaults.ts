@@ -18,12 +18,19 @@ export const defaults = Object.freeze({
   allocations: false,
   /**
    * Whether the Buffers the application makes are sampled in JavaScript (by bytes, at
-   * `samplingIntervalBytes`) while a monitor runs, so that a Buffer leak is judged on its bytes
-   * outside V8's heap from its first sampled Buffer: off, since its wrappers cost 20–45 ns a call
-   * and its samples ~15 µs each, 4.7–6.3 % CPU per request on a Buffer-bound Express route on Node 20,
-   * past the 0.5 % cost target (BENCHMARKS.md, issue 22, "the Buffer sampler").
+   * `bufferSamplingIntervalBytes`) while a monitor runs, so that a Buffer leak is judged on its
+   * bytes outside V8's heap from its first sampled Buffer: off, since its cost — 5–10 ns a call,
+   * ~6 µs (Node 26) to ~22 µs (Node 22) a sample — adds up to about the 0.5 % cost target on a
+   * Buffer-bound Express route, and no measurement here resolved it below (BENCHMARKS.md, issue 22,
+   * "the Buffer sampler's cost").
    */
   bufferSampling: false,
+  /**
+   * Mean bytes of Buffers made between two samples of the Buffer sampler (bytes): a sample costs a
+   * stack capture and a `WeakRef` on the request path (~6 µs on Node 26, ~22 µs on Node 22), so Buffers are sampled 8 times
+   * more sparsely than V8's heap; noise ±sqrt(B × R), ±20 MB for a site holding 96 MB.
+   */
+  bufferSamplingIntervalBytes: 4 * 1024 * 1024,
   /** Which reader drives V8's sampler: the native one when it loads, else the inspector. */
   reader: 'auto' as 'auto' | 'native' | 'inspector',
   /** Time between two readings of the sampler by the monitor (milliseconds). */
