@@ -29,6 +29,7 @@ import { bootstrap, median } from './lib/distribution.mjs';
 import { inject } from './lib/inject.mjs';
 import { addBenchRoutes } from './lib/routes.mjs';
 import { createHeapMonitor, heapwatch, startSampling, stopSampling } from 'heapwatch';
+import { bufferSampler } from '../dist/buffers/buffer-sampler.js';
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')));
 const rounds = Number(args.rounds ?? 40);
@@ -233,6 +234,21 @@ function configuration(name) {
       off() {
         mounted = null;
         watch?.stop();
+      },
+    };
+  }
+  // `buffer-sampler-<KiB>k`: heapwatch's Buffer sampler alone (its wrappers and samples), at that
+  // interval, with no monitor started or stopped: beside a running `heapwatch-no-buffer-sampling`
+  // (`heapwatch-no-buffer-sampling+buffer-sampler-4096k`) it is what the sampler adds to the request
+  // path, without the readings of a monitor that starts anew every measurement. Its samples are
+  // read (the dead let go) when it stops, as a monitor's readings do.
+  const buffers = /^buffer-sampler-(\d+)k$/.exec(name);
+  if (buffers) {
+    return {
+      on: () => bufferSampler.acquire(Number(buffers[1]) * 1024),
+      off() {
+        bufferSampler.read();
+        bufferSampler.release();
       },
     };
   }

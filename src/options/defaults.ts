@@ -20,9 +20,9 @@ export const defaults = Object.freeze({
    * Whether the Buffers the application makes are sampled in JavaScript (by bytes, at
    * `bufferSamplingIntervalBytes`) while a monitor runs, so that a Buffer leak is judged on its
    * bytes outside V8's heap from its first sampled Buffer: off, since its cost — 5–10 ns a call,
-   * ~6 µs (Node 26) to ~22 µs (Node 22) a sample — adds up to about the 0.5 % cost target on a
-   * Buffer-bound Express route, and no measurement here resolved it below (BENCHMARKS.md, issue 22,
-   * "the Buffer sampler's cost").
+   * ~6 µs (Node 26) to ~22 µs (Node 22) a sample — adds up to ~0.5 % on a Buffer-bound Express
+   * route by its parts, but measured 3.5 % (1.2–5.6 %) as a whole on Node 22, past the 0.5 % cost
+   * target (BENCHMARKS.md, issue 22, "the Buffer sampler's cost").
    */
   bufferSampling: false,
   /**

@@ -43,3 +43,8 @@ for v in 22 26; do
   node=NODE$v; node=${!node}
   for m in 1 0; do BUFFER_LEAK_BUFFER_SAMPLING=$m timeout 240 taskset -c 0 $node test/fixtures/buffer-leak.mjs socket >"/tmp/socket-$v-$m.out" 2>"/tmp/socket-$v-$m.err" & done; wait
 done
+# The sampler alone beside a running heapwatch (no monitor started per measurement), 40 rounds:
+for v in 22 26; do
+  node=NODE$v; node=${!node}
+  taskset -c 0 $node --expose-gc bench/cpu-per-request.mjs --route=/buffers --rounds=40 --configs=heapwatch-no-buffer-sampling,heapwatch-no-buffer-sampling-again,heapwatch-no-buffer-sampling+busy-0.5pct,heapwatch-no-buffer-sampling+buffer-sampler-4096k,heapwatch-no-buffer-sampling+buffer-sampler-512k --reference=heapwatch-no-buffer-sampling >"$out/cpu-per-request-buffers-node$v-sampler-alone.md"
+done
