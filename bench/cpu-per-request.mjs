@@ -30,6 +30,7 @@ import { inject } from './lib/inject.mjs';
 import { addBenchRoutes } from './lib/routes.mjs';
 import { createHeapMonitor, heapwatch, startSampling, stopSampling } from 'heapwatch';
 import { bufferSampler } from '../dist/buffers/buffer-sampler.js';
+import { installBufferWrappers, removeBufferWrappers } from '../dist/buffers/buffer-wrappers.js';
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')));
 const rounds = Number(args.rounds ?? 40);
@@ -251,6 +252,29 @@ function configuration(name) {
         bufferSampler.release();
       },
     };
+  }
+  // `buffer-wrappers-noop`: heapwatch's wrappers handing each Buffer to a function that does
+  // nothing (no countdown, no sample); `buffer-wrappers-bare`: the thinnest wrapper there is
+  // (`function (a, b, c) { return original.call(this, a, b, c); }`, one literal per factory) —
+  // what swapping `Buffer`'s factories in and out costs by itself.
+  if (name === 'buffer-wrappers-noop') return { on: () => installBufferWrappers(() => {}), off: () => removeBufferWrappers() };
+  if (name === 'buffer-wrappers-bare') {
+    const originals = { alloc: Buffer.alloc, from: Buffer.from, concat: Buffer.concat, allocUnsafe: Buffer.allocUnsafe };
+    const bare = {
+      alloc: function (a, b, c) {
+        return originals.alloc.call(this, a, b, c);
+      },
+      from: function (a, b, c) {
+        return originals.from.call(this, a, b, c);
+      },
+      concat: function (a, b, c) {
+        return originals.concat.call(this, a, b, c);
+      },
+      allocUnsafe: function (a, b, c) {
+        return originals.allocUnsafe.call(this, a, b, c);
+      },
+    };
+    return { on: () => Object.assign(Buffer, bare), off: () => Object.assign(Buffer, originals) };
   }
   const grid = /^(pprof|sampler)-(\d+)k-d(\d+)$/.exec(name);
   if (grid) {

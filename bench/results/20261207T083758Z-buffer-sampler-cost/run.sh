@@ -48,3 +48,7 @@ for v in 22 26; do
   node=NODE$v; node=${!node}
   taskset -c 0 $node --expose-gc bench/cpu-per-request.mjs --route=/buffers --rounds=40 --configs=heapwatch-no-buffer-sampling,heapwatch-no-buffer-sampling-again,heapwatch-no-buffer-sampling+busy-0.5pct,heapwatch-no-buffer-sampling+buffer-sampler-4096k,heapwatch-no-buffer-sampling+buffer-sampler-512k --reference=heapwatch-no-buffer-sampling >"$out/cpu-per-request-buffers-node$v-sampler-alone.md"
 done
+# What swapping the factories costs by itself (the thinnest wrapper; heapwatch's with nothing behind it), Node 22:
+taskset -c 0 $NODE22 --expose-gc bench/cpu-per-request.mjs --route=/buffers --rounds=40 --configs=heapwatch-no-buffer-sampling,heapwatch-no-buffer-sampling-again,heapwatch-no-buffer-sampling+buffer-wrappers-bare,heapwatch-no-buffer-sampling+buffer-wrappers-noop,heapwatch-no-buffer-sampling+buffer-sampler-4096k --reference=heapwatch-no-buffer-sampling >"$out/cpu-per-request-buffers-node22-wrappers.md"
+# The same after the wrappers lost their `arguments` / `new.target` paths (fixed arity):
+taskset -c 0 $NODE22 --expose-gc bench/cpu-per-request.mjs --route=/buffers --rounds=40 --configs=heapwatch-no-buffer-sampling,heapwatch-no-buffer-sampling-again,heapwatch-no-buffer-sampling+busy-0.5pct,heapwatch-no-buffer-sampling+buffer-wrappers-noop,heapwatch-no-buffer-sampling+buffer-sampler-4096k --reference=heapwatch-no-buffer-sampling >"$out/cpu-per-request-buffers-node22-fixed-arity.md"
