@@ -29,6 +29,8 @@ import { bootstrap, median } from './lib/distribution.mjs';
 import { inject } from './lib/inject.mjs';
 import { addBenchRoutes } from './lib/routes.mjs';
 import { createHeapMonitor, heapwatch, startSampling, stopSampling } from 'heapwatch';
+import { bufferSampler } from '../dist/buffers/buffer-sampler.js';
+import { installBufferWrappers, removeBufferWrappers } from '../dist/buffers/buffer-wrappers.js';
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')));
 const rounds = Number(args.rounds ?? 40);
@@ -149,6 +151,12 @@ const configs = {
   'heapwatch-512k': mountHeapwatch({ logger: false, samplingIntervalBytes: 512 * 1024 }),
   // heapwatch without its Buffer sampler (issue 22): \`Buffer\` left as Node made it.
   'heapwatch-no-buffer-sampling': mountHeapwatch({ logger: false, bufferSampling: false }),
+  // With it on: at its default interval (bufferSamplingIntervalBytes, 512 KiB, V8's; it was 4 MiB
+  // when BENCHMARKS.md's "the Buffer sampler's cost" measured this configuration), at 512 KiB
+  // named, and at 4 MiB.
+  'heapwatch-buffer-sampling': mountHeapwatch({ logger: false, bufferSampling: true }),
+  'heapwatch-buffer-sampling-512k': mountHeapwatch({ logger: false, bufferSampling: true, bufferSamplingIntervalBytes: 512 * 1024 }),
+  'heapwatch-buffer-sampling-4096k': mountHeapwatch({ logger: false, bufferSampling: true, bufferSamplingIntervalBytes: 4 * 1024 * 1024 }),
   'heapwatch-no-default-metrics': mountHeapwatch({ logger: false, defaultMetrics: false }),
 };
 
@@ -232,6 +240,44 @@ function configuration(name) {
         watch?.stop();
       },
     };
+  }
+  // `buffer-sampler-<KiB>k`: heapwatch's Buffer sampler alone (its wrappers and samples), at that
+  // interval, with no monitor started or stopped: beside a running `heapwatch-no-buffer-sampling`
+  // (`heapwatch-no-buffer-sampling+buffer-sampler-4096k`) it is what the sampler adds to the request
+  // path, without the readings of a monitor that starts anew every measurement. Its samples are
+  // read (the dead let go) when it stops, as a monitor's readings do.
+  const buffers = /^buffer-sampler-(\d+)k$/.exec(name);
+  if (buffers) {
+    return {
+      on: () => bufferSampler.acquire(Number(buffers[1]) * 1024),
+      off() {
+        bufferSampler.read();
+        bufferSampler.release();
+      },
+    };
+  }
+  // `buffer-wrappers-noop`: heapwatch's wrappers handing each Buffer to a function that does
+  // nothing (no countdown, no sample); `buffer-wrappers-bare`: the thinnest wrapper there is
+  // (`function (a, b, c) { return original.call(this, a, b, c); }`, one literal per factory) —
+  // what swapping `Buffer`'s factories in and out costs by itself.
+  if (name === 'buffer-wrappers-noop') return { on: () => installBufferWrappers(() => {}), off: () => removeBufferWrappers() };
+  if (name === 'buffer-wrappers-bare') {
+    const originals = { alloc: Buffer.alloc, from: Buffer.from, concat: Buffer.concat, allocUnsafe: Buffer.allocUnsafe };
+    const bare = {
+      alloc: function (a, b, c) {
+        return originals.alloc.call(this, a, b, c);
+      },
+      from: function (a, b, c) {
+        return originals.from.call(this, a, b, c);
+      },
+      concat: function (a, b, c) {
+        return originals.concat.call(this, a, b, c);
+      },
+      allocUnsafe: function (a, b, c) {
+        return originals.allocUnsafe.call(this, a, b, c);
+      },
+    };
+    return { on: () => Object.assign(Buffer, bare), off: () => Object.assign(Buffer, originals) };
   }
   const grid = /^(pprof|sampler)-(\d+)k-d(\d+)$/.exec(name);
   if (grid) {

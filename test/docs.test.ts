@@ -35,6 +35,7 @@ test('the default options are exactly these, and docs/api.md states each one', (
       stackDepth: 64,
       allocations: false,
       bufferSampling: false,
+      bufferSamplingIntervalBytes: 524_288,
       reader: 'auto',
       intervalMs: 10_000,
       windowMs: 3_600_000,

@@ -17,12 +17,15 @@ export interface RawFrame {
 
 /**
  * Frames kept per sampled stack: the site is the innermost frame of user code, and Node's own
- * frames between it and `Buffer.*` are few (a stream's `Buffer.concat` is under ~10). A capture
- * costs with its frames — ~9 µs at 10, ~16 µs at 16, ~21 µs at 32 on Node 20 — once per sampled
- * Buffer (per ~512 KiB made at the default): 16 keeps the site and the frames above it that tell
- * where the call came from; the traceback of a site V8 has sampled is V8's own (64 frames).
+ * frames between it and `Buffer.*` are few. A capture costs about 1 µs a frame — on an Express
+ * stack 3.5 µs at 4 frames, 7.6 µs at 8, 17 µs at 16 on Node 26; 7, 12 and 20 µs on Node 22
+ * (BENCHMARKS.md, issue 22, "the Buffer sampler's cost") — once per sampled Buffer, on the request
+ * path. 8 keeps the site and the few frames above it that tell where the call came from (a route
+ * handler and its helper); the traceback of a site V8 has sampled is V8's own (64 frames). A
+ * Buffer made more than 8 frames below the application's code (deep in Node's streams) is left to
+ * the wrapper share, as one made with no frame of the application's is.
  */
-const STACK_DEPTH = 16;
+const STACK_DEPTH = 8;
 
 const callSites = (_error: Error, sites: NodeJS.CallSite[]): NodeJS.CallSite[] => sites;
 

@@ -117,7 +117,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
   start(): this {
     if (this.running) return this;
     startSampling({ samplingIntervalBytes: this.options.samplingIntervalBytes, reader: this.options.reader, allocations: this.options.allocations });
-    if (this.options.bufferSampling) bufferSampler.acquire(this.options.samplingIntervalBytes);
+    if (this.options.bufferSampling) bufferSampler.acquire(this.options.bufferSamplingIntervalBytes);
     this.armNearLimit();
     // The process's memory is the main thread's to watch: a worker thread's monitor would repeat it.
     if (isMainThread && this.options.logger !== false) this.memoryLimit.start();

@@ -98,15 +98,28 @@ export interface HeapMonitorOptions {
   readonly allocations?: boolean;
   /**
    * Samples the Buffers the application makes (`Buffer.alloc`, `allocUnsafe`, `allocUnsafeSlow`,
-   * `from`, `concat`, `copyBytesFrom`) in JavaScript, by bytes at `samplingIntervalBytes`, so that
-   * a site holding Buffers is judged on their bytes — outside V8's heap, where V8's sampler does not
-   * see them — from its first sampled Buffer. While a monitor runs those factories are wrapped:
-   * same results and errors, a byte countdown per call (20–45 ns) and a stack capture per sampled
-   * Buffer (~15 µs, once per ~`samplingIntervalBytes` made). Off, a site's Buffers are estimated
+   * `from`, `concat`, `copyBytesFrom`) in JavaScript, by bytes at `bufferSamplingIntervalBytes`,
+   * so that a site holding Buffers is judged on their bytes — outside V8's heap, where V8's sampler
+   * does not see them — from its first sampled Buffer. While a monitor runs those factories are
+   * wrapped: same results and errors, a byte countdown per call (5–10 ns) and a stack capture and
+   * a `WeakRef` per sampled Buffer (~6 µs on Node 26, ~22 µs on Node 22, in an Express route; once per
+   * ~`bufferSamplingIntervalBytes` made). Off, a site's Buffers are estimated
    * from V8's samples of their small objects only: a 1.6 MB/s leak of 16 KiB Buffers is suspected
    * in 30–70 s or later instead of 50 s (see docs/concepts.md, "Outside V8's heap"). Default: false.
    */
   readonly bufferSampling?: boolean;
+  /**
+   * Mean bytes of Buffers made between two samples of the Buffer sampler (bytes), 1 to 2^31 − 1: a
+   * site holding B bytes of Buffers is estimated within about ±sqrt(B × this) (one standard
+   * deviation; ±7 MB at 96 MB at the default, ±20 MB at 4 MiB). By default V8's own interval: the
+   * growth test's noise model is V8's interval, so a larger value reaches it only through the
+   * measured wander of the site's readings. A larger value trades more noise and a later detection
+   * for fewer samples, each a stack capture and a `WeakRef` (~6–22 µs) on the request path: at
+   * 4 MiB one 1.6 MB/s leak run in eight was suspected after 60.2 s instead of 50 s. Independent of
+   * `samplingIntervalBytes` (changing that one leaves this one as it is); used only with
+   * `bufferSampling: true`. Default: 524288 (512 KiB).
+   */
+  readonly bufferSamplingIntervalBytes?: number;
   /**
    * Directory where, when V8's heap nears its limit, the pprof profile of that moment is written
    * (`heap-near-limit-<pid>-<ms>.pb.gz`, created if missing), beside the `heap-near-limit` record.
@@ -132,6 +145,7 @@ export interface ResolvedMonitorOptions {
   readonly reader: 'auto' | 'native' | 'inspector';
   readonly allocations: boolean;
   readonly bufferSampling: boolean;
+  readonly bufferSamplingIntervalBytes: number;
   readonly outOfMemoryProfileDir: string | undefined;
   /** Readings kept per site and window: every reading of the window, or thinned out with age beyond {@link WINDOW_SLOTS}. */
   readonly windowSlots: number;
@@ -155,6 +169,7 @@ export const MONITOR_OPTION_NAMES = [
   'reader',
   'allocations',
   'bufferSampling',
+  'bufferSamplingIntervalBytes',
   'outOfMemoryProfileDir',
 ] as const;
 
@@ -229,13 +244,14 @@ export function resolveMonitorOptions(options: unknown, known: readonly string[]
     reader: readerOption(given.reader),
     allocations: allocationsOption(given.allocations),
     bufferSampling: booleanOption('bufferSampling', given.bufferSampling, defaults.bufferSampling),
+    bufferSamplingIntervalBytes: integerOption('bufferSamplingIntervalBytes', given.bufferSamplingIntervalBytes ?? defaults.bufferSamplingIntervalBytes, 1, 2 ** 31 - 1),
     outOfMemoryProfileDir: outOfMemoryProfileDirOption(given.outOfMemoryProfileDir),
   };
 }
 
 /** The first monitor option whose value differs, or undefined. The logger compares by identity. */
 export function differingMonitorOption(a: ResolvedMonitorOptions, b: ResolvedMonitorOptions): string | undefined {
-  const scalar = ['intervalMs', 'windowMs', 'warmupMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'forcedGcPauseBudgetMs', 'memoryNearLimitFraction', 'unexplainedGrowthThresholdBytes', 'reader', 'allocations', 'bufferSampling', 'logger', 'outOfMemoryProfileDir'] as const;
+  const scalar = ['intervalMs', 'windowMs', 'warmupMs', 'growthThresholdBytes', 'samplingIntervalBytes', 'topSites', 'maxTrackedSites', 'readingBudgetMs', 'forcedGcPauseBudgetMs', 'memoryNearLimitFraction', 'unexplainedGrowthThresholdBytes', 'reader', 'allocations', 'bufferSampling', 'bufferSamplingIntervalBytes', 'logger', 'outOfMemoryProfileDir'] as const;
   for (const name of scalar) if (a[name] !== b[name]) return name;
   const globs = (options: ResolvedMonitorOptions, inclusive: boolean): string =>
     JSON.stringify(options.filters.filter((filter) => filter.inclusive === inclusive).map((filter) => filter.filePattern));

@@ -18,12 +18,24 @@ export const defaults = Object.freeze({
   allocations: false,
   /**
    * Whether the Buffers the application makes are sampled in JavaScript (by bytes, at
-   * `samplingIntervalBytes`) while a monitor runs, so that a Buffer leak is judged on its bytes
-   * outside V8's heap from its first sampled Buffer: off, since its wrappers cost 20–45 ns a call
-   * and its samples ~15 µs each, 4.7–6.3 % CPU per request on a Buffer-bound Express route on Node 20,
-   * past the 0.5 % cost target (BENCHMARKS.md, issue 22, "the Buffer sampler").
+   * `bufferSamplingIntervalBytes`) while a monitor runs, so that a Buffer leak is judged on its
+   * bytes outside V8's heap from its first sampled Buffer: off, since its cost — 5–10 ns a call,
+   * ~6 µs (Node 26) to ~22 µs (Node 22) a sample — adds up to ~0.5 % on a Buffer-bound Express
+   * route by its parts, but measured 3.5 % (1.2–5.6 %) as a whole on Node 22, past the 0.5 % cost
+   * target (BENCHMARKS.md, issue 22, "the Buffer sampler's cost").
    */
   bufferSampling: false,
+  /**
+   * Mean bytes of Buffers made between two samples of the Buffer sampler (bytes): V8's own
+   * `samplingIntervalBytes` default, because the growth test's noise model (src/growth) is V8's
+   * interval — a sparser Buffer interval reaches it only through the measured wander of a site's
+   * readings. At 4 MiB (8× sparser, ~8× fewer stack captures) one leak run in eight was suspected
+   * after 60.2 s, past the 60 s the external-leak test asserts, and sizes strayed further
+   * (±20 MB at 96 MB against ±7 MB). A larger value trades that noise and a later detection for
+   * less cost; the sampler is off by default anyway (`bufferSampling`). Independent of
+   * `samplingIntervalBytes`.
+   */
+  bufferSamplingIntervalBytes: 512 * 1024,
   /** Which reader drives V8's sampler: the native one when it loads, else the inspector. */
   reader: 'auto' as 'auto' | 'native' | 'inspector',
   /** Time between two readings of the sampler by the monitor (milliseconds). */

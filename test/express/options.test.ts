@@ -33,6 +33,7 @@ const valid: Record<OptionName, fc.Arbitrary<unknown>> = {
   reader: fc.constantFrom('auto', 'native', 'inspector'),
   allocations: fc.boolean(),
   bufferSampling: fc.boolean(),
+  bufferSamplingIntervalBytes: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
   outOfMemoryProfileDir: fc.string({ minLength: 1, maxLength: 30 }).filter((dir) => dir.trim() !== ''),
   metricsPath: fc.oneof(fc.constant(false), fc.stringMatching(/^\/[a-z0-9/_.-]{0,20}$/)),
   registry: fc.constant(new Registry()),

@@ -40,6 +40,7 @@ test('rejects bad options with a coded error that names the option, the expectat
     [{ include: 'src/**' }, /"include": expected an array of non-empty strings, received "src\/\*\*"/],
     [{ exclude: [''] }, /"exclude": expected an array of non-empty strings/],
     [{ bufferSampling: 'yes' }, /"bufferSampling": expected true or false, received "yes"/],
+    [{ bufferSamplingIntervalBytes: 0 }, /"bufferSamplingIntervalBytes": expected an integer between 1 and 2147483647, received 0/],
     [{ treshold: 1 }, /Unknown option "treshold" for heapwatch: expected one of intervalMs, windowMs/],
   ];
   for (const [options, message] of cases) {
