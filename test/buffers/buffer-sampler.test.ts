@@ -7,6 +7,7 @@ import express from 'express';
 import { bufferSampler } from '../../src/buffers/buffer-sampler.js';
 import { bufferWrappersInstalled } from '../../src/buffers/buffer-wrappers.js';
 import { heapwatch } from '../../src/express/middleware.js';
+import { createHeapMonitor } from '../../src/monitor/monitor.js';
 import { listen } from '../helpers.js';
 
 const FACTORIES = ['alloc', 'allocUnsafe', 'allocUnsafeSlow', 'from', 'concat', 'copyBytesFrom'] as const;
@@ -105,6 +106,23 @@ test('the originals are back when the last user stops, not before', () => {
   bufferSampler.release();
   assert.ok(!bufferWrappersInstalled());
   for (const name of FACTORIES) assert.equal((Buffer as unknown as Factories)[name], originals[name], `${name} restored`);
+});
+
+test("a monitor samples Buffers at bufferSamplingIntervalBytes: V8's 512 KiB by default, whatever samplingIntervalBytes is", () => {
+  const cases: Array<[Record<string, number>, number]> = [
+    [{}, 524_288],
+    [{ samplingIntervalBytes: 1024 }, 524_288],
+    [{ samplingIntervalBytes: 1024, bufferSamplingIntervalBytes: 4 * 1024 * 1024 }, 4 * 1024 * 1024],
+  ];
+  for (const [options, expected] of cases) {
+    const monitor = createHeapMonitor({ logger: false, bufferSampling: true, ...options }).start();
+    try {
+      assert.equal(bufferSampler.samplingIntervalBytes, expected, JSON.stringify(options));
+    } finally {
+      monitor.stop();
+    }
+  }
+  assert.ok(!bufferWrappersInstalled());
 });
 
 test("slices of Node's pool, views of the caller's memory and empty Buffers are never sampled; a concat is sampled once", () => {
