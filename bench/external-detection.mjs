@@ -1,23 +1,25 @@
 // How long a Buffer leak outside V8's heap runs before heapwatch suspects it, at which site, with
 // what size; and whether Buffer look-alikes are ever suspected (issue 22). npm run build first.
 //   node bench/external-detection.mjs [--leaks=8] [--lookalikes=1] [--seconds=120] [--parallel=4]
-//        [--sampling=default|<KiB>] [--buffer-sampling=off|on]
+//        [--sampling=default|<KiB>] [--buffer-sampling=off|on] [--buffer-interval=default|<KiB>]
 // Each process is test/fixtures/buffer-leak.mjs (an Express service at heapwatch's defaults but
 // for the warm-up, 100 requests/s of 16 KiB bodies from a worker thread): --leaks processes of
 // mode `alloc` (16 KiB Buffer.alloc() kept at 1.6 MB/s by queueBody) and --lookalikes of each of
 // `ring`, `drain`, `pool` and `socket`, each for --seconds, --parallel at a time. Prints, per leak,
 // the delay from the leak's start to the first leak-suspected record, its site, and its
 // externalBytes against what the service held then; per look-alike, the records it got.
-// --buffer-sampling=on: heapwatch's Buffer sampler on in every process (`bufferSampling: true`).
+// --buffer-sampling=on: heapwatch's Buffer sampler on in every process (`bufferSampling: true`),
+// at --buffer-interval (`bufferSamplingIntervalBytes`; default 512 KiB, 4096 for the 4 MiB runs).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseFlags, shellCommand } from './lib/cli.mjs';
 
-const flags = parseFlags(process.argv.slice(2), { leaks: '8', lookalikes: '1', seconds: '120', parallel: '4', sampling: 'default', 'buffer-sampling': 'off' });
+const flags = parseFlags(process.argv.slice(2), { leaks: '8', lookalikes: '1', seconds: '120', parallel: '4', sampling: 'default', 'buffer-sampling': 'off', 'buffer-interval': 'default' });
 const env = {
   ...process.env,
   ...(flags.sampling === 'default' ? {} : { BUFFER_LEAK_SAMPLING: String(Number(flags.sampling) * 1024) }),
   ...(flags['buffer-sampling'] === 'on' ? { BUFFER_LEAK_BUFFER_SAMPLING: '1' } : {}),
+  ...(flags['buffer-interval'] === 'default' ? {} : { BUFFER_LEAK_BUFFER_INTERVAL: String(Number(flags['buffer-interval']) * 1024) }),
 };
 const root = fileURLToPath(new URL('../', import.meta.url));
 const jobs = [
@@ -52,7 +54,9 @@ await Promise.all(
   }),
 );
 
-console.log(`$ ${shellCommand()}\nNode ${process.version}, sampling ${flags.sampling === 'default' ? "heapwatch's default (512 KiB)" : `${flags.sampling} KiB`}, Buffer sampler ${flags['buffer-sampling']}\n`);
+const kib = (flag) => (flag === 'default' ? "heapwatch's default (512 KiB)" : `${flag} KiB`);
+const bufferSampler = flags['buffer-sampling'] === 'on' ? `on at ${kib(flags['buffer-interval'])}` : flags['buffer-sampling'];
+console.log(`$ ${shellCommand()}\nNode ${process.version}, sampling ${kib(flags.sampling)}, Buffer sampler ${bufferSampler}\n`);
 // What the service held at a time since the leak's start: between its two nearest truth lines.
 const heldAt = (truths, seconds) => {
   const after = truths.findIndex((t) => t.seconds >= seconds);
