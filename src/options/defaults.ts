@@ -20,9 +20,10 @@ export const defaults = Object.freeze({
    * Whether the Buffers the application makes are sampled in JavaScript (by bytes, at
    * `bufferSamplingIntervalBytes`) while a monitor runs, so that a Buffer leak is judged on its
    * bytes outside V8's heap from its first sampled Buffer: off, since its cost — 5–10 ns a call,
-   * ~6 µs (Node 26) to ~22 µs (Node 22) a sample — adds up to ~0.5 % on a Buffer-bound Express
-   * route by its parts, but measured 3.5 % (1.2–5.6 %) as a whole on Node 22, past the 0.5 % cost
-   * target (BENCHMARKS.md, issue 22, "the Buffer sampler's cost").
+   * ~6 µs (Node 26) to ~22 µs (Node 22) a sample — measured as a whole on a Buffer-bound Express
+   * route on Node 22 at 6.5 % (5.6–8.8 %) CPU per request at the default 512 KiB interval and
+   * 3.5 % (1.2–5.6 %) at 4 MiB, past the 0.5 % cost target at either (BENCHMARKS.md, issue 22,
+   * "the Buffer sampler's cost").
    */
   bufferSampling: false,
   /**
