@@ -1,5 +1,4 @@
 import { getHeapStatistics } from 'node:v8';
-import { v8MajorVersion } from '../v8/v8-version.js';
 
 /**
  * Allocation the process must show, per millisecond, for a forced GC to go ahead: twice V8's
@@ -13,12 +12,6 @@ const ALLOCATING_BYTES_PER_MS = 2_000;
  * has its young generation shrunk at V8's own full GCs too: its GC runs when the wait is over.
  */
 const STEADY_BYTES_PER_MS = 100;
-/**
- * V8 12 (Node 22) keeps a young generation of a fixed 32 MiB through any full GC (measured: never
- * shrunk, after rests of 0.3 to 5 s): there the GC runs at once, as before the gate — which on
- * Node 22 left the corpus's slow leak unconfirmed in 3 runs of 3 (2 of 3 confirmed without it).
- */
-const SHRINKS_YOUNG_GENERATION = v8MajorVersion() >= 13;
 /** How often the gate looks, while a GC waits (ms): at most four times per wait, when that is shorter. */
 const POLL_MS = 250;
 
@@ -30,12 +23,13 @@ const POLL_MS = 250;
 const usedHeapBytes = (): number => getHeapStatistics().used_heap_size;
 
 /**
- * Holds a forced GC back until the process is allocating. From V8 13 (Node 24 and 26) a full GC
- * that comes after about 2.5 s without allocation shrinks the young generation to its minimum —
- * measured: 64 MiB to 1 MiB after 3–5 s at rest, unchanged after 0.3 to 2 s — and it regrew only
- * halfway: the service ran twice the scavenges per request from then on (bench/forced-gc-rest.mjs,
- * BENCHMARKS §1 "Why a forced GC costs afterwards"). Right after the process allocated, the same
- * GC leaves it as it is.
+ * Holds a forced GC back until the process is allocating. A full GC that comes after a few seconds
+ * without allocation shrinks the young generation to its minimum. On V8 13 (Node 24 and 26):
+ * 64 MiB to 1 MiB after 3–5 s at rest, unchanged after 0.3 to 2 s, and it regrew only halfway —
+ * the service ran twice the scavenges per request from then on. On V8 12 (Node 22), once the rest
+ * is longer: 32 MiB to 1 MiB in 2 of 4 GCs after 6 s (never after 3 s), 20 % more scavenges in the
+ * phase after, regrown by its end (bench/forced-gc-rest.mjs, BENCHMARKS §1 "Why a forced GC costs
+ * afterwards"). Right after the process allocated, the same GC leaves it as it is.
  *
  * So the GC runs at the first look (every {@link POLL_MS}, or a quarter of the wait) that finds
  * the process allocating; when none does within `maxWaitMs`, it runs then if the process allocated
@@ -63,7 +57,6 @@ export class AllocationGate {
    */
   whenAllocating(gc: () => void, giveUp: () => void): void {
     if (this.timer) return;
-    if (!SHRINKS_YOUNG_GENERATION) return gc();
     const armedAt = Date.now();
     const pollMs = Math.max(1, Math.min(POLL_MS, this.maxWaitMs() / 4));
     let lastBytes = usedHeapBytes();
