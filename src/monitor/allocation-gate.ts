@@ -6,14 +6,21 @@ import { getHeapStatistics } from 'node:v8';
  */
 const ALLOCATING_BYTES_PER_MS = 2_000;
 /**
- * Allocation over the whole wait, per millisecond, under which the process is at rest and its GC
- * is dropped: a service at rest allocates ~20 bytes/ms (timers, heapwatch's own readings). One
- * that allocates more, but steadily under {@link ALLOCATING_BYTES_PER_MS} (a light, steady load),
- * has its young generation shrunk at V8's own full GCs too: its GC runs when the wait is over.
+ * Allocation per millisecond a look must find for the process to count as allocating steadily: a
+ * service at rest allocates ~20 bytes/ms (timers). One that allocates more at half the looks or
+ * more, but under {@link ALLOCATING_BYTES_PER_MS} (a light, steady load), has its young generation
+ * shrunk at V8's own full GCs too: its GC runs when the wait is over. Less often, and the process
+ * rested: its GC is dropped.
  */
 const STEADY_BYTES_PER_MS = 100;
 /** How often the gate looks, while a GC waits (ms): at most four times per wait, when that is shorter. */
 const POLL_MS = 250;
+/**
+ * Looks in a row that must find the process allocating: a burst that one look sees — a request,
+ * a scrape — after seconds at rest leaves V8's allocation rate since its last GC low, and the GC
+ * would shrink the young generation all the same. A service under load allocates at every look.
+ */
+const ALLOCATING_LOOKS = 2;
 
 /**
  * What the process can be seen to have allocated: V8's used heap, which rises with allocation
@@ -27,12 +34,13 @@ const usedHeapBytes = (): number => getHeapStatistics().used_heap_size;
  * without allocation shrinks the young generation to its minimum. On V8 13 (Node 24 and 26):
  * 64 MiB to 1 MiB after 3–5 s at rest, unchanged after 0.3 to 2 s, and it regrew only halfway —
  * the service ran twice the scavenges per request from then on. On V8 12 (Node 22), once the rest
- * is longer: 32 MiB to 1 MiB in 2 of 4 GCs after 6 s (never after 3 s), 20 % more scavenges in the
+ * is longer: 32 MiB to 1 MiB in 3 of 6 GCs after 6 s (never after 3 s), 20 % more scavenges in the
  * phase after, regrown by its end (bench/forced-gc-rest.mjs, BENCHMARKS §1 "Why a forced GC costs
  * afterwards"). Right after the process allocated, the same GC leaves it as it is.
  *
- * So the GC runs at the first look (every {@link POLL_MS}, or a quarter of the wait) that finds
- * the process allocating; when none does within `maxWaitMs`, it runs then if the process allocated
+ * So the GC runs at the second look in a row (every {@link POLL_MS}, or a quarter of the wait)
+ * that finds the process allocating, heapwatch's own readings left out; when none does within
+ * `maxWaitMs`, it runs then if the process allocated
  * steadily through the wait, and not at all if it rested: a service at rest has nothing new to
  * confirm, and its next tick decides again. (Running it at the wait's end whatever happened put
  * GCs in rests: in the cross-process benchmark one came in the minute at rest after the load, and
@@ -40,6 +48,8 @@ const usedHeapBytes = (): number => getHeapStatistics().used_heap_size;
  */
 export class AllocationGate {
   private timer: NodeJS.Timeout | undefined;
+  /** What heapwatch itself allocated since the last look (its readings: bytes), not the service's. */
+  private ownBytes = 0;
 
   constructor(
     /** The longest a GC waits for the process to allocate (ms): a reading interval. */
@@ -52,6 +62,15 @@ export class AllocationGate {
   }
 
   /**
+   * Tells the gate what heapwatch allocated itself (bytes): a tick's reading allocates ~1 MB,
+   * which a look at rest would take for the service allocating — seen across processes on Node 22,
+   * a GC forced 23 s into the rest after a load, which shrank the young generation.
+   */
+  discount(bytes: number): void {
+    if (this.timer !== undefined && bytes > 0) this.ownBytes += bytes;
+  }
+
+  /**
    * Runs `gc` once the process is seen allocating (or allocated steadily through the wait), or
    * `giveUp` when it rested; one at a time.
    */
@@ -61,21 +80,30 @@ export class AllocationGate {
     const pollMs = Math.max(1, Math.min(POLL_MS, this.maxWaitMs() / 4));
     let lastBytes = usedHeapBytes();
     let lastAt = armedAt;
-    // What the looks saw allocated through the wait (a look across a GC adds nothing).
-    let seenBytes = 0;
+    this.ownBytes = 0;
+    // What the looks saw allocated through the wait (a look across a GC adds nothing), and how
+    // many looks in a row found the process allocating.
+    let allocatingLooks = 0;
+    let steadyLooks = 0;
+    let looks = 0;
     const look = (): void => {
       const now = Date.now();
       const bytes = usedHeapBytes();
-      const allocating = bytes - lastBytes >= ALLOCATING_BYTES_PER_MS * Math.max(now - lastAt, 1);
-      seenBytes += Math.max(0, bytes - lastBytes);
+      const rise = bytes - lastBytes - this.ownBytes;
+      const sinceLastMs = Math.max(now - lastAt, 1);
+      this.ownBytes = 0;
       [lastBytes, lastAt] = [bytes, now];
-      const waitedMs = now - armedAt;
-      if (!allocating && waitedMs < this.maxWaitMs()) {
+      looks++;
+      allocatingLooks = rise >= ALLOCATING_BYTES_PER_MS * sinceLastMs ? allocatingLooks + 1 : 0;
+      if (rise >= STEADY_BYTES_PER_MS * sinceLastMs) steadyLooks++;
+      const allocating = allocatingLooks >= ALLOCATING_LOOKS;
+      if (!allocating && now - armedAt < this.maxWaitMs()) {
         this.timer = setTimeout(look, pollMs).unref();
         return;
       }
       this.timer = undefined;
-      if (allocating || seenBytes >= STEADY_BYTES_PER_MS * waitedMs) gc();
+      // Steadily: at half the looks at least, not in one burst (a look across a GC sees no rise).
+      if (allocating || steadyLooks * 2 >= looks) gc();
       else giveUp();
     };
     this.timer = setTimeout(look, pollMs).unref();

@@ -10,6 +10,7 @@ import type { SiteReport } from '../log/site-report.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { ErrorCode } from '../errors.js';
 import { takeSnapshot } from '../take-snapshot.js';
+import { usedHeapBytes } from '../v8/gc-events.js';
 import { majorGcSignal } from '../v8/major-gc.js';
 import { allocationsUnavailable, startSampling, stopSampling } from '../v8/sampler.js';
 import type { AllocationReport } from './allocation-totals.js';
@@ -255,6 +256,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if (this.ticking || !this.running) return;
     this.ticking = true;
     const timing = this.readings.pace.time();
+    const heapBefore = usedHeapBytes();
     this.verdictRoutesMs = 0;
     let failed = false;
     try {
@@ -270,6 +272,8 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     } finally {
       this.ticking = false;
       this.verdicts.judgeUnexplained();
+      // A GC that waits for the service to allocate must not take the tick's own garbage for it.
+      this.readings.clean.discountOwnAllocation(usedHeapBytes() - heapBefore);
       this.counters.lastTickMs = timing.end(this.verdictRoutesMs);
       this.notify('reading', { durationMs: this.counters.lastTickMs, failed });
       if (this.running) {

@@ -73,3 +73,48 @@ test('a process that allocates a little, steadily, gets its GC when the wait is 
   }
   assert.ok(ran, 'the GC ran');
 });
+
+test('one burst after a rest — a request, a scrape — does not count as allocating: V8 would count the rest before it', async () => {
+  let ran = false;
+  const gate = new AllocationGate(() => HOUR);
+  gate.whenAllocating(
+    () => (ran = true),
+    () => assert.fail('gave up within the hour'),
+  );
+  await sleep(300);
+  // ~4 MB at once, seen by one look only; then five more looks at rest.
+  const burst = Array.from({ length: 100_000 }, (_, i) => [i, String(i)]);
+  await sleep(1_300);
+  assert.ok(burst.length > 0);
+  assert.equal(ran, false, 'no GC for one burst');
+  assert.ok(gate.waiting, 'still looking');
+  gate.cancel();
+});
+
+test('what heapwatch allocates itself, told to the gate, is not the process allocating', async () => {
+  let ran = false;
+  const gate = new AllocationGate(() => HOUR);
+  gate.whenAllocating(
+    () => (ran = true),
+    () => assert.fail('gave up within the hour'),
+  );
+  // As much as allocateWhile's process allocating, for six looks, but each time discounted.
+  const kept: unknown[] = [];
+  const end = Date.now() + 1_500;
+  while (Date.now() < end) {
+    const before = process.memoryUsage().heapUsed;
+    kept[0] = Array.from({ length: 1_000 }, (_, i) => [i, String(i)]);
+    gate.discount(process.memoryUsage().heapUsed - before);
+    await sleep(1);
+  }
+  assert.equal(ran, false, "no GC for heapwatch's own allocation");
+  assert.ok(gate.waiting, 'still looking');
+  gate.cancel();
+  // The same allocation, not discounted, opens the gate.
+  gate.whenAllocating(
+    () => (ran = true),
+    () => assert.fail('gave up within the hour'),
+  );
+  await allocateWhile(() => !ran);
+  assert.ok(ran, 'the GC ran while the process allocated');
+});
