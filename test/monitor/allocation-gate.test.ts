@@ -2,10 +2,23 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AllocationGate } from '../../src/monitor/allocation-gate.js';
+import { v8MajorVersion } from '../../src/v8/v8-version.js';
 import { allocateWhile } from '../helpers.js';
 
 const HOUR = 3_600_000;
-test('a process that allocates gets its GC at once, without waiting out the interval', async () => {
+// On V8 12 (Node 22) the gate holds nothing (see HOLDS in allocation-gate.ts).
+const v8Major = v8MajorVersion();
+const holds = { skip: v8Major < 13 ? `V8 ${v8Major}: the GC runs at once` : false };
+
+test('on V8 12 (Node 22) the GC runs at once', { skip: v8Major >= 13 ? `V8 ${v8Major}: the GC waits` : false }, () => {
+  let ran = false;
+  new AllocationGate(() => HOUR).whenAllocating(
+    () => (ran = true),
+    () => assert.fail('gave up'),
+  );
+  assert.ok(ran);
+});
+test('a process that allocates gets its GC at once, without waiting out the interval', holds, async () => {
   let ran = false;
   const gate = new AllocationGate(() => HOUR);
   gate.whenAllocating(
@@ -18,7 +31,7 @@ test('a process that allocates gets its GC at once, without waiting out the inte
   assert.equal(gate.waiting, false);
 });
 
-test('a process at rest gets no GC: the gate keeps looking until the wait is over, then gives up', async () => {
+test('a process at rest gets no GC: the gate keeps looking until the wait is over, then gives up', holds, async () => {
   let ran = false;
   let gaveUp = false;
   const resting = new AllocationGate(() => HOUR);
@@ -42,7 +55,7 @@ test('a process at rest gets no GC: the gate keeps looking until the wait is ove
   assert.equal(quiet.waiting, false);
 });
 
-test('one GC waits at a time, and a cancelled one never runs', async () => {
+test('one GC waits at a time, and a cancelled one never runs', holds, async () => {
   let runs = 0;
   const gate = new AllocationGate(() => HOUR);
   const run = () => runs++;
@@ -58,7 +71,7 @@ test('one GC waits at a time, and a cancelled one never runs', async () => {
   assert.equal(runs, 1);
 });
 
-test('a process that allocates a little, steadily, gets its GC when the wait is over', async () => {
+test('a process that allocates a little, steadily, gets its GC when the wait is over', holds, async () => {
   let ran = false;
   const gate = new AllocationGate(() => 1_000);
   gate.whenAllocating(
@@ -74,7 +87,7 @@ test('a process that allocates a little, steadily, gets its GC when the wait is 
   assert.ok(ran, 'the GC ran');
 });
 
-test('one burst after a rest — a request, a scrape — does not count as allocating: V8 would count the rest before it', async () => {
+test('one burst after a rest — a request, a scrape — does not count as allocating: V8 would count the rest before it', holds, async () => {
   let ran = false;
   const gate = new AllocationGate(() => HOUR);
   gate.whenAllocating(
@@ -91,7 +104,7 @@ test('one burst after a rest — a request, a scrape — does not count as alloc
   gate.cancel();
 });
 
-test('what heapwatch allocates itself, told to the gate, is not the process allocating', async () => {
+test('what heapwatch allocates itself, told to the gate, is not the process allocating', holds, async () => {
   let ran = false;
   const gate = new AllocationGate(() => HOUR);
   gate.whenAllocating(
