@@ -1,4 +1,4 @@
-import { getHeapStatistics } from 'node:v8';
+import { usedHeapBytes } from '../v8/gc-events.js';
 import { v8MajorVersion } from '../v8/v8-version.js';
 
 /**
@@ -31,12 +31,10 @@ const POLL_MS = 250;
  */
 const ALLOCATING_LOOKS = 2;
 
-/**
- * What the process can be seen to have allocated: V8's used heap, which rises with allocation
- * until a GC (a look across a scavenge sees no rise, and waits for the next). Not Node 26's
- * `total_allocated_bytes`: it rose by 150–900 KB per quarter second in a process at rest.
- */
-const usedHeapBytes = (): number => getHeapStatistics().used_heap_size;
+// What the process can be seen to have allocated: V8's used heap (`usedHeapBytes`, the same the
+// tick's own allocation is measured with), which rises with allocation until a GC (a look across a
+// scavenge sees no rise, and waits for the next). Not Node 26's `total_allocated_bytes`: it rose by
+// 150–900 KB per quarter second in a process at rest.
 
 /**
  * Holds a forced GC back until the process is allocating. A full GC that comes after a few seconds
