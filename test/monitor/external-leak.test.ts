@@ -129,10 +129,11 @@ test('16 KiB Buffer.alloc() kept at 1.6 MB/s is suspected at the keeping functio
 
 test('with bufferSampling on, the same leak is suspected at the keeping function within 60 s, its size within 2x', async () => {
   const alloc = await run('alloc-sampled');
-  const first = alloc.suspected[0];
-  assert.ok(first, 'the Buffer leak is suspected');
-  // The sampled Buffers' stacks are the JavaScript stack trace's, which no inlining folds.
-  assert.equal(first.heapwatch.site.function, 'queueBody');
+  // The sampled Buffers' stacks are the JavaScript stack trace's, which no inlining folds: the
+  // keeping function itself is suspected. The caller V8 inlined it into may be suspected at the
+  // same reading and logged first (seen in CI on Node 26): see the end of this test.
+  const first = alloc.suspected.find((record) => record.heapwatch.site.function === 'queueBody');
+  assert.ok(first, `the Buffer leak is suspected at queueBody: ${alloc.suspected.map((record) => record.heapwatch.site.function).join(', ')}`);
   // Within the delay of a 1 MB/s heap leak: the Buffer sampler (src/buffers/) samples the leak's
   // Buffers by their bytes — about three samples a second here — so the site is tracked from the
   // first reading after the leak starts and judged once it covers the shortest horizon (40 s at
