@@ -53,6 +53,11 @@ export interface ReadingsWithBuffers extends SiteReadings {
   readonly arrayBuffersBytes: number;
   /** The sampled Buffers' estimate, all sites together (bytes). */
   readonly sampledExternalBytes: number;
+  /**
+   * The standard deviation of that estimate (bytes): `arrayBuffersBytes` has it too, as the
+   * estimate was taken from it — what a wrapper's share of its growth must be judged with.
+   */
+  readonly sampledExternalNoiseBytes: number;
 }
 
 /**
@@ -67,10 +72,11 @@ export function withBuffers(
   buffers: ReadonlyMap<string, BufferSite>,
   filters: readonly Filter[],
 ): ReadingsWithBuffers {
-  if (buffers.size === 0) return { ...readings, arrayBuffersBytes, sampledExternalBytes: 0 };
+  if (buffers.size === 0) return { ...readings, arrayBuffersBytes, sampledExternalBytes: 0, sampledExternalNoiseBytes: 0 };
   const sites = new Map<string, SampledSite>(readings.sites);
   let { totalBytes, totalWrapperBytes } = readings;
   let sampled = 0;
+  let variance = 0;
   for (const site of buffers.values()) {
     if (filters.length > 0 && !passesFilters(site.traceback, filters)) continue;
     const heap = readings.sites.get(site.key);
@@ -78,6 +84,14 @@ export function withBuffers(
     totalBytes += site.bytes;
     totalWrapperBytes -= heap?.wrapperBytes ?? 0;
     sampled += site.bytes;
+    variance += site.noiseBytes ** 2;
   }
-  return { sites, totalBytes, totalWrapperBytes, arrayBuffersBytes: Math.max(0, arrayBuffersBytes - sampled), sampledExternalBytes: sampled };
+  return {
+    sites,
+    totalBytes,
+    totalWrapperBytes,
+    arrayBuffersBytes: Math.max(0, arrayBuffersBytes - sampled),
+    sampledExternalBytes: sampled,
+    sampledExternalNoiseBytes: Math.sqrt(variance),
+  };
 }

@@ -13,6 +13,11 @@ import type { SiteReading } from '../snapshot/site-aggregator.js';
 export interface OutsideReading {
   readonly arrayBuffersBytes: number;
   readonly totalWrapperBytes: number;
+  /**
+   * The standard deviation of `arrayBuffersBytes` (bytes): that of the Buffer sampler's estimate
+   * subtracted from the exact figure (see `buffers/with-buffers.ts`); 0 or absent when it is off.
+   */
+  readonly sampledExternalNoiseBytes?: number;
 }
 
 /** The process's memory outside V8's heap per slot. */
@@ -21,15 +26,24 @@ export class ProcessBufferSlots {
   private readonly arrayBuffers: Float64Array;
   /** Bytes of ArrayBuffer wrappers of all sites per slot. */
   private readonly totalWrappers: Float64Array;
+  /** The standard deviation of `arrayBuffers` per slot (see {@link OutsideReading}). */
+  private readonly noise: Float64Array;
 
   constructor(capacity: number) {
     this.arrayBuffers = new Float64Array(capacity);
     this.totalWrappers = new Float64Array(capacity);
+    this.noise = new Float64Array(capacity);
   }
 
   record(slot: number, outside: OutsideReading): void {
     this.arrayBuffers[slot] = outside.arrayBuffersBytes;
     this.totalWrappers[slot] = outside.totalWrapperBytes;
+    this.noise[slot] = outside.sampledExternalNoiseBytes ?? 0;
+  }
+
+  /** The standard deviation of the process's ArrayBuffer memory at a slot (bytes; 0 where it is exact). */
+  noiseAt(slot: number): number {
+    return this.noise[slot] as number;
   }
 
   /** The process's ArrayBuffer memory at a slot (bytes). */

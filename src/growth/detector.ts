@@ -95,11 +95,16 @@ export class Detector {
 
   /**
    * The noise of a site's share of the ArrayBuffer growth over a horizon (bytes): the share's
-   * deviation times that growth, measured as the sites' is (quarter medians).
+   * deviation times that growth, measured as the sites' is (quarter medians), and the share of the
+   * growth's own noise — with the Buffer sampler on, the growth is what its estimate left over, and
+   * an estimate a few samples short leaves a Buffer leak's growth to the wrappers of the caller its
+   * keeper was inlined into (seen in CI on Node 26: that caller suspected beside the keeper).
    */
   private externalNoiseOf(key: string, samplingIntervalBytes: number, start: number): number {
-    const deviation = this.external.of(key, samplingIntervalBytes)?.growthShareDeviation ?? 0;
-    return deviation > 0 ? deviation * Math.max(0, quarterGrowth(this.window.arrayBuffersSeries(start))) : 0;
+    const estimate = this.external.of(key, samplingIntervalBytes);
+    if (!estimate) return 0;
+    const shareNoise = estimate.growthShareDeviation * Math.max(0, quarterGrowth(this.window.arrayBuffersSeries(start)));
+    return Math.hypot(shareNoise, estimate.growthShare * this.window.arrayBuffersGrowthNoise(start));
   }
 
   /**

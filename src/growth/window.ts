@@ -223,6 +223,17 @@ export class GrowthWindow {
     return site === undefined || slot === undefined ? { bytes: 0, noiseBytes: 0 } : site.buffers.latestSampled(slot);
   }
 
+  /**
+   * The standard deviation of the growth of the process's ArrayBuffer memory since `since` (bytes):
+   * exact unless the Buffer sampler's estimate was taken from it, whose noise at either end it
+   * then has (the samples at the two ends may be others: a conservative sum).
+   */
+  arrayBuffersGrowthNoise(since = Number.NEGATIVE_INFINITY): number {
+    const slots = this.timeline.slotsSince(since);
+    const [first, latest] = [slots[0], slots.at(-1)];
+    return first === undefined || latest === undefined ? 0 : Math.hypot(this.outside.noiseAt(first), this.outside.noiseAt(latest));
+  }
+
   /** The process's ArrayBuffer memory at each reading since `since`, oldest first. */
   arrayBuffersSeries(since = Number.NEGATIVE_INFINITY): BytesSeries {
     const slots = this.timeline.slotsSince(since);

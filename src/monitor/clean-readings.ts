@@ -32,6 +32,8 @@ export interface Reading extends SiteReadings {
    * their sites' bytes: see `buffers/with-buffers.ts`): what `growth/external-share.ts` shares.
    */
   readonly arrayBuffersBytes: number;
+  /** The standard deviation of `arrayBuffersBytes`: the Buffer sampler's estimate's, taken from it (bytes; absent when it is off). */
+  readonly sampledExternalNoiseBytes?: number;
 }
 
 /** What the clean readings need from the monitor. */
