@@ -35,8 +35,10 @@ export class SiteReader {
   private latest: { readonly reading: Reading; readonly handleBytes: number; readonly heap: SiteReadings } | undefined;
   private readonly bufferSites = new BufferSites(sharedResolver);
   /**
-   * Whether V8's sampler changed between the reading before the latest tick's and that tick (its
-   * global handles did: a new sample, or a sampled object that died). False in a process at rest.
+   * Whether the service's samples changed between the reading before the latest tick's and that
+   * tick: a new sample of V8's, or a sampled object that died, outside heapwatch's own code. False
+   * in a process at rest — where V8's sampler still changes now and then, by sampling heapwatch's
+   * own readings (~1 MB each, a sample or two at 512 KiB), which are left out of the sites.
    */
   sampledAtTick = true;
   /** The Buffer sampler's samples taken at the latest tick. */
@@ -100,14 +102,17 @@ export class SiteReader {
     const same = latest?.reading.reader === 'native' && globalHandleBytes() === latest.handleBytes;
     // A Buffer sampled since counts as a sample of V8's would: the process is not at rest.
     const buffersTaken = this.buffers?.taken ?? 0;
-    this.sampledAtTick = !same || buffersTaken !== this.buffersTakenAtTick;
+    const buffersSampled = buffersTaken !== this.buffersTakenAtTick;
     this.buffersTakenAtTick = buffersTaken;
     const unchanged = same && this.repeats < MAX_REPEATS;
     if (!latest || !unchanged || this.holdReadings()) {
       const reading = this.read();
       this.readAtLastTick = true;
+      // The handles also change when V8 sampled heapwatch's own reading: only the service's count.
+      this.sampledAtTick = buffersSampled || !latest || !sameSamples(latest.heap, (this.latest as NonNullable<typeof this.latest>).heap);
       return reading;
     }
+    this.sampledAtTick = buffersSampled;
     this.taken++;
     this.unchanged++;
     this.repeats++;
@@ -123,6 +128,19 @@ export class SiteReader {
     if (!this.buffers?.running) return { ...heap, arrayBuffersBytes: exact };
     return withBuffers(heap, exact, this.bufferSites.sum(this.buffers.read()), this.filters);
   }
+}
+
+/**
+ * Whether two readings of V8's sampler hold the same samples of the service's: every site the same
+ * bytes and objects. heapwatch's own allocations are in neither (see `snapshot/own-code.ts`).
+ */
+function sameSamples(a: SiteReadings, b: SiteReadings): boolean {
+  if (a.totalBytes !== b.totalBytes || a.sites.size !== b.sites.size) return false;
+  for (const [key, site] of a.sites) {
+    const other = b.sites.get(key);
+    if (other === undefined || other.size !== site.size || other.count !== site.count) return false;
+  }
+  return true;
 }
 
 /**
