@@ -31,8 +31,11 @@ export class SiteReader {
   /** Readings that found the sampler unchanged since the one before, and repeated it. */
   unchanged = 0;
   private readonly aggregator = new SiteAggregator(sharedInterner, sharedResolver);
-  /** The latest reading, V8's global handles right after it, and V8's part of it (without the sampled Buffers). */
-  private latest: { readonly reading: Reading; readonly handleBytes: number; readonly heap: SiteReadings } | undefined;
+  /**
+   * The latest reading, V8's global handles right after it — or at the end of the tick that took
+   * it (see {@link endTick}) — and V8's part of it (without the sampled Buffers).
+   */
+  private latest: { readonly reading: Reading; handleBytes: number; readonly heap: SiteReadings } | undefined;
   private readonly bufferSites = new BufferSites(sharedResolver);
   /**
    * Whether the service's samples changed between the reading before the latest tick's and that
@@ -120,6 +123,16 @@ export class SiteReader {
     // Buffer of 16 KiB puts ~190 bytes on V8's heap, and Buffers come many times over between two
     // sampled wrappers.
     return { ...latest.reading, ...this.withBuffers(latest.heap), timestamp: Date.now() };
+  }
+
+  /**
+   * At the end of a tick that read V8's sampler: the handles as the tick leaves them. What the tick
+   * allocated after its reading (sums, judgement, records: heapwatch's own) V8 samples too, about
+   * once per reading at 512 KiB, and compared with the handles right after the reading that made
+   * the next tick read again, and its garbage the next: a process at rest was read at most ticks.
+   */
+  endTick(): void {
+    if (this.latest && this.readAtLastTick) this.latest.handleBytes = globalHandleBytes();
   }
 
   /** V8's sites with the sampled Buffers added (see `buffers/with-buffers.ts`), and the ArrayBuffer memory left. */
