@@ -112,7 +112,8 @@ export class SiteReader {
       const reading = this.read();
       this.readAtLastTick = true;
       // The handles also change when V8 sampled heapwatch's own reading: only the service's count.
-      this.sampledAtTick = buffersSampled || !latest || !sameSamples(latest.heap, (this.latest as NonNullable<typeof this.latest>).heap);
+      const heapNow = this.latest?.heap;
+      this.sampledAtTick = buffersSampled || !latest || !heapNow || !sameSamples(latest.heap, heapNow);
       return reading;
     }
     this.sampledAtTick = buffersSampled;
@@ -126,10 +127,11 @@ export class SiteReader {
   }
 
   /**
-   * At the end of a tick that read V8's sampler: the handles as the tick leaves them. What the tick
-   * allocated after its reading (sums, judgement, records: heapwatch's own) V8 samples too, about
-   * once per reading at 512 KiB, and compared with the handles right after the reading that made
-   * the next tick read again, and its garbage the next: a process at rest was read at most ticks.
+   * At the end of a tick that read V8's sampler: keeps the handles as the tick leaves them, for the
+   * next tick to compare with. V8 samples what the tick allocated after its reading too (sums,
+   * judgement, records: heapwatch's own, about one sample per reading at 512 KiB). Compared with
+   * the handles right after the reading, that made the next tick read V8 again, and that tick's
+   * own allocation the one after: a process at rest was read at most of its ticks.
    */
   endTick(): void {
     if (this.latest && this.readAtLastTick) this.latest.handleBytes = globalHandleBytes();
