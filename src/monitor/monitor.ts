@@ -276,7 +276,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       this.readings.clean.discountOwnAllocation(usedHeapBytes() - heapBefore);
       this.counters.lastTickMs = timing.end(this.verdictRoutesMs);
       this.notify('reading', { durationMs: this.counters.lastTickMs, failed });
-      this.readings.endTick();
+      this.readings.reader.endTick();
       if (this.running) {
         this.timer = setTimeout(() => this.tick(), this.readings.pace.readingIntervalMs);
         this.timer.unref();

@@ -104,11 +104,6 @@ export class MonitorReadings {
     }
   }
 
-  /** At the end of a tick, after everything it did: see {@link SiteReader.endTick}. */
-  endTick(): void {
-    this.reader.endTick();
-  }
-
   /**
    * Whether a tick may read now: always, but in allocation mode — where V8 forces a full GC
    * before each read — only while that GC's expected pause fits `forcedGcPauseBudgetMs` (and the

@@ -39,8 +39,8 @@ test("what a tick allocates after its reading does not make the next tick read V
   // A tick goes on after its reading (sums, judgement, records): V8 samples that too, about once a
   // tick at 512 KiB. Compared with the handles right after the reading, the next tick found them
   // changed and read again, and so on at most ticks of a process at rest; compared with the handles
-  // as the tick left them (\`endTick\`), it finds them as they were.
-  // At 128 KiB: the ~8 MB allocated surely sampled, the few hundred bytes of a \`getHeapStatistics()\`
+  // as the tick left them (`endTick`), it finds them as they were.
+  // At 128 KiB: the ~8 MB allocated surely sampled, the few hundred bytes of a `getHeapStatistics()`
   // (the handles' read) about once in 300.
   startSampling({ samplingIntervalBytes: 128 * 1024 });
   for (const endTick of [false, true]) {
