@@ -6,7 +6,8 @@ import type { Horizon } from './horizons.js';
 import { MIN_CLEAN_READINGS_FOR_WANDER, turnoverVariancePerMs } from './noise.js';
 import type { SuspicionTracker } from './suspicion.js';
 import type { SeriesBreaks } from './series-breaks.js';
-import { assessTrend, quarterGrowth } from './trend.js';
+import { fallOnStack } from './stack-moves.js';
+import { assessTrend, MIN_TOTAL_SHARE, quarterGrowth } from './trend.js';
 import type { BytesSeries, SiteSeries } from './series.js';
 import type { GrowthWindow } from './window.js';
 
@@ -48,7 +49,8 @@ const NATIVE_KEY = frameKey(NATIVE_SITE);
  * Judges every tracked site over every horizon it has been tracked for, shortest first, and
  * raises it over the first one where its readings rise (`assessTrend`) and its clean readings
  * confirm it (`cleanReadingsConfirm`): a fast leak over a short horizon, a slow one over a long
- * one. Heap growth that no JavaScript function allocated (the native site: header strings Node's
+ * one — unless the sites on its stack fell by more than half as much, its bytes moved there from a
+ * callee TurboFan inlined (`stack-moves.ts`). Heap growth that no JavaScript function allocated (the native site: header strings Node's
  * parser made in C++, say) is never raised: no one can act on it, and the heap-exhaustion alert
  * covers the process. The native site is raised only with a share of the growth of ArrayBuffer
  * memory — request bodies' chunks Node made in C++ and the service keeps — which grows toward the
@@ -181,7 +183,9 @@ export class Detector {
         const assessment = assessTrend(since(series, start), share > 0 ? totalGrowthOutside(i) : totalGrowth(i), options);
         if (!assessment) continue;
         if (!warming && assessment.rising && cleanReadingsConfirm(cleanInHorizon, now, { ...options, horizonMs: horizon.ms })) {
-          raise.push([key, horizon]);
+          // Bytes that moved from a site on the same stack (a callee inlined) are no leak, and no
+          // reason for a clean reading either.
+          if (!movedOnStack(this.window, key, start, assessment.growthBytes)) raise.push([key, horizon]);
           break;
         }
         // Clean readings are wanted for a site that rose by half the horizon's threshold and still
@@ -209,6 +213,15 @@ export class Detector {
       return !series || quarterGrowth(series) < horizon.thresholdBytes / 2;
     });
   }
+}
+
+/**
+ * Whether the sites on one stack with the site fell by more than half its growth since `start`:
+ * its bytes moved between functions (see `stack-moves.ts`), as rule 4 of `assessTrend` asks of
+ * all sites together.
+ */
+function movedOnStack(window: GrowthWindow, key: string, start: number, growthBytes: number): boolean {
+  return growthBytes + fallOnStack(window, key, start) < MIN_TOTAL_SHARE * growthBytes;
 }
 
 /** The part of a series (oldest first) taken at or after `start`: every array of it sliced alike. */

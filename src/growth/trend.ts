@@ -46,7 +46,7 @@ export const TREND_P_VALUE = 0.02;
 /** The last two quarter-to-quarter steps must each be at least this share of the threshold. */
 const MIN_STEP_SHARE = 1 / 8;
 /** All sites together must grow by at least this share of the site's growth. */
-const MIN_TOTAL_SHARE = 0.5;
+export const MIN_TOTAL_SHARE = 0.5;
 /**
  * A series that never falls must have kept rising over at least this share of the horizon: a
  * table that fills for half a window and then stays rises over half of it, a leak over nearly all

@@ -240,6 +240,11 @@ export class GrowthWindow {
     return { bytes: slots.map((slot) => this.outside.arrayBuffersAt(slot)), timestamps: slots.map((slot) => this.timeline.timeOf(slot)) };
   }
 
+  /** The site's traceback at the latest reading that held it (its largest stack's); undefined when untracked. */
+  tracebackOf(key: string): Traceback | undefined {
+    return this.sites.get(key)?.traceback;
+  }
+
   /** The site's live bytes at the latest reading (0 when untracked). */
   latestBytesOf(key: string): number {
     const site = this.sites.get(key);

@@ -1,0 +1,42 @@
+import { frameKey } from '../snapshot/frame.js';
+import type { Traceback } from '../snapshot/traceback.js';
+import { quarterGrowth } from './trend.js';
+import type { GrowthWindow } from './window.js';
+
+/**
+ * The site's callers on its traceback (the frames above its site), by their keys: a caller that
+ * is itself a site is keyed alike (`frameKey` of the resolved frame, as the aggregator keys sites).
+ */
+function callersOf(traceback: Traceback): Set<string> {
+  return new Set(traceback.frames.slice(traceback.siteIndex + 1).map(frameKey));
+}
+
+/**
+ * How much the sites on one stack with `key` fell over the readings since `start` (bytes, ≤ 0):
+ * its callees (sites whose tracebacks have it among their callers) and its callers (sites among
+ * its own). V8 charges an object to the innermost function on its stack, and a callee TurboFan
+ * inlines is charged to its caller: when the callee that fills a steady cache is inlined (or
+ * deoptimized, the other way), the cache's bytes move from one site to the other as its entries
+ * are replaced — one site rises as the other falls, and nothing is kept. When a leak elsewhere
+ * makes all sites together grow, rule 4 of `assessTrend` does not see it (measured on Node 26:
+ * a 2 MB cache's caller raised every time its callee was inlined mid-run).
+ *
+ * Each site's traceback is its largest stack's: a callee called from several places is related
+ * through that one. Judged only for a site about to be raised: a pass over the tracked sites.
+ */
+export function fallOnStack(window: GrowthWindow, key: string, start: number): number {
+  const traceback = window.tracebackOf(key);
+  if (!traceback || traceback.siteIndex < 0) return 0;
+  const callers = callersOf(traceback);
+  let fall = 0;
+  for (const other of window.keys()) {
+    if (other === key) continue;
+    const otherTraceback = window.tracebackOf(other);
+    const related = callers.has(other) || (otherTraceback !== undefined && otherTraceback.siteIndex >= 0 && callersOf(otherTraceback).has(key));
+    if (!related) continue;
+    const series = window.bytesOf(other, start);
+    const growth = series ? quarterGrowth(series) : 0;
+    if (growth < 0) fall += growth;
+  }
+  return fall;
+}
