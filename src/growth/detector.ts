@@ -124,10 +124,25 @@ export class Detector {
     return { growthBytes: quarterGrowth(series), horizonMs: raisedOver ?? Math.min(horizonMs, watchedMs) };
   }
 
-  judge(now: number, samplingIntervalBytes: number): Judgement {
+  /**
+   * Judges the sites at the latest reading. With `suspectsOnly`, only whether suspects settled:
+   * for a reading that repeats the one before (a process at rest, see `MonitorReadings`), where
+   * a site can rise no further — one that would have been raised then, as its series came to
+   * cover a horizon, is judged at the next reading that changes, over its later horizons.
+   */
+  judge(now: number, samplingIntervalBytes: number, suspectsOnly = false): Judgement {
     const { growthThresholdBytes, warmupEndsAt = Number.NEGATIVE_INFINITY } = this.options;
     const raise: Array<readonly [string, Horizon]> = [];
     const clear: string[] = [];
+    if (suspectsOnly) {
+      for (const key of this.tracker.keys()) {
+        const raisedOver = this.tracker.raisedOver(key) as Horizon;
+        // As below, where only tracked sites are judged (suspects are never evicted).
+        if (this.window.trackedSince(key) === undefined) continue;
+        if (this.hasSettled(key, raisedOver, now, this.externalShareOf(key, samplingIntervalBytes))) clear.push(key);
+      }
+      return { raise, clear, wantedHorizonMs: undefined };
+    }
     let wantedHorizonMs: number | undefined;
     const want = (ms: number) => (wantedHorizonMs = Math.min(wantedHorizonMs ?? ms, ms));
     // The same for every site of a tick: computed once per horizon, when a site is judged over it

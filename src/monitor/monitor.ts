@@ -233,6 +233,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     return {
       readings: reader.taken,
       unchangedReadings: reader.unchanged,
+      quietTicks: this.readings.quietTicks,
       readingErrors: this.counters.readingErrors,
       lastTickMs: this.counters.lastTickMs,
       suspicionsRaised: this.verdicts.suspicionsRaised,
@@ -260,7 +261,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     this.verdictRoutesMs = 0;
     let failed = false;
     try {
-      this.readings.atTick((now) => this.judge(now));
+      this.readings.atTick((now, quiet) => this.judge(now, quiet));
       this.nearLimit.afterReading();
     } catch (error) {
       // A reading held back at the heap limit is no failure: the next tick reads.
@@ -304,10 +305,13 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
     if ((error as { code?: unknown } | null)?.code === ErrorCode.SAMPLER_LOST && this.running) this.armNearLimit();
   }
 
-  /** Judges every site at the latest reading's sampling interval (see {@link Verdicts.judge}). */
-  private judge(now: number): void {
+  /**
+   * Judges every site at the latest reading's sampling interval (see {@link Verdicts.judge}); at a
+   * quiet tick, which repeats the reading before, only the suspects.
+   */
+  private judge(now: number, quiet: boolean): void {
     // The noise of an estimate is that of the interval V8 samples at, which may be another tool's.
-    this.verdictRoutesMs += this.verdicts.judge(now, this.readings.samplingIntervalBytes);
+    this.verdictRoutesMs += this.verdicts.judge(now, this.readings.samplingIntervalBytes, quiet);
   }
 
   /** Emits an event; a listener that throws is logged once, and the monitor goes on. */

@@ -149,7 +149,7 @@ export class SiteReader {
  * Whether two readings of V8's sampler hold the same samples of the service's: every site the same
  * bytes and objects. heapwatch's own allocations are in neither (see `snapshot/own-code.ts`).
  */
-function sameSamples(a: SiteReadings, b: SiteReadings): boolean {
+export function sameSamples(a: SiteReadings, b: SiteReadings): boolean {
   if (a.totalBytes !== b.totalBytes || a.sites.size !== b.sites.size) return false;
   for (const [key, site] of a.sites) {
     const other = b.sites.get(key);

@@ -10,6 +10,12 @@ export interface MonitorStats {
    * at rest) and repeated it at their time, without reading V8's profile again.
    */
   readonly unchangedReadings: number;
+  /**
+   * Ticks whose reading held what the tick reading before held — every site's bytes and objects,
+   * the ArrayBuffer memory — with no clean reading between (a process at rest): only the suspects
+   * were judged, whether they settled.
+   */
+  readonly quietTicks: number;
   /** Readings that failed (each is logged once per cause; the next tick tries again). */
   readonly readingErrors: number;
   /** Main-thread time of the last tick: read, aggregate, judge (milliseconds). */

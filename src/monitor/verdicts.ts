@@ -41,14 +41,15 @@ export class Verdicts {
   ) {}
 
   /**
-   * Judges every site (see `Detector`) and turns its conclusions into verdicts, records and events.
+   * Judges every site (see `Detector`) and turns its conclusions into verdicts, records and events;
+   * with `suspectsOnly`, the suspects alone, and the clean readings stay wanted as they were.
    * Returns the main-thread time spent on the routes of its verdicts (ms): not the reading's (see
    * ReadingPace).
    */
-  judge(now: number, samplingIntervalBytes: number): number {
+  judge(now: number, samplingIntervalBytes: number, suspectsOnly = false): number {
     let routesMs = 0;
-    const { raise, clear, wantedHorizonMs } = this.detector.judge(now, samplingIntervalBytes);
-    this.clean.wantedHorizonMs = wantedHorizonMs;
+    const { raise, clear, wantedHorizonMs } = this.detector.judge(now, samplingIntervalBytes, suspectsOnly);
+    if (!suspectsOnly) this.clean.wantedHorizonMs = wantedHorizonMs;
     for (const key of clear) {
       const before = this.reports.report(key);
       this.tracker.clear(key, now);

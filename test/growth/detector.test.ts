@@ -118,6 +118,36 @@ test("a steady cache's bytes moving from its filling callee to the caller that i
   assert.ok(unrelated.events.some((event) => /turnOver raised/.test(event)), unrelated.events.join('; '));
 });
 
+test('judging the suspects only (a reading that repeats the one before) raises nothing and clears a suspect that settled', () => {
+  const window = new GrowthWindow(65, 100, options.windowMs);
+  const tracker = new SuspicionTracker(options.windowMs);
+  const detector = new Detector(options, window, (key, since) => window.series(key, since), tracker, new ExternalShares(window));
+  // A leak of 1 MiB/s for 20 s, then nothing more: what it holds stays.
+  const leak = (t: number) => 5 * MiB + Math.min(t, 20) * MiB;
+  let raisedAt: number | undefined;
+  let clearedAt: number | undefined;
+  for (let t = 0; t <= 120 && clearedAt === undefined; t++) {
+    const now = t * 1000;
+    const readings = new Map<string, SiteReading>([['leak', { key: 'leak', size: leak(t), count: leak(t) / 100, traceback: new Traceback([frame('leak')]) }]]);
+    window.push(now, readings, leak(t) + 50 * MiB, (key) => tracker.isSuspect(key));
+    const quiet = detector.judge(now, R, true);
+    assert.deepEqual(quiet.raise, [], `${t} s: nothing is raised from the suspects alone`);
+    assert.equal(quiet.wantedHorizonMs, undefined);
+    if (raisedAt === undefined) {
+      const [raised] = detector.judge(now, R).raise;
+      if (raised) {
+        tracker.raise(raised[0], raised[1], now);
+        raisedAt = t;
+      }
+    } else if (quiet.clear.includes('leak')) {
+      assert.deepEqual(detector.judge(now, R).clear, ['leak'], 'the full judgement clears it at the same reading');
+      clearedAt = t;
+    }
+  }
+  assert.ok(raisedAt !== undefined && raisedAt < 20, `raised at ${raisedAt} s`);
+  assert.ok(clearedAt !== undefined && clearedAt > 20, `cleared at ${clearedAt} s`);
+});
+
 test('growth that no JavaScript function allocated is never raised', () => {
   const native = { [NATIVE_SITE.functionName]: NATIVE_SITE };
   const { events, wanted } = run({ [NATIVE_SITE.functionName]: (t) => 5 * MiB + t * 1 * MiB }, 70, native);

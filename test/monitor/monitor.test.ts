@@ -85,6 +85,8 @@ test('a reading costs what it finds: at rest the sampler is not read again, afte
   await sleep(1500);
   const later = monitor.stats();
   assert.ok(later.unchangedReadings >= 5, `${later.unchangedReadings} of ${later.readings} readings found the sampler unchanged`);
+  // Those ticks judged the suspects alone: their readings held nothing new.
+  assert.ok(later.quietTicks >= 4, `${later.quietTicks} of ${later.readings} ticks were quiet`);
   assert.equal(later.readingErrors, 0);
   assert.ok(later.sampledLiveBytes > 0, 'a repeated reading keeps the sites it found');
   const before = monitor.sites().find((site) => site.site.functionName === 'allocate')?.liveBytes ?? 0;
@@ -93,6 +95,7 @@ test('a reading costs what it finds: at rest the sampler is not read again, afte
   await sleep(300);
   const after = monitor.sites().find((site) => site.site.functionName === 'allocate')?.liveBytes ?? 0;
   assert.ok(after > before + 2e6, `allocate's live bytes ${before} then ${after}`);
+  assert.ok(monitor.stats().readings - monitor.stats().quietTicks > later.readings - later.quietTicks, 'the tick that saw them was judged whole');
 });
 
 test('a failed reading is counted and logged once, never thrown, and the next one works', async () => {

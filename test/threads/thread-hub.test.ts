@@ -13,6 +13,7 @@ import { MAX_WATCHED_THREADS, STALE_AFTER_INTERVALS, ThreadHub } from '../../src
 const stats: MonitorStats = {
   readings: 3,
   unchangedReadings: 0,
+  quietTicks: 0,
   readingErrors: 0,
   lastTickMs: 1,
   trackedSites: 1,
