@@ -200,7 +200,7 @@ export class Detector {
         if (!warming && assessment.rising && cleanReadingsConfirm(cleanInHorizon, now, { ...options, horizonMs: horizon.ms })) {
           // Bytes that moved from a site on the same stack (a callee inlined) are no leak, and no
           // reason for a clean reading either.
-          if (!movedOnStack(this.window, key, start, assessment.growthBytes)) raise.push([key, horizon]);
+          if (!this.movedOnStack(key, start, assessment.growthBytes)) raise.push([key, horizon]);
           break;
         }
         // Clean readings are wanted for a site that rose by half the horizon's threshold and still
@@ -211,6 +211,16 @@ export class Detector {
       }
     }
     return { raise, clear, wantedHorizonMs };
+  }
+
+  /**
+   * Whether the sites on one stack with the site fell by more than half its growth since `start`,
+   * in their clean readings: its bytes moved between functions (see `stack-moves.ts`), as rule 4
+   * of `assessTrend` asks of all sites together.
+   */
+  private movedOnStack(key: string, start: number, growthBytes: number): boolean {
+    const cleanSeriesOf = (other: string, since: number) => this.cleanSeriesOf(other, since, 0);
+    return growthBytes + fallOnStack(this.window, cleanSeriesOf, key, start) < MIN_TOTAL_SHARE * growthBytes;
   }
 
   /**
@@ -228,15 +238,6 @@ export class Detector {
       return !series || quarterGrowth(series) < horizon.thresholdBytes / 2;
     });
   }
-}
-
-/**
- * Whether the sites on one stack with the site fell by more than half its growth since `start`:
- * its bytes moved between functions (see `stack-moves.ts`), as rule 4 of `assessTrend` asks of
- * all sites together.
- */
-function movedOnStack(window: GrowthWindow, key: string, start: number, growthBytes: number): boolean {
-  return growthBytes + fallOnStack(window, key, start) < MIN_TOTAL_SHARE * growthBytes;
 }
 
 /** The part of a series (oldest first) taken at or after `start`: every array of it sliced alike. */

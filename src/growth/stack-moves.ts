@@ -1,5 +1,6 @@
 import { frameKey } from '../snapshot/frame.js';
 import type { Traceback } from '../snapshot/traceback.js';
+import type { BytesSeries } from './series.js';
 import { quarterGrowth } from './trend.js';
 import type { GrowthWindow } from './window.js';
 
@@ -12,19 +13,34 @@ function callersOf(traceback: Traceback): Set<string> {
 }
 
 /**
- * How much the sites on one stack with `key` fell over the readings since `start` (bytes, ≤ 0):
+ * The growth of a series, as the detector measures it from four readings on, and from first to
+ * last below that (the three clean readings a horizon may hold).
+ */
+function growthOf(series: BytesSeries): number {
+  const { bytes } = series;
+  if (bytes.length >= 4) return quarterGrowth(series);
+  return bytes.length >= 2 ? (bytes.at(-1) as number) - (bytes[0] as number) : 0;
+}
+
+/**
+ * How much the sites on one stack with `key` fell over the clean readings since `start` (bytes, ≤ 0):
  * its callees (sites whose tracebacks have it among their callers) and its callers (sites among
  * its own). V8 charges an object to the innermost function on its stack, and a callee TurboFan
  * inlines is charged to its caller: when the callee that fills a steady cache is inlined (or
  * deoptimized, the other way), the cache's bytes move from one site to the other as its entries
  * are replaced — one site rises as the other falls, and nothing is kept. When a leak elsewhere
- * makes all sites together grow, rule 4 of `assessTrend` does not see it (measured on Node 26:
- * a 2 MB cache's caller raised every time its callee was inlined mid-run).
+ * makes all sites together grow, rule 4 of `assessTrend` does not see it (measured on Node 22
+ * and 26: a 2 MB cache's caller raised every time its callee was inlined mid-run).
+ *
+ * The falls are read from the clean readings, which a site about to be raised has within its
+ * horizon (rule 7 of docs/detection.md): in the tick readings a callee's request garbage piles up
+ * and drops at each major GC (the native reader counts it until then), and such a drop beside a
+ * leaking handler would pass for the leak's bytes having moved.
  *
  * Each site's traceback is its largest stack's: a callee called from several places is related
  * through that one. Judged only for a site about to be raised: a pass over the tracked sites.
  */
-export function fallOnStack(window: GrowthWindow, key: string, start: number): number {
+export function fallOnStack(window: GrowthWindow, cleanSeriesOf: (key: string, since: number) => BytesSeries | undefined, key: string, start: number): number {
   const traceback = window.tracebackOf(key);
   if (!traceback || traceback.siteIndex < 0) return 0;
   const callers = callersOf(traceback);
@@ -34,8 +50,8 @@ export function fallOnStack(window: GrowthWindow, key: string, start: number): n
     const otherTraceback = window.tracebackOf(other);
     const related = callers.has(other) || (otherTraceback !== undefined && otherTraceback.siteIndex >= 0 && callersOf(otherTraceback).has(key));
     if (!related) continue;
-    const series = window.bytesOf(other, start);
-    const growth = series ? quarterGrowth(series) : 0;
+    const series = cleanSeriesOf(other, start);
+    const growth = series ? growthOf(series) : 0;
     if (growth < 0) fall += growth;
   }
   return fall;
