@@ -51,10 +51,14 @@ export class ProcessBufferSlots {
     return this.arrayBuffers[slot] as number;
   }
 
-  /** Both figures at a slot; 0 before the first reading (`slot` undefined). */
+  /** The figures at a slot, with the ArrayBuffer memory's noise; 0 before the first reading (`slot` undefined). */
   at(slot: number | undefined): OutsideReading {
-    if (slot === undefined) return { arrayBuffersBytes: 0, totalWrapperBytes: 0 };
-    return { arrayBuffersBytes: this.arrayBuffers[slot] as number, totalWrapperBytes: this.totalWrappers[slot] as number };
+    if (slot === undefined) return { arrayBuffersBytes: 0, totalWrapperBytes: 0, sampledExternalNoiseBytes: 0 };
+    return {
+      arrayBuffersBytes: this.arrayBuffers[slot] as number,
+      totalWrapperBytes: this.totalWrappers[slot] as number,
+      sampledExternalNoiseBytes: this.noise[slot] as number,
+    };
   }
 }
 

@@ -5,7 +5,10 @@ import type { GrowthWindow } from './window.js';
 export interface ExternalEstimate {
   /** Estimated ArrayBuffer memory (backing stores) held through the site's objects (bytes). */
   readonly externalBytes: number;
-  /** Standard deviation of `externalBytes` (bytes): the noise of the share it is taken by. */
+  /**
+   * Standard deviation of `externalBytes` (bytes): the noise of the share it is taken by, and
+   * with the Buffer sampler on, that share of the noise of what the sampler's estimate left over.
+   */
   readonly noiseBytes: number;
   /**
    * The site's share of the growth of ArrayBuffer memory over the window (0 to 1): the part of
@@ -69,7 +72,7 @@ export class ExternalShares {
   private compute(samplingIntervalBytes: number): Map<string, ExternalEstimate> {
     const estimates = new Map<string, ExternalEstimate>();
     const series = this.window.arrayBuffersSeries();
-    const { arrayBuffersBytes, totalWrapperBytes } = this.window.latestOutside();
+    const { arrayBuffersBytes, totalWrapperBytes, sampledExternalNoiseBytes: levelNoiseBytes = 0 } = this.window.latestOutside();
     if (series.bytes.length === 0 || arrayBuffersBytes <= 0) return estimates;
     const since = series.timestamps[0] as number;
     const grownBytes = Math.max(0, arrayBuffersBytes - (series.bytes[0] as number));
@@ -93,6 +96,9 @@ export class ExternalShares {
     // Samples behind each share: a sampled small object stands for about one interval of bytes.
     const samples = (bytes: number) => bytes / samplingIntervalBytes;
     const levelTotal = Math.max(totalWrapperBytes, [...holding.values()].reduce((a, b) => a + b, 0));
+    // With the Buffer sampler on, the memory shared is what its estimate left over, with the
+    // estimate's noise: at the latest reading for the level, at both ends for the growth.
+    const growthNoiseBytes = growthPart > 0 ? this.window.arrayBuffersGrowthNoise(since) : 0;
     for (const key of new Set([...holding.keys(), ...grown.keys()])) {
       const held = holding.get(key) ?? 0;
       const rose = grown.get(key) ?? 0;
@@ -102,7 +108,7 @@ export class ExternalShares {
       const growthShareDeviation = rose > 0 ? shareDeviation(samples(rose), samples(totalGrown)) : 0;
       estimates.set(key, {
         externalBytes: Math.round(levelShare * levelPart + growthShare * growthPart),
-        noiseBytes: Math.round(Math.hypot(levelNoise, growthPart * growthShareDeviation)),
+        noiseBytes: Math.round(Math.hypot(levelNoise, growthPart * growthShareDeviation, levelShare * levelNoiseBytes, growthShare * growthNoiseBytes)),
         growthShare,
         growthShareDeviation,
       });

@@ -46,6 +46,20 @@ test('gives the growth of ArrayBuffer memory to the site whose wrappers grew, no
   assert.ok((leak?.noiseBytes ?? 0) > 0 && (leak?.noiseBytes ?? 0) < (leak?.externalBytes ?? 0) / 2);
 });
 
+test("with the Buffer sampler on, a share of what its estimate left over carries that estimate's noise", () => {
+  // The leak's wrappers alone grew: it takes all the growth left over, 60 MB, exactly as far as the
+  // share goes (one site, a share of 1). What is left over is exact memory less the sampler's
+  // estimate, ±3 MB at each reading: the figure is ±4.2 MB at least, not ±0.
+  const window = new GrowthWindow(64, 100, 600_000);
+  for (let t = 0; t <= 60; t += 10) {
+    const leak = site('leak', R + t * 0.1 * R, R + t * 0.1 * R);
+    window.push(t * 1000, sites(leak), 0, never, { arrayBuffersBytes: 1e6 + t * 1e6, totalWrapperBytes: leak.wrapperBytes ?? 0, sampledExternalNoiseBytes: 3e6 });
+  }
+  const leak = new ExternalShares(window).of('leak', R);
+  assert.equal(leak?.growthShare, 1);
+  assert.ok((leak?.noiseBytes ?? 0) >= Math.hypot(3e6, 3e6) - 1, `±${leak?.noiseBytes}`);
+});
+
 test('leaves growth unattributed while no site\'s wrappers grew, and gives nothing to a site without wrappers', () => {
   const window = new GrowthWindow(64, 100, 600_000);
   for (let t = 0; t <= 30; t += 10) push(window, t * 1000, 1e6 + t * 1e6, site('ring', R, R), site('strings', 5 * R, 0));
