@@ -50,9 +50,9 @@ const NATIVE_KEY = frameKey(NATIVE_SITE);
  * raises it over the first one where its readings rise (`assessTrend`) and its clean readings
  * confirm it (`cleanReadingsConfirm`): a fast leak over a short horizon, a slow one over a long
  * one — unless the sites on its stack fell by more than half as much, its bytes moved there from a
- * callee TurboFan inlined (`stack-moves.ts`). Heap growth that no JavaScript function allocated (the native site: header strings Node's
- * parser made in C++, say) is never raised: no one can act on it, and the heap-exhaustion alert
- * covers the process. The native site is raised only with a share of the growth of ArrayBuffer
+ * callee TurboFan inlined (`stack-moves.ts`). Heap growth that no JavaScript function allocated
+ * (the native site: header strings Node's parser made in C++, say) is never raised: no one can act
+ * on it, and the heap-exhaustion alert covers the process. The native site is raised only with a share of the growth of ArrayBuffer
  * memory — request bodies' chunks Node made in C++ and the service keeps — which grows toward the
  * container's limit, not V8's, and which the record explains (see `log/leak-log.ts`).
  */
