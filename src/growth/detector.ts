@@ -200,7 +200,7 @@ export class Detector {
         if (!warming && assessment.rising && cleanReadingsConfirm(cleanInHorizon, now, { ...options, horizonMs: horizon.ms })) {
           // Bytes that moved from a site on the same stack (a callee inlined) are no leak, and no
           // reason for a clean reading either.
-          if (!this.movedOnStack(key, start, assessment.growthBytes)) raise.push([key, horizon]);
+          if (!this.movedOnStack(key, start, assessment.growthBytes, samplingIntervalBytes)) raise.push([key, horizon]);
           break;
         }
         // Clean readings are wanted for a site that rose by half the horizon's threshold and still
@@ -215,12 +215,12 @@ export class Detector {
 
   /**
    * Whether the sites on one stack with the site fell by more than half its growth since `start`,
-   * in their clean readings: its bytes moved between functions (see `stack-moves.ts`), as rule 4
+   * in their clean readings and beyond their noise: its bytes moved between functions (see `stack-moves.ts`), as rule 4
    * of `assessTrend` asks of all sites together.
    */
-  private movedOnStack(key: string, start: number, growthBytes: number): boolean {
+  private movedOnStack(key: string, start: number, growthBytes: number, samplingIntervalBytes: number): boolean {
     const cleanSeriesOf = (other: string, since: number) => this.cleanSeriesOf(other, since, 0);
-    return growthBytes + fallOnStack(this.window, cleanSeriesOf, key, start) < MIN_TOTAL_SHARE * growthBytes;
+    return growthBytes + fallOnStack(this.window, cleanSeriesOf, key, start, samplingIntervalBytes) < MIN_TOTAL_SHARE * growthBytes;
   }
 
   /**

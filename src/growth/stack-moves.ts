@@ -1,15 +1,24 @@
 import { frameKey } from '../snapshot/frame.js';
 import type { Traceback } from '../snapshot/traceback.js';
 import type { BytesSeries } from './series.js';
+import { NOISE_DEVIATIONS } from './noise.js';
 import { quarterGrowth } from './trend.js';
 import type { GrowthWindow } from './window.js';
 
 /**
- * The site's callers on its traceback (the frames above its site), by their keys: a caller that
- * is itself a site is keyed alike (`frameKey` of the resolved frame, as the aggregator keys sites).
+ * How many frames apart two sites may be on one stack for an object's charge to move between them:
+ * TurboFan inlines at most five levels deep (V8's `--max-inlining-levels`).
+ */
+const MAX_INLINING_LEVELS = 5;
+
+/**
+ * The site's callers on its traceback within {@link MAX_INLINING_LEVELS} frames above its site, by
+ * their keys: a caller that is itself a site is keyed alike (`frameKey` of the resolved frame, as
+ * the aggregator keys sites).
  */
 function callersOf(traceback: Traceback): Set<string> {
-  return new Set(traceback.frames.slice(traceback.siteIndex + 1).map(frameKey));
+  const above = traceback.siteIndex + 1;
+  return new Set(traceback.frames.slice(above, above + MAX_INLINING_LEVELS).map(frameKey));
 }
 
 /**
@@ -23,36 +32,48 @@ function growthOf(series: BytesSeries): number {
 }
 
 /**
- * How much the sites on one stack with `key` fell over the clean readings since `start` (bytes, ≤ 0):
- * its callees (sites whose tracebacks have it among their callers) and its callers (sites among
- * its own). V8 charges an object to the innermost function on its stack, and a callee TurboFan
- * inlines is charged to its caller: when the callee that fills a steady cache is inlined (or
- * deoptimized, the other way), the cache's bytes move from one site to the other as its entries
- * are replaced — one site rises as the other falls, and nothing is kept. When a leak elsewhere
- * makes all sites together grow, rule 4 of `assessTrend` does not see it (measured on Node 22
- * and 26: a 2 MB cache's caller raised every time its callee was inlined mid-run).
+ * How much the sites on one stack with `key` fell together over the clean readings since `start`
+ * (bytes, ≤ 0), when that fall stands {@link NOISE_DEVIATIONS} deviations out of their sampling
+ * noise; 0 otherwise. "On one stack": its callees (sites whose tracebacks have it among their
+ * callers) and its callers (sites among its own), within the levels TurboFan inlines. V8 charges an
+ * object to the innermost function on its stack, and a callee TurboFan inlines is charged to its
+ * caller: when the callee that fills a steady cache is inlined (or deoptimized, the other way),
+ * the cache's bytes move from one site to the other as its entries are replaced — one site rises
+ * as the other falls, and nothing is kept. When a leak elsewhere makes all sites together grow,
+ * rule 4 of `assessTrend` does not see it (measured on Node 22 and 26: a 2 MB cache's caller
+ * raised every time its callee was inlined mid-run).
  *
- * The falls are read from the clean readings, which a site about to be raised has within its
- * horizon (rule 7 of docs/detection.md): in the tick readings a callee's request garbage piles up
- * and drops at each major GC (the native reader counts it until then), and such a drop beside a
- * leaking handler would pass for the leak's bytes having moved.
+ * The sites' growths are summed with their signs, and judged against their noise (each end of
+ * each series a Poisson estimate, ±sqrt(bytes × R)): a framework's handlers on a route's stack
+ * each wander by chance, and their falls alone, summed, once held a Buffer leak's suspicion back a
+ * reading (CI, Node 24). The falls are read from the clean readings, which a site about to be
+ * raised has within its horizon (rule 7 of docs/detection.md): in the tick readings a callee's
+ * request garbage piles up and drops at each major GC (the native reader counts it until then).
  *
  * Each site's traceback is its largest stack's: a callee called from several places is related
  * through that one. Judged only for a site about to be raised: a pass over the tracked sites.
  */
-export function fallOnStack(window: GrowthWindow, cleanSeriesOf: (key: string, since: number) => BytesSeries | undefined, key: string, start: number): number {
+export function fallOnStack(
+  window: GrowthWindow,
+  cleanSeriesOf: (key: string, since: number) => BytesSeries | undefined,
+  key: string,
+  start: number,
+  samplingIntervalBytes: number,
+): number {
   const traceback = window.tracebackOf(key);
   if (!traceback || traceback.siteIndex < 0) return 0;
   const callers = callersOf(traceback);
-  let fall = 0;
+  let growth = 0;
+  let variance = 0;
   for (const other of window.keys()) {
     if (other === key) continue;
     const otherTraceback = window.tracebackOf(other);
     const related = callers.has(other) || (otherTraceback !== undefined && otherTraceback.siteIndex >= 0 && callersOf(otherTraceback).has(key));
     if (!related) continue;
     const series = cleanSeriesOf(other, start);
-    const growth = series ? growthOf(series) : 0;
-    if (growth < 0) fall += growth;
+    if (!series || series.bytes.length < 2) continue;
+    growth += growthOf(series);
+    variance += ((series.bytes[0] as number) + (series.bytes.at(-1) as number)) * samplingIntervalBytes;
   }
-  return fall;
+  return growth < -NOISE_DEVIATIONS * Math.sqrt(variance) ? growth : 0;
 }

@@ -144,6 +144,23 @@ test("a leaking handler is raised as soon though the request garbage of a functi
   assert.equal(raised(events), raised(apart.events), events.join('; '));
 });
 
+test("a leak on a route is raised as soon though the framework's functions above it on the stack wander by chance", () => {
+  // `queue` keeps 0.1 MiB/s below five framework functions, each a site of its own whose clean
+  // readings wander by ±1 MiB (in-flight requests, sampling) with no trend: some fall over any
+  // horizon. Their falls alone, summed, would pass for the leak's bytes having moved.
+  const wander = (phase: number) => (t: number) => 3 * MiB + Math.round(Math.sin(t / 3 + phase)) * MiB;
+  const framework = ['route', 'layer', 'next', 'dispatch', 'handle'];
+  const sites: Record<string, (t: number) => number> = { queue: (t) => 5 * MiB + t * 0.1 * MiB };
+  framework.forEach((name, i) => (sites[name] = wander(i * 1.3)));
+  const frames = Object.fromEntries(Object.keys(sites).map((name) => [name, frame(name)]));
+  const raised = (events: string[]) => events.find((event) => /queue raised/.test(event));
+  const apart = run(sites, 70, { frames });
+  assert.ok(raised(apart.events), apart.events.join('; '));
+  const callers = Object.fromEntries(framework.map((name, i) => [name, framework.slice(i + 1)]));
+  const { events } = run(sites, 70, { frames, callers: { ...callers, queue: framework } });
+  assert.equal(raised(events), raised(apart.events), events.join('; '));
+});
+
 test('judging the suspects only (a reading that repeats the one before) raises nothing and clears a suspect that settled', () => {
   const window = new GrowthWindow(65, 100, options.windowMs);
   const tracker = new SuspicionTracker(options.windowMs);
