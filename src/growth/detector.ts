@@ -52,9 +52,10 @@ const NATIVE_KEY = frameKey(NATIVE_SITE);
  * one — unless the sites on its stack fell by more than half as much, its bytes moved there from a
  * callee TurboFan inlined (`stack-moves.ts`). Heap growth that no JavaScript function allocated
  * (the native site: header strings Node's parser made in C++, say) is never raised: no one can act
- * on it, and the heap-exhaustion alert covers the process. The native site is raised only with a share of the growth of ArrayBuffer
- * memory — request bodies' chunks Node made in C++ and the service keeps — which grows toward the
- * container's limit, not V8's, and which the record explains (see `log/leak-log.ts`).
+ * on it, and the heap-exhaustion alert covers the process. The native site is raised only with a
+ * share of the growth of ArrayBuffer memory — request bodies' chunks Node made in C++ and the
+ * service keeps — which grows toward the container's limit, not V8's, and which the record
+ * explains (see `log/leak-log.ts`).
  */
 export class Detector {
   readonly horizons: readonly Horizon[];
@@ -215,8 +216,8 @@ export class Detector {
 
   /**
    * Whether the sites on one stack with the site fell by more than half its growth since `start`,
-   * in their clean readings and beyond their noise: its bytes moved between functions (see `stack-moves.ts`), as rule 4
-   * of `assessTrend` asks of all sites together.
+   * in their clean readings and beyond their noise: its bytes moved between functions (see
+   * `stack-moves.ts`), as rule 4 of `assessTrend` asks of all sites together.
    */
   private movedOnStack(key: string, start: number, growthBytes: number, samplingIntervalBytes: number): boolean {
     const cleanSeriesOf = (other: string, since: number) => this.cleanSeriesOf(other, since, 0);

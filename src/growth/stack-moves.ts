@@ -12,13 +12,14 @@ import type { GrowthWindow } from './window.js';
 const MAX_INLINING_LEVELS = 5;
 
 /**
- * The site's callers on its traceback within {@link MAX_INLINING_LEVELS} frames above its site, by
- * their keys: a caller that is itself a site is keyed alike (`frameKey` of the resolved frame, as
+ * Whether `key` is among the traceback's callers within {@link MAX_INLINING_LEVELS} frames above
+ * its site: a caller that is itself a site is keyed alike (`frameKey` of the resolved frame, as
  * the aggregator keys sites).
  */
-function callersOf(traceback: Traceback): Set<string> {
+function callsNear(traceback: Traceback | undefined, key: string): boolean {
+  if (traceback === undefined || traceback.siteIndex < 0) return false;
   const above = traceback.siteIndex + 1;
-  return new Set(traceback.frames.slice(above, above + MAX_INLINING_LEVELS).map(frameKey));
+  return traceback.frames.slice(above, above + MAX_INLINING_LEVELS).some((frame) => frameKey(frame) === key);
 }
 
 /**
@@ -62,14 +63,10 @@ export function fallOnStack(
 ): number {
   const traceback = window.tracebackOf(key);
   if (!traceback || traceback.siteIndex < 0) return 0;
-  const callers = callersOf(traceback);
   let growth = 0;
   let variance = 0;
   for (const other of window.keys()) {
-    if (other === key) continue;
-    const otherTraceback = window.tracebackOf(other);
-    const related = callers.has(other) || (otherTraceback !== undefined && otherTraceback.siteIndex >= 0 && callersOf(otherTraceback).has(key));
-    if (!related) continue;
+    if (other === key || !(callsNear(traceback, other) || callsNear(window.tracebackOf(other), key))) continue;
     const series = cleanSeriesOf(other, start);
     if (!series || series.bytes.length < 2) continue;
     growth += growthOf(series);
