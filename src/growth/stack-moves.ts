@@ -23,6 +23,16 @@ function callsNear(traceback: Traceback | undefined, key: string): boolean {
 }
 
 /**
+ * Whether two tracked sites are on one stack within the levels TurboFan inlines: either is among
+ * the other's callers (each site's largest stack's). V8 charges an object to the innermost function
+ * on its stack, and an inlined callee's objects to its caller: the sites one allocation is charged
+ * to as the code tiers up.
+ */
+export function onOneStack(window: GrowthWindow, a: string, b: string): boolean {
+  return callsNear(window.tracebackOf(a), b) || callsNear(window.tracebackOf(b), a);
+}
+
+/**
  * The growth of a series, as the detector measures it from four readings on, and from first to
  * last below that (the three clean readings a horizon may hold).
  */
@@ -66,7 +76,7 @@ export function fallOnStack(
   let growth = 0;
   let variance = 0;
   for (const other of window.keys()) {
-    if (other === key || !(callsNear(traceback, other) || callsNear(window.tracebackOf(other), key))) continue;
+    if (other === key || !onOneStack(window, key, other)) continue;
     const series = cleanSeriesOf(other, start);
     if (!series || series.bytes.length < 2) continue;
     growth += growthOf(series);

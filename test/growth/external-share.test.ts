@@ -5,6 +5,8 @@ import { shareDeviation } from '../../src/growth/share-noise.js';
 import { GrowthWindow } from '../../src/growth/window.js';
 import { makesBackingStores, wrapperSizes } from '../../src/snapshot/backing-stores.js';
 import { sharedInterner } from '../../src/snapshot/frame-interner.js';
+import { frameKey } from '../../src/snapshot/frame.js';
+import type { Frame } from '../../src/snapshot/frame.js';
 import { SiteAggregator } from '../../src/snapshot/site-aggregator.js';
 import type { SiteReading } from '../../src/snapshot/site-aggregator.js';
 import { sharedResolver } from '../../src/snapshot/source-map.js';
@@ -84,6 +86,32 @@ test('a wrapper that grew in the tick readings but not in the clean ones (garbag
   assert.equal(shares.of('parser', R)?.growthShare, 0);
   // Without the clean readings, the garbage takes half.
   assert.equal(new ExternalShares(window).of('parser', R)?.growthShare, 0.5);
+});
+
+test("a leak's few wrappers, split by inlining between its function and the caller it was inlined into, are judged as one stack's", () => {
+  // V8 samples one of the leak's wrappers at queueBody by 10 s; TurboFan then inlines queueBody into
+  // placeOrder, where the next two are sampled (30 s, 50 s). Three of three grown wrappers are that
+  // stack's: each site's share is as certain as the stack's, in proportion.
+  const at = (line: number, name: string): Frame => ({ functionName: name, file: '/app/orders.js', line, column: 1 });
+  const shares = (queueBodyCaller: Frame) => {
+    const window = new GrowthWindow(64, 100, 600_000);
+    for (let t = 0; t <= 60; t += 10) {
+      const reading = (frames: Frame[], wrappers: number): SiteReading => ({ key: frameKey(frames[0] as Frame), size: wrappers, count: wrappers / 100, wrapperBytes: wrappers, traceback: new Traceback(frames) });
+      const inQueueBody = t >= 10 ? R : 0;
+      const inPlaceOrder = (t >= 30 ? R : 0) + (t >= 50 ? R : 0);
+      push(window, t * 1000, 4e6 + t * 1.6e6, reading([at(1, 'queueBody'), queueBodyCaller], inQueueBody), reading([at(10, 'placeOrder'), at(20, 'handle')], inPlaceOrder));
+    }
+    const all = new ExternalShares(window);
+    return { queueBody: all.of(frameKey(at(1, 'queueBody')), R), placeOrder: all.of(frameKey(at(10, 'placeOrder')), R) };
+  };
+  const { queueBody, placeOrder } = shares(at(10, 'placeOrder'));
+  assert.ok(Math.abs((placeOrder?.growthShare ?? 0) - 2 / 3) < 1e-9);
+  // Beyond three deviations, both: the stack's three of three, ±0.2, shared 2:1.
+  assert.ok(3 * (placeOrder?.growthShareDeviation ?? 1) < (placeOrder?.growthShare ?? 0), `${placeOrder?.growthShare} ± ${placeOrder?.growthShareDeviation}`);
+  assert.ok(3 * (queueBody?.growthShareDeviation ?? 1) < (queueBody?.growthShare ?? 0), `${queueBody?.growthShare} ± ${queueBody?.growthShareDeviation}`);
+  // Were queueBody called from elsewhere, two samples of three would be no certain share.
+  const apart = shares(at(30, 'elsewhere')).placeOrder;
+  assert.ok(3 * (apart?.growthShareDeviation ?? 0) > (apart?.growthShare ?? 1), `${apart?.growthShare} ± ${apart?.growthShareDeviation}`);
 });
 
 test('a share from one sample of one is not certain; from many, nearly', () => {
