@@ -1,5 +1,5 @@
 import { shareDeviation } from './share-noise.js';
-import { onOneStack } from './stack-moves.js';
+import { gatherOnStacks } from './stack-moves.js';
 import type { GrowthWindow } from './window.js';
 
 /** One site's part of the process's ArrayBuffer memory at the latest reading. */
@@ -13,15 +13,14 @@ export interface ExternalEstimate {
   readonly noiseBytes: number;
   /**
    * The site's share of the growth of ArrayBuffer memory over the window (0 to 1): the part of
-   * that growth its growth is judged with. 0 when its wrappers did not grow.
+   * that growth its growth is judged with. 0 when its wrappers did not grow, or when those of a
+   * site on one stack with it grew more (the growth of both is that site's).
    */
   readonly growthShare: number;
   /**
    * The standard deviation of `growthShare` (0 to 1): how far the few sampled wrappers it is taken
-   * from may put it off — those of the sites on one stack with it counted too, in proportion (an
-   * inlined keeper's wrappers split between it and its caller). A site judged on its share is
-   * judged on this noise too: one sampled wrapper of a request in flight must not take half a
-   * Buffer leak's growth.
+   * from may put it off. A site judged on its share is judged on this noise too: one sampled
+   * wrapper of a request in flight must not take half a Buffer leak's growth.
    */
   readonly growthShareDeviation: number;
 }
@@ -98,29 +97,25 @@ export class ExternalShares {
     const levelPart = arrayBuffersBytes - growthPart;
     // Samples behind each share: a sampled small object stands for about one interval of bytes.
     const samples = (bytes: number) => bytes / samplingIntervalBytes;
-    // The wrapper growth of the site and of the sites on one stack with it: one allocation's
-    // wrappers are charged to the keeping function, then, once TurboFan inlines it, to its caller
-    // (`stack-moves.ts`). A Buffer leak's few samples split between the two — one at `queueBody`
-    // and two at `placeOrder` after 70 s on Node 24, neither share beyond its noise, suspected at
-    // 140 s — while all three are that stack's. A site's share is as noisy as its stack's, in
-    // proportion: a leak that tiers up mid-run is judged as if it had not.
-    const stackRose = (key: string, rose: number): number => {
-      let sum = rose;
-      for (const [other, otherRose] of grown) if (other !== key && onOneStack(this.window, key, other)) sum += otherRose;
-      return sum;
-    };
+    // The wrapper growth of sites on one stack is one site's, the one's that grew most: V8 charges
+    // a keeping function's wrappers to it, then, once TurboFan inlines it, to its caller
+    // (`stack-moves.ts`). A Buffer leak's first three samples split one at `queueBody`, two at
+    // `placeOrder` (Node 24): neither share stood out of its noise until 95 s after the second.
+    // Each judged with the stack's noise, a site with a third or a half of them was suspected
+    // first, reported at that part of the leak's size (0.35–0.57 of it in 4 runs of 10). The
+    // site's traceback holds the other.
+    const grownOnStacks = gatherOnStacks(this.window, grown);
     const levelTotal = Math.max(totalWrapperBytes, [...holding.values()].reduce((a, b) => a + b, 0));
     // With the Buffer sampler on, the memory shared is what its estimate left over, with the
     // estimate's noise: at the latest reading for the level, at both ends for the growth.
     const growthNoiseBytes = growthPart > 0 ? this.window.arrayBuffersGrowthNoise(since) : 0;
     for (const key of new Set([...holding.keys(), ...grown.keys()])) {
       const held = holding.get(key) ?? 0;
-      const rose = grown.get(key) ?? 0;
+      const rose = grownOnStacks.get(key) ?? 0;
       const levelShare = levelTotal > 0 ? held / levelTotal : 0;
       const growthShare = totalGrown > 0 ? rose / totalGrown : 0;
       const levelNoise = held > 0 ? levelPart * shareDeviation(samples(held), samples(levelTotal)) : 0;
-      const roseOnStack = rose > 0 ? stackRose(key, rose) : 0;
-      const growthShareDeviation = rose > 0 ? (shareDeviation(samples(roseOnStack), samples(totalGrown)) * rose) / roseOnStack : 0;
+      const growthShareDeviation = rose > 0 ? shareDeviation(samples(rose), samples(totalGrown)) : 0;
       estimates.set(key, {
         externalBytes: Math.round(levelShare * levelPart + growthShare * growthPart),
         noiseBytes: Math.round(Math.hypot(levelNoise, growthPart * growthShareDeviation, levelShare * levelNoiseBytes, growthShare * growthNoiseBytes)),

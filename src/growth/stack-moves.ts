@@ -33,6 +33,33 @@ export function onOneStack(window: GrowthWindow, a: string, b: string): boolean 
 }
 
 /**
+ * Sites' amounts gathered per stack: each group of sites on one stack (linked through any of its
+ * members, see {@link onOneStack}) has the sum of its members' amounts at the member with the
+ * most (the first of equals), and nothing at the others.
+ */
+export function gatherOnStacks(window: GrowthWindow, amounts: ReadonlyMap<string, number>): Map<string, number> {
+  const keys = [...amounts.keys()];
+  const parent = keys.map((_, i) => i);
+  const root = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] as number;
+    return i;
+  };
+  for (let i = 0; i < keys.length; i++) {
+    for (let j = i + 1; j < keys.length; j++) if (onOneStack(window, keys[i] as string, keys[j] as string)) parent[root(j)] = root(i);
+  }
+  const sums = new Map<number, number>();
+  const leaders = new Map<number, string>();
+  for (const [i, key] of keys.entries()) {
+    const group = root(i);
+    const amount = amounts.get(key) as number;
+    sums.set(group, (sums.get(group) ?? 0) + amount);
+    const leader = leaders.get(group);
+    if (leader === undefined || amount > (amounts.get(leader) as number)) leaders.set(group, key);
+  }
+  return new Map([...leaders].map(([group, key]) => [key, sums.get(group) as number]));
+}
+
+/**
  * The growth of a series, as the detector measures it from four readings on, and from first to
  * last below that (the three clean readings a horizon may hold).
  */
