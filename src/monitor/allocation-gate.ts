@@ -1,5 +1,16 @@
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import type { PerformanceEntry } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { usedHeapBytes } from '../v8/gc-events.js';
 import { v8MajorVersion } from '../v8/v8-version.js';
+
+/** A `gc` performance entry: `detail.kind` tells which collection it was. */
+type GcEntry = PerformanceEntry & { detail?: { kind?: number } };
+
+/** What the young generation holds when full (bytes): V8's new space, its semi-space on V8 13. */
+function youngGenerationBytes(): number {
+  return getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+}
 
 /**
  * Allocation the process must show, per millisecond, for a forced GC to go ahead: twice V8's
@@ -31,10 +42,14 @@ const POLL_MS = 250;
  */
 const ALLOCATING_LOOKS = 2;
 
-// What the process can be seen to have allocated: V8's used heap (`usedHeapBytes`, the same the
-// tick's own allocation is measured with), which rises with allocation until a GC (a look across a
-// scavenge sees no rise, and waits for the next). Not Node 26's `total_allocated_bytes`: it rose by
-// 150–900 KB per quarter second in a process at rest.
+// What the process can be seen to have allocated between two looks: V8's used heap
+// (`usedHeapBytes`, the same the tick's own allocation is measured with), which rises with
+// allocation until a GC; or, across several young-generation collections, the young generation
+// filled between each two of them. With a small young generation (1 MiB: V8 shrinks it at rest),
+// a process allocating fast scavenges every few milliseconds, and a look across scavenges sees
+// no rise: the gate never opened (every test of it that allocates failed on Node 24 with
+// `--max-semi-space-size=1`, and one did in CI). Not Node 26's `total_allocated_bytes`: it rose
+// by 150–900 KB per quarter second in a process at rest.
 
 /**
  * Holds a forced GC back until the process is allocating. A full GC that comes after a few seconds
@@ -57,6 +72,14 @@ export class AllocationGate {
   private timer: NodeJS.Timeout | undefined;
   /** What heapwatch itself allocated since the last look (its readings: bytes), not the service's. */
   private ownBytes = 0;
+  /**
+   * Whether heapwatch allocated since the last look: the young generations it filled then are
+   * not the service's (a scavenge within its reading also hides the reading's bytes from the
+   * used heap it is measured by).
+   */
+  private ownSinceLook = false;
+  /** Counts the young-generation collections while a GC waits. */
+  private scavengeWatch: PerformanceObserver | undefined;
 
   constructor(
     /** The longest a GC waits for the process to allocate (ms): a reading interval. */
@@ -74,7 +97,9 @@ export class AllocationGate {
    * a GC forced 23 s into the rest after a load, which shrank the young generation.
    */
   discount(bytes: number): void {
-    if (this.timer !== undefined && bytes > 0) this.ownBytes += bytes;
+    if (this.timer === undefined) return;
+    this.ownBytes += Math.max(0, bytes);
+    this.ownSinceLook = true;
   }
 
   /**
@@ -89,6 +114,13 @@ export class AllocationGate {
     let lastBytes = usedHeapBytes();
     let lastAt = armedAt;
     this.ownBytes = 0;
+    this.ownSinceLook = false;
+    // Young-generation collections since the last look, while the GC waits.
+    let scavenges = 0;
+    this.scavengeWatch = new PerformanceObserver((list) => {
+      scavenges += list.getEntries().filter((entry) => (entry as GcEntry).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR).length;
+    });
+    this.scavengeWatch.observe({ entryTypes: ['gc'] });
     // What the looks saw allocated through the wait (a look across a GC adds nothing), and how
     // many looks in a row found the process allocating.
     let allocatingLooks = 0;
@@ -97,19 +129,25 @@ export class AllocationGate {
     const look = (): void => {
       const now = Date.now();
       const bytes = usedHeapBytes();
-      const rise = bytes - lastBytes - this.ownBytes;
+      // Between two scavenges the young generation filled: as many times as there were, less
+      // one (the first may have come at once). A burst seen by one look brings one scavenge to
+      // the next at most (V8's task that empties a young generation nearly full).
+      const filled = scavenges >= 2 && !this.ownSinceLook ? (scavenges - 1) * youngGenerationBytes() : 0;
+      const seen = Math.max(bytes - lastBytes - this.ownBytes, filled);
       const sinceLastMs = Math.max(now - lastAt, 1);
+      scavenges = 0;
       this.ownBytes = 0;
+      this.ownSinceLook = false;
       [lastBytes, lastAt] = [bytes, now];
       looks++;
-      allocatingLooks = rise >= ALLOCATING_BYTES_PER_MS * sinceLastMs ? allocatingLooks + 1 : 0;
-      if (rise >= STEADY_BYTES_PER_MS * sinceLastMs) steadyLooks++;
+      allocatingLooks = seen >= ALLOCATING_BYTES_PER_MS * sinceLastMs ? allocatingLooks + 1 : 0;
+      if (seen >= STEADY_BYTES_PER_MS * sinceLastMs) steadyLooks++;
       const allocating = allocatingLooks >= ALLOCATING_LOOKS;
       if (!allocating && now - armedAt < this.maxWaitMs()) {
         this.timer = setTimeout(look, pollMs).unref();
         return;
       }
-      this.timer = undefined;
+      this.stopWatching();
       // Steadily: at half the looks at least, not in one burst (a look across a GC sees no rise).
       if (allocating || steadyLooks * 2 >= looks) gc();
       else giveUp();
@@ -120,6 +158,12 @@ export class AllocationGate {
   /** Drops a waiting GC. */
   cancel(): void {
     clearTimeout(this.timer);
+    this.stopWatching();
+  }
+
+  private stopWatching(): void {
     this.timer = undefined;
+    this.scavengeWatch?.disconnect();
+    this.scavengeWatch = undefined;
   }
 }
