@@ -87,7 +87,7 @@ export class Detector {
    * each, before the site's first wrapper was sampled.
    */
   private coversHorizon(key: string, horizonMs: number, now: number, externalShare = 0): boolean {
-    const since = externalShare > 0 ? this.window.arrayBuffersSeries().timestamps[0] : this.window.trackedSince(key);
+    const since = externalShare > 0 ? this.window.outside.arrayBuffersSeries().timestamps[0] : this.window.trackedSince(key);
     return since !== undefined && since <= now - horizonMs + this.toleranceMs;
   }
 
@@ -106,8 +106,8 @@ export class Detector {
   private externalNoiseOf(key: string, samplingIntervalBytes: number, start: number): number {
     const estimate = this.external.of(key, samplingIntervalBytes);
     if (!estimate) return 0;
-    const shareNoise = estimate.growthShareDeviation * Math.max(0, quarterGrowth(this.window.arrayBuffersSeries(start)));
-    return Math.hypot(shareNoise, estimate.growthShare * this.window.arrayBuffersGrowthNoise(start));
+    const shareNoise = estimate.growthShareDeviation * Math.max(0, quarterGrowth(this.window.outside.arrayBuffersSeries(start)));
+    return Math.hypot(shareNoise, estimate.growthShare * this.window.outside.arrayBuffersGrowthNoise(start));
   }
 
   /**
@@ -155,7 +155,7 @@ export class Detector {
     const totalsOutside: Array<number | undefined> = [];
     const totalGrowthOutside = (i: number): number =>
       (totalsOutside[i] ??= quarterGrowth(this.window.totalsSeries(this.startOf((this.horizons[i] as Horizon).ms, now), true)));
-    const arrayBuffers = this.window.arrayBuffersSeries().bytes;
+    const arrayBuffers = this.window.outside.arrayBuffersSeries().bytes;
     const arrayBuffersRange = arrayBuffers.length > 0 ? Math.max(...arrayBuffers) - Math.min(...arrayBuffers) : 0;
     const shortest = this.horizons[0] as Horizon;
     for (const key of this.window.keys()) {

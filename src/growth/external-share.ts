@@ -73,8 +73,8 @@ export class ExternalShares {
 
   private compute(samplingIntervalBytes: number): Map<string, ExternalEstimate> {
     const estimates = new Map<string, ExternalEstimate>();
-    const series = this.window.arrayBuffersSeries();
-    const { arrayBuffersBytes, totalWrapperBytes, sampledExternalNoiseBytes: levelNoiseBytes = 0 } = this.window.latestOutside();
+    const series = this.window.outside.arrayBuffersSeries();
+    const { arrayBuffersBytes, totalWrapperBytes, sampledExternalNoiseBytes: levelNoiseBytes = 0 } = this.window.outside.latest();
     if (series.bytes.length === 0 || arrayBuffersBytes <= 0) return estimates;
     const since = series.timestamps[0] as number;
     const grownBytes = Math.max(0, arrayBuffersBytes - (series.bytes[0] as number));
@@ -82,8 +82,8 @@ export class ExternalShares {
     const grown = new Map<string, number>();
     let totalGrown = 0;
     const holding = new Map<string, number>();
-    const cleanEnds = this.clean?.wrapperEndsOf(this.clean.slotsSince(since), false);
-    for (const [key, { first, latest }] of this.window.wrapperEndsOf(this.window.slotsSince(since))) {
+    const cleanEnds = this.clean?.outside.wrapperEndsOf(this.clean.outside.slotsSince(since), false);
+    for (const [key, { first, latest }] of this.window.outside.wrapperEndsOf(this.window.outside.slotsSince(since))) {
       if (latest > 0) holding.set(key, latest);
       const clean = cleanEnds?.get(key);
       const rose = cleanEnds === undefined ? latest - first : Math.min(latest - first, clean ? clean.latest - clean.first : 0);
@@ -108,7 +108,7 @@ export class ExternalShares {
     const levelTotal = Math.max(totalWrapperBytes, [...holding.values()].reduce((a, b) => a + b, 0));
     // With the Buffer sampler on, the memory shared is what its estimate left over, with the
     // estimate's noise: at the latest reading for the level, at both ends for the growth.
-    const growthNoiseBytes = growthPart > 0 ? this.window.arrayBuffersGrowthNoise(since) : 0;
+    const growthNoiseBytes = growthPart > 0 ? this.window.outside.arrayBuffersGrowthNoise(since) : 0;
     for (const key of new Set([...holding.keys(), ...grown.keys()])) {
       const held = holding.get(key) ?? 0;
       const rose = grownOnStacks.get(key) ?? 0;

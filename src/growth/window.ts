@@ -3,6 +3,7 @@ import type { Traceback } from '../snapshot/traceback.js';
 import { ProcessBufferSlots, SiteBufferSlots } from './buffer-slots.js';
 import type { OutsideReading } from './buffer-slots.js';
 import type { BytesSeries, SiteSeries } from './series.js';
+import { OutsideHeapView } from './outside-view.js';
 import { admitLargest } from './site-admission.js';
 import { ReadingTimeline } from './timeline.js';
 
@@ -35,7 +36,9 @@ export class GrowthWindow {
   private readonly timeline: ReadingTimeline;
   private readonly totals: Float64Array;
   /** The process's ArrayBuffer memory and all sites' wrapper bytes per slot. */
-  private readonly outside: ProcessBufferSlots;
+  private readonly outsideSlots: ProcessBufferSlots;
+  /** The memory outside V8's heap over this window's readings: the process's and each site's. */
+  readonly outside: OutsideHeapView;
   private readonly sites = new Map<string, TrackedSite>();
   /** Sites of the latest reading left untracked because of the cap. */
   droppedSites = 0;
@@ -49,7 +52,8 @@ export class GrowthWindow {
   ) {
     this.timeline = new ReadingTimeline(capacity, spanMs);
     this.totals = new Float64Array(capacity);
-    this.outside = new ProcessBufferSlots(capacity);
+    this.outsideSlots = new ProcessBufferSlots(capacity);
+    this.outside = new OutsideHeapView(this.timeline, this.outsideSlots, this.sites);
   }
 
   /** When the latest reading was taken, or undefined before the first. */
@@ -76,7 +80,7 @@ export class GrowthWindow {
   ): void {
     const slot = this.timeline.add(timestamp);
     this.totals[slot] = totalBytes;
-    this.outside.record(slot, outside);
+    this.outsideSlots.record(slot, outside);
     for (const [key, site] of this.sites) {
       const reading = readings.get(key);
       site.bytes[slot] = reading?.size ?? 0;
@@ -165,7 +169,7 @@ export class GrowthWindow {
   private withExternal(site: TrackedSite, since: number, externalShare: number): BytesSeries {
     const slots = this.timeline.slotsSince(since);
     return {
-      bytes: slots.map((slot) => this.heapBytesAt(site, slot) + externalShare * this.outside.arrayBuffersAt(slot)),
+      bytes: slots.map((slot) => this.heapBytesAt(site, slot) + externalShare * this.outsideSlots.arrayBuffersAt(slot)),
       timestamps: slots.map((slot) => this.timeline.timeOf(slot)),
     };
   }
@@ -173,71 +177,6 @@ export class GrowthWindow {
   /** The site's heap bytes at a slot: 0 at slots from before it was tracked (they hold other readings). */
   private heapBytesAt(site: TrackedSite, slot: number): number {
     return this.timeline.timeOf(slot) < site.since ? 0 : (site.bytes[slot] as number);
-  }
-
-  /**
-   * The site's wrapper bytes at the oldest reading since `since` and lately: the least of the two
-   * latest readings, so that a wrapper-sized sample of garbage (dead, not yet collected: the
-   * native reader counts it until the next major GC) seen once does not pass for a Buffer kept —
-   * a kept wrapper stays in every later reading. 0 where untracked.
-   */
-  wrapperEnds(key: string, since: number): { readonly first: number; readonly latest: number } {
-    return this.wrapperEndsOf(this.timeline.slotsSince(since)).get(key) ?? { first: 0, latest: 0 };
-  }
-
-  /**
-   * {@link wrapperEnds} of every tracked site holding wrappers at either end, over the given slots
-   * (one pass); with `persistent` false, `latest` is the latest reading's alone (readings without
-   * garbage need no second one).
-   */
-  wrapperEndsOf(slots: readonly number[], persistent = true): Map<string, { readonly first: number; readonly latest: number }> {
-    const ends = new Map<string, { first: number; latest: number }>();
-    if (slots.length === 0) return ends;
-    const [first, last] = [slots[0] as number, slots.at(-1) as number];
-    const before = persistent && slots.length >= 2 ? (slots.at(-2) as number) : last;
-    for (const [key, site] of this.sites) {
-      const at = (slot: number) => (this.timeline.timeOf(slot) < site.since ? 0 : site.buffers.wrappersAt(slot));
-      const pair = { first: at(first), latest: Math.min(at(last), at(before)) };
-      if (pair.first > 0 || pair.latest > 0) ends.set(key, pair);
-    }
-    return ends;
-  }
-
-  /** The slots of the readings since `since`, oldest first (for {@link wrapperEndsOf}). */
-  slotsSince(since = Number.NEGATIVE_INFINITY): number[] {
-    return this.timeline.slotsSince(since);
-  }
-
-  /** The process's ArrayBuffer memory and all sites' wrapper bytes at the latest reading (0 before the first). */
-  latestOutside(): OutsideReading {
-    return this.outside.at(this.timeline.latestSlot);
-  }
-
-  /**
-   * The site's Buffers sampled in JavaScript at the latest reading, and their standard deviation
-   * (bytes; 0 when untracked or none): part of its bytes, outside V8's heap.
-   */
-  latestSampledOf(key: string): { readonly bytes: number; readonly noiseBytes: number } {
-    const site = this.sites.get(key);
-    const slot = this.timeline.latestSlot;
-    return site === undefined || slot === undefined ? { bytes: 0, noiseBytes: 0 } : site.buffers.latestSampled(slot);
-  }
-
-  /**
-   * The standard deviation of the growth of the process's ArrayBuffer memory since `since` (bytes):
-   * exact unless the Buffer sampler's estimate was taken from it, whose noise at either end it
-   * then has (the samples at the two ends may be others: a conservative sum).
-   */
-  arrayBuffersGrowthNoise(since = Number.NEGATIVE_INFINITY): number {
-    const slots = this.timeline.slotsSince(since);
-    const [first, latest] = [slots[0], slots.at(-1)];
-    return first === undefined || latest === undefined ? 0 : Math.hypot(this.outside.noiseAt(first), this.outside.noiseAt(latest));
-  }
-
-  /** The process's ArrayBuffer memory at each reading since `since`, oldest first. */
-  arrayBuffersSeries(since = Number.NEGATIVE_INFINITY): BytesSeries {
-    const slots = this.timeline.slotsSince(since);
-    return { bytes: slots.map((slot) => this.outside.arrayBuffersAt(slot)), timestamps: slots.map((slot) => this.timeline.timeOf(slot)) };
   }
 
   /** The site's traceback at the latest reading that held it (its largest stack's); undefined when untracked. */
@@ -272,7 +211,7 @@ export class GrowthWindow {
   /** The live bytes of all sites at each reading since `since`, oldest first; with `outside`, plus the ArrayBuffer memory. */
   totalsSeries(since = Number.NEGATIVE_INFINITY, outside = false): BytesSeries {
     const slots = this.timeline.slotsSince(Math.max(since, this.seriesStart));
-    const total = (slot: number) => (this.totals[slot] as number) + (outside ? this.outside.arrayBuffersAt(slot) : 0);
+    const total = (slot: number) => (this.totals[slot] as number) + (outside ? this.outsideSlots.arrayBuffersAt(slot) : 0);
     return { bytes: slots.map(total), timestamps: slots.map((slot) => this.timeline.timeOf(slot)) };
   }
 
@@ -288,7 +227,7 @@ export class GrowthWindow {
       // was tracked; all sites together grow with the ArrayBuffer memory too.
       const slots = this.timeline.slotsSince(since);
       const tracked = (slot: number) => this.timeline.timeOf(slot) >= site.since;
-      const external = (slot: number) => this.outside.arrayBuffersAt(slot);
+      const external = (slot: number) => this.outsideSlots.arrayBuffersAt(slot);
       return {
         key,
         bytes: slots.map((slot) => this.heapBytesAt(site, slot) + externalShare * external(slot)),
@@ -308,7 +247,7 @@ export class GrowthWindow {
       counts: slots.map((slot) => site.counts[slot] as number),
       timestamps: slots.map((slot) => this.timeline.timeOf(slot)),
       totals: slots.map((slot) => this.totals[slot] as number),
-      arrayBuffers: slots.map((slot) => this.outside.arrayBuffersAt(slot)),
+      arrayBuffers: slots.map((slot) => this.outsideSlots.arrayBuffersAt(slot)),
       wrapperBytes: slots.map((slot) => site.buffers.wrappersAt(slot)),
       sampledExternalBytes: slots.map((slot) => site.buffers.sampledAt(slot)),
       traceback: site.traceback,

@@ -61,7 +61,7 @@ export class SiteReports {
     const { growthBytes, horizonMs } = this.detector.growthOf(key, interval);
     const external = this.external.of(key, interval);
     // The site's own Buffers, sampled in JavaScript, are in its bytes: outside V8's heap.
-    const sampled = this.window.latestSampledOf(key);
+    const sampled = this.window.outside.latestSampledOf(key);
     const allocated = this.allocations?.report(key);
     return {
       ...(allocated?.survival === undefined ? {} : { survival: allocated.survival, allocatedBytes: allocated.allocatedBytes }),
