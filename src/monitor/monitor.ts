@@ -249,6 +249,9 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       samplingIntervalBytes: this.readings.samplingIntervalBytes,
       logErrors: this.log.failedWrites,
       samplerRestarts: breaks.count,
+      bufferSamplesTaken: this.options.bufferSampling ? bufferSampler.taken : 0,
+      bufferSamplesDropped: this.options.bufferSampling ? bufferSampler.droppedSamples : 0,
+      bufferSamplesFailed: this.options.bufferSampling ? bufferSampler.failedSamples : 0,
     };
   }
 

@@ -60,6 +60,18 @@ export interface MonitorStats {
    * live sample: the sites' series start anew there (see docs/allocations.md).
    */
   readonly samplerRestarts: number;
+  /**
+   * Buffers the Buffer sampler sampled since it started (`bufferSampling`; 0 when off). The
+   * sampler is one per isolate: monitors of one isolate share these counts.
+   */
+  readonly bufferSamplesTaken: number;
+  /**
+   * Of those, samples not kept because 10 000 live ones were held (~5 GiB of Buffers at 512 KiB):
+   * the Buffers they stand for are left to the share of the ArrayBuffer memory.
+   */
+  readonly bufferSamplesDropped: number;
+  /** Buffers whose sample failed (the stack trace API made read-only): returned unsampled, and left to the share. */
+  readonly bufferSamplesFailed: number;
 }
 
 /** What one reading cost, for the snapshot-duration histogram. */

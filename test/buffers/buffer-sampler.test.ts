@@ -231,3 +231,36 @@ test('a stack trace API the application made read-only costs a sample, never the
     else delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
   }
 });
+
+test("a monitor's stats() count the Buffer sampler's samples: taken, failed, and not kept past 10 000 live ones; 0 with it off", () => {
+  const off = createHeapMonitor({ logger: false }).start();
+  try {
+    Buffer.alloc(1024);
+    const { bufferSamplesTaken, bufferSamplesDropped, bufferSamplesFailed } = off.stats();
+    assert.deepEqual([bufferSamplesTaken, bufferSamplesDropped, bufferSamplesFailed], [0, 0, 0]);
+  } finally {
+    off.stop();
+  }
+  // At one byte every Buffer is sampled.
+  const monitor = createHeapMonitor({ logger: false, bufferSampling: true, bufferSamplingIntervalBytes: 1 }).start();
+  const kept: Buffer[] = [];
+  try {
+    const start = monitor.stats();
+    const prepare = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
+    Object.defineProperty(Error, 'prepareStackTrace', { value: undefined, writable: false, configurable: true });
+    try {
+      Buffer.alloc(16);
+    } finally {
+      if (prepare) Object.defineProperty(Error, 'prepareStackTrace', prepare);
+      else delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+    }
+    assert.equal(monitor.stats().bufferSamplesFailed - start.bufferSamplesFailed, 1);
+    // 10 005 kept: the sampler holds 10 000 live samples at most, the rest are counted dropped.
+    for (let i = 0; i < 10_005; i++) kept.push(Buffer.alloc(16));
+    const end = monitor.stats();
+    assert.equal(end.bufferSamplesTaken - start.bufferSamplesTaken, 10_000);
+    assert.equal(end.bufferSamplesDropped - start.bufferSamplesDropped, 5);
+  } finally {
+    monitor.stop();
+  }
+});
