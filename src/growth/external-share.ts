@@ -97,7 +97,7 @@ export class ExternalShares {
     const levelPart = arrayBuffersBytes - growthPart;
     // Samples behind each share: a sampled small object stands for about one interval of bytes.
     const samples = (bytes: number) => bytes / samplingIntervalBytes;
-    // The wrapper growth of sites on one stack is one site's, the one's that grew most: V8 charges
+    // The wrapper growth of sites on one stack goes to the one whose wrappers grew most: V8 charges
     // a keeping function's wrappers to it, then, once TurboFan inlines it, to its caller
     // (`stack-moves.ts`). A Buffer leak's first three samples split one at `queueBody`, two at
     // `placeOrder` (Node 24): neither share stood out of its noise until 95 s after the second.

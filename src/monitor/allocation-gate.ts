@@ -7,9 +7,13 @@ import { v8MajorVersion } from '../v8/v8-version.js';
 /** A `gc` performance entry: `detail.kind` tells which collection it was. */
 type GcEntry = PerformanceEntry & { detail?: { kind?: number } };
 
-/** What the young generation holds when full (bytes): V8's new space, its semi-space on V8 13. */
+/**
+ * What the young generation takes before a scavenge (bytes): V8's new space, used and available —
+ * one semi-space; its `space_size` counts both (2 MiB with `--max-semi-space-size=1`).
+ */
 function youngGenerationBytes(): number {
-  return getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+  const space = getHeapSpaceStatistics().find((candidate) => candidate.space_name === 'new_space');
+  return space ? space.space_used_size + space.space_available_size : 0;
 }
 
 /**
