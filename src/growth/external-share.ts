@@ -82,8 +82,8 @@ export class ExternalShares {
     const grown = new Map<string, number>();
     let totalGrown = 0;
     const holding = new Map<string, number>();
-    const cleanEnds = this.clean?.outside.wrapperEndsOf(this.clean.outside.slotsSince(since), false);
-    for (const [key, { first, latest }] of this.window.outside.wrapperEndsOf(this.window.outside.slotsSince(since))) {
+    const cleanEnds = this.clean?.outside.wrapperEndsSince(since, false);
+    for (const [key, { first, latest }] of this.window.outside.wrapperEndsSince(since)) {
       if (latest > 0) holding.set(key, latest);
       const clean = cleanEnds?.get(key);
       const rose = cleanEnds === undefined ? latest - first : Math.min(latest - first, clean ? clean.latest - clean.first : 0);

@@ -9,7 +9,7 @@ export interface SiteOutside {
   readonly buffers: SiteBufferSlots;
 }
 
-/** A site's wrapper bytes at both ends of some readings (see {@link OutsideHeapView.wrapperEndsOf}). */
+/** A site's wrapper bytes at both ends of some readings (see {@link OutsideHeapView.wrapperEndsSince}). */
 export interface WrapperEnds {
   readonly first: number;
   readonly latest: number;
@@ -50,21 +50,17 @@ export class OutsideHeapView {
     return first === undefined || latest === undefined ? 0 : Math.hypot(this.slots.noiseAt(first), this.slots.noiseAt(latest));
   }
 
-  /** The slots of the readings since `since`, oldest first (for {@link wrapperEndsOf}). */
-  slotsSince(since = Number.NEGATIVE_INFINITY): number[] {
-    return this.timeline.slotsSince(since);
-  }
-
   /**
-   * Every tracked site's wrapper bytes at the first of the given slots and lately, for those
+   * Every tracked site's wrapper bytes at the first reading since `since` and lately, for those
    * holding wrappers at either end (one pass). Lately is the least of the two latest readings, so
    * that a wrapper-sized sample of garbage (dead, not yet collected: the native reader counts it
    * until the next major GC) seen once does not pass for a Buffer kept — a kept wrapper stays in
    * every later reading; with `persistent` false, the latest reading's alone (readings without
    * garbage need no second one). 0 where untracked.
    */
-  wrapperEndsOf(slots: readonly number[], persistent = true): Map<string, WrapperEnds> {
+  wrapperEndsSince(since: number, persistent = true): Map<string, WrapperEnds> {
     const ends = new Map<string, WrapperEnds>();
+    const slots = this.timeline.slotsSince(since);
     if (slots.length === 0) return ends;
     const [first, last] = [slots[0] as number, slots.at(-1) as number];
     const before = persistent && slots.length >= 2 ? (slots.at(-2) as number) : last;

@@ -107,14 +107,13 @@ test('16 KiB Buffer.alloc() kept at 1.6 MB/s is suspected at the keeping functio
   // Node 24 that was never suspected); the kept Buffers' objects never do.
   const samples = alloc.truths.map((truth) => Math.round(truth.keeperHeapBytes / defaults.samplingIntervalBytes));
   const kept = samples.map((_, i) => Math.min(...samples.slice(i)));
-  const samplesAt = (truth: Truth) => kept[alloc.truths.indexOf(truth)] as number;
-  const sampledTwice = alloc.truths.find((truth) => samplesAt(truth) >= 2);
+  const sampledTwice = alloc.truths.find((_, i) => (kept[i] as number) >= 2);
   if (first === undefined && (sampledTwice === undefined || last.seconds - sampledTwice.seconds < SAMPLED_TWICE_BEFORE_END_S)) {
     // Nothing to judge yet: say so, with the odds of it, rather than pass or fail on chance.
     const judgedFor = (last.seconds - SAMPLED_TWICE_BEFORE_END_S) / last.seconds;
     const expected = (judgedFor * (last.heldBytes / BODY_BYTES) * WRAPPER_BYTES) / defaults.samplingIntervalBytes;
     const chance = Math.exp(-expected) * (1 + expected);
-    t.skip(`V8 sampled the keeper's objects ${samplesAt(last)} time(s) in ${last.seconds} s, fewer than twice by ${last.seconds - SAMPLED_TWICE_BEFORE_END_S} s (${expected.toFixed(1)} samples expected by then at the load served, ${Math.round(last.heldBytes / BODY_BYTES / last.seconds)} requests/s; fewer than two: 1 in ${Math.round(1 / chance)})`);
+    t.skip(`V8 sampled the keeper's objects ${kept.at(-1)} time(s) in ${last.seconds} s, fewer than twice by ${last.seconds - SAMPLED_TWICE_BEFORE_END_S} s (${expected.toFixed(1)} samples expected by then at the load served, ${Math.round(last.heldBytes / BODY_BYTES / last.seconds)} requests/s; fewer than two: 1 in ${Math.round(1 / chance)})`);
     return;
   }
   assert.ok(first, `the Buffer leak is suspected (V8 had sampled two of its keeper's objects that stayed by ${sampledTwice?.seconds} s after it began; kept samples every 5 s: ${kept.join(' ')}; at the end ${JSON.stringify(last.top)})`);
