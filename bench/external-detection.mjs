@@ -2,10 +2,12 @@
 // what size; and whether Buffer look-alikes are ever suspected (issue 22). npm run build first.
 //   node bench/external-detection.mjs [--leaks=8] [--lookalikes=1] [--seconds=120] [--parallel=4]
 //        [--sampling=default|<KiB>] [--buffer-sampling=off|on] [--buffer-interval=default|<KiB>]
+//        [--lookalike-modes=ring,drain,pool,socket]
 // Each process is test/fixtures/buffer-leak.mjs (an Express service at heapwatch's defaults but
 // for the warm-up, 100 requests/s of 16 KiB bodies from a worker thread): --leaks processes of
 // mode `alloc` (16 KiB Buffer.alloc() kept at 1.6 MB/s by queueBody) and --lookalikes of each of
-// `ring`, `drain`, `pool` and `socket`, each for --seconds, --parallel at a time. Prints, per leak,
+// `ring`, `drain`, `pool` and `socket` (or those --lookalike-modes names: `socket` keeps 1.6 MB/s,
+// ~2.9 GB in a 30-minute run), each for --seconds, --parallel at a time. Prints, per leak,
 // the delay from the leak's start to the first leak-suspected record, its site, and its
 // externalBytes against what the service held then; per look-alike, the records it got.
 // --buffer-sampling=on: heapwatch's Buffer sampler on in every process (`bufferSampling: true`),
@@ -14,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseFlags, shellCommand } from './lib/cli.mjs';
 
-const flags = parseFlags(process.argv.slice(2), { leaks: '8', lookalikes: '1', seconds: '120', parallel: '4', sampling: 'default', 'buffer-sampling': 'off', 'buffer-interval': 'default' });
+const flags = parseFlags(process.argv.slice(2), { leaks: '8', lookalikes: '1', seconds: '120', parallel: '4', sampling: 'default', 'buffer-sampling': 'off', 'buffer-interval': 'default', 'lookalike-modes': 'ring,drain,pool,socket' });
 const env = {
   ...process.env,
   ...(flags.sampling === 'default' ? {} : { BUFFER_LEAK_SAMPLING: String(Number(flags.sampling) * 1024) }),
@@ -24,7 +26,7 @@ const env = {
 const root = fileURLToPath(new URL('../', import.meta.url));
 const jobs = [
   ...Array.from({ length: Number(flags.leaks) }, () => 'alloc'),
-  ...Array.from({ length: Number(flags.lookalikes) }, () => ['ring', 'drain', 'pool', 'socket']).flat(),
+  ...Array.from({ length: Number(flags.lookalikes) }, () => flags['lookalike-modes'].split(',')).flat(),
 ];
 
 function runOne(mode) {
@@ -40,7 +42,9 @@ function runOne(mode) {
       const json = (text) => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
       const truths = json(err).filter((l) => l.truth);
       const suspected = json(out).filter((l) => l.heapwatch?.event === 'leak-suspected');
-      resolve({ mode, truths, suspected });
+      // The process-level verdict (memory no site explains, native or ArrayBuffer): no site's.
+      const unexplained = json(out).filter((l) => l.heapwatch?.event === 'memory-unexplained-growth');
+      resolve({ mode, truths, suspected, unexplained });
     });
   });
 }
@@ -65,8 +69,10 @@ const heldAt = (truths, seconds) => {
   const b = truths[after];
   return a.heldBytes + ((b.heldBytes - a.heldBytes) * (seconds - a.seconds)) / (b.seconds - a.seconds);
 };
-console.log('| leak run | rate kept (MB/s) | suspected after (s) | site | externalBytes at the record | held then | ratio | ± noise |');
-console.log('|---|---|---|---|---|---|---|---|');
+const unexplainedOf = (run) =>
+  run.unexplained.map((r) => `${r.heapwatch.kind} ${((r.time - (run.truths[0]?.leakStartedAt ?? r.time)) / 1000).toFixed(0)} s`).join(', ') || 'none';
+console.log('| leak run | rate kept (MB/s) | suspected after (s) | site | externalBytes at the record | held then | ratio | ± noise | memory no site explains |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 const delays = [];
 for (const [i, run] of results.filter((r) => r.mode === 'alloc').entries()) {
   const first = run.suspected[0];
@@ -74,7 +80,7 @@ for (const [i, run] of results.filter((r) => r.mode === 'alloc').entries()) {
   const last = run.truths.at(-1);
   const rate = last ? (last.heldBytes / last.seconds / 1e6).toFixed(2) : '—';
   if (!first || startedAt === undefined) {
-    console.log(`| ${i + 1} | ${rate} | not within ${flags.seconds} s | | | | | |`);
+    console.log(`| ${i + 1} | ${rate} | not within ${flags.seconds} s | | | | | | ${unexplainedOf(run)} |`);
     delays.push(Number.POSITIVE_INFINITY);
     continue;
   }
@@ -82,14 +88,14 @@ for (const [i, run] of results.filter((r) => r.mode === 'alloc').entries()) {
   delays.push(delay);
   const held = heldAt(run.truths, delay);
   const h = first.heapwatch;
-  console.log(`| ${i + 1} | ${rate} | ${delay.toFixed(0)} | ${h.site.function} | ${(h.externalBytes / 1e6).toFixed(1)} MB | ${(held / 1e6).toFixed(1)} MB | ${(h.externalBytes / held).toFixed(2)} | ${(h.externalNoiseBytes / 1e6).toFixed(1)} MB |`);
+  console.log(`| ${i + 1} | ${rate} | ${delay.toFixed(0)} | ${h.site.function} | ${(h.externalBytes / 1e6).toFixed(1)} MB | ${(held / 1e6).toFixed(1)} MB | ${(h.externalBytes / held).toFixed(2)} | ${(h.externalNoiseBytes / 1e6).toFixed(1)} MB | ${unexplainedOf(run)} |`);
 }
 const within60 = delays.filter((d) => d <= 60).length;
 delays.sort((a, b) => a - b);
 console.log(`\nsuspected within 60 s: ${within60} of ${delays.length}; median ${delays[Math.floor(delays.length / 2)]} s`);
-console.log('\n| look-alike | records | last truth (held, top site\'s externalBytes) |');
-console.log('|---|---|---|');
+console.log('\n| look-alike | records | memory no site explains | last truth (held, top site\'s externalBytes) |');
+console.log('|---|---|---|---|');
 for (const run of results.filter((r) => r.mode !== 'alloc')) {
   const last = run.truths.at(-1);
-  console.log(`| ${run.mode} | ${run.suspected.map((r) => r.heapwatch.site.function).join(', ') || 'none'} | ${(last?.heldBytes / 1e6).toFixed(1)} MB held; ${last?.top?.function ?? '—'} ${((last?.top?.externalBytes ?? 0) / 1e6).toFixed(1)} MB |`);
+  console.log(`| ${run.mode} | ${run.suspected.map((r) => r.heapwatch.site.function).join(', ') || 'none'} | ${unexplainedOf(run)} | ${(last?.heldBytes / 1e6).toFixed(1)} MB held; ${last?.top?.function ?? '—'} ${((last?.top?.externalBytes ?? 0) / 1e6).toFixed(1)} MB |`);
 }

@@ -94,13 +94,13 @@ const OBSERVED: Readonly<Record<ObservedName, ObservableSpec>> = {
     kind: 'gauge',
     unit: 'By',
     integer: true,
-    description: "Resident memory no allocation site explains: RSS minus V8's resident heap, V8's own malloc and external memory, at the latest reading; never below 0.",
+    description: "Resident memory no allocation site explains: RSS minus V8's resident heap, V8's own malloc and ArrayBuffer contents, at the latest reading; never below 0.",
   },
   memoryUnexplainedGrowth: {
     kind: 'gauge',
     unit: 'By',
     integer: true,
-    description: 'Growth of the memory no allocation site explains, over the horizon that raised its verdict, else over the detection window.',
+    description: 'Growth of the memory no allocation site explains, over the horizon that raised its verdict, else over the detection window; while a verdict on the ArrayBuffer memory no sampled site holds stands, of that memory.',
   },
   memoryUnexplainedGrowthSuspected: {
     kind: 'gauge',

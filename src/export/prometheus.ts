@@ -240,19 +240,19 @@ export function registerPrometheusMetrics(
     });
   unexplainedGauge(
     PrometheusMetric.memoryUnexplainedBytes,
-    "Resident memory no allocation site explains: RSS minus V8's resident heap, V8's own malloc and external memory (native addons, the allocator's pages, code, stacks, worker threads' heaps), at the latest reading; never below 0.",
+    "Resident memory no allocation site explains: RSS minus V8's resident heap, V8's own malloc and ArrayBuffer contents (native addons, the allocator's pages, code, stacks, worker threads' heaps), at the latest reading; never below 0.",
     'sum',
     (memory) => Math.max(0, memory.unexplainedBytes),
   );
   unexplainedGauge(
     PrometheusMetric.memoryUnexplainedGrowthBytes,
-    'Growth of the memory no allocation site explains, over the horizon that raised its verdict, else over the detection window.',
+    'Growth of the memory no allocation site explains, over the horizon that raised its verdict, else over the detection window; while a verdict on the ArrayBuffer memory no sampled site holds stands, of that memory.',
     'sum',
     (memory) => memory.growthBytes,
   );
   unexplainedGauge(
     PrometheusMetric.memoryUnexplainedGrowthSuspected,
-    '1 while the memory no allocation site explains grows in a sustained way (past unexplainedGrowthThresholdBytes over the window, beyond its own swings), else 0.',
+    '1 while the memory no allocation site explains (native, or ArrayBuffer contents no sampled site holds) grows in a sustained way (past unexplainedGrowthThresholdBytes over the window, beyond its own swings), else 0.',
     'max',
     (memory) => (memory.suspected ? 1 : 0),
   );

@@ -1,4 +1,4 @@
-// Whether a process-level figure (memory outside V8's heap and its external memory) rises in a
+// Whether a process-level figure (memory no allocation site explains) rises in a
 // sustained way: the sites' robust trend (quarter medians, Mann–Kendall, late steps), with the noise
 // measured from the series itself. There are no samples here: the figure is exact, and what moves
 // it by chance is the allocator and V8 keeping pages or giving them back, tens of megabytes at a time.

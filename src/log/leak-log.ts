@@ -178,9 +178,10 @@ export class LeakLog {
   }
 
   /**
-   * One record at level warn when the memory no site explains grows in a sustained way: a native
-   * addon, a C++ leak, the allocator's fragmentation. The sites that grew on V8's heap come along
-   * for context (a JavaScript object may keep native memory alive), but none is blamed.
+   * One record at level warn when the memory no site explains grows in a sustained way: native
+   * memory (an addon, a C++ leak, the allocator's fragmentation) or ArrayBuffer memory no sampled
+   * site holds. The sites that grew on V8's heap come along for context (a JavaScript object may
+   * keep native memory alive), but none is blamed.
    */
   unexplainedGrowth(report: UnexplainedGrowthReport, windowMs: number): void {
     this.write(
@@ -192,25 +193,31 @@ export class LeakLog {
           heapPhysicalBytes: report.heapPhysicalBytes,
           v8MallocedBytes: report.v8MallocedBytes,
           externalBytes: report.externalBytes,
-          arrayBuffersBytes: report.arrayBuffersBytes,
           noiseBytes: report.noiseBytes,
           spanMs: report.spanMs,
           ...growthFields(report),
         },
       },
-      `heapwatch: memory outside V8's heap and its external memory grew ${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)} ` +
-        `(now ${formatSize(report.unexplainedBytes)} of RSS ${formatSize(report.rssBytes)}); no allocation site explains it: ` +
-        `native code (an addon, a C++ leak) or the allocator; on V8's heap ${growingMost(report)}`,
+      report.kind === 'native'
+        ? `heapwatch: native memory (outside V8's heap and its ArrayBuffers) grew ${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)} ` +
+            `(now ${formatSize(report.unexplainedBytes)} of RSS ${formatSize(report.rssBytes)}); no allocation site explains it: ` +
+            `native code (an addon, a C++ leak) or the allocator; on V8's heap ${growingMost(report)}`
+        : `heapwatch: ArrayBuffer memory (Buffers, typed arrays) grew ${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)} ` +
+            `(now ${formatSize(report.arrayBuffersBytes)} of RSS ${formatSize(report.rssBytes)}); no sampled allocation site holds it: ` +
+            `V8 has sampled none of the objects that hold it (large Buffers, few a second, or made by native code); ` +
+            `bufferSampling: true samples the Buffers JavaScript makes and names where; on V8's heap ${growingMost(report)}`,
     );
   }
 
   /** One record at level info when that growth has settled (under half its threshold). */
   unexplainedGrowthCleared(report: UnexplainedGrowthReport, windowMs: number, suspectedForMs: number): void {
+    const [what, now] =
+      report.kind === 'native' ? ["native memory (outside V8's heap and its ArrayBuffers)", report.unexplainedBytes] : ['ArrayBuffer memory no sampled site holds', report.arrayBuffersBytes];
     this.write(
       'info',
       { heapwatch: { event: 'memory-unexplained-growth-cleared', ...unexplainedFields(report, windowMs), suspectedForMs } },
-      `heapwatch: memory outside V8's heap and its external memory settled: ${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)}, ` +
-        `now ${formatSize(report.unexplainedBytes)} of RSS ${formatSize(report.rssBytes)}`,
+      `heapwatch: ${what} settled: ${formatSize(report.growthBytes, true)} in ${formatSeconds(report.horizonMs)}, ` +
+        `now ${formatSize(now)} of RSS ${formatSize(report.rssBytes)}`,
     );
   }
 

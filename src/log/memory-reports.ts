@@ -44,8 +44,10 @@ export interface MemoryNearLimitReport extends NearLimitFigures {
  * `LeakLog.unexplainedGrowth`. The growing sites are context: none of them holds it.
  */
 export interface UnexplainedGrowthReport extends Pick<NearLimitFigures, 'growing' | 'suspects' | 'spanMs' | 'rssBytes' | 'externalBytes' | 'arrayBuffersBytes'> {
-  /** RSS minus V8's resident heap pages, V8's own malloc and external memory, now. */
+  /** RSS minus V8's resident heap pages, V8's own malloc and ArrayBuffer contents, now. */
   readonly unexplainedBytes: number;
+  /** The memory that grew: `native` (`unexplainedBytes`), or `arrayBuffers` (ArrayBuffer contents no sampled site holds). */
+  readonly kind: 'native' | 'arrayBuffers';
   /** Its growth over `horizonMs`. */
   readonly growthBytes: number;
   /** The horizon it rose over (ms). */

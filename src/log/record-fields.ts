@@ -54,7 +54,7 @@ export function growingMost({ growing: [first], spanMs }: Pick<NearLimitFigures,
 
 /** The figures both unexplained-growth records carry. */
 export function unexplainedFields(report: UnexplainedGrowthReport, windowMs: number): object {
-  return { growthBytes: report.growthBytes, horizonMs: report.horizonMs, windowMs, unexplainedBytes: report.unexplainedBytes, rssBytes: report.rssBytes };
+  return { kind: report.kind, growthBytes: report.growthBytes, horizonMs: report.horizonMs, windowMs, unexplainedBytes: report.unexplainedBytes, arrayBuffersBytes: report.arrayBuffersBytes, rssBytes: report.rssBytes };
 }
 
 /**

@@ -68,9 +68,10 @@ export interface HeapMonitorOptions {
    */
   readonly memoryNearLimitFraction?: number;
   /**
-   * Growth over the window of the memory no allocation site explains — RSS minus V8's resident heap,
-   * V8's own malloc and external memory: native addons, C++ leaks, the allocator's fragmentation —
-   * that raises the process-level verdict (a `memory-unexplained-growth` record, the
+   * Growth over the window of the memory no allocation site explains — native memory, RSS minus
+   * V8's resident heap, V8's own malloc and ArrayBuffer contents (native addons, C++ leaks, the
+   * allocator's fragmentation), or ArrayBuffer contents while no sampled site's wrappers take
+   * their growth — that raises the process-level verdict (a `memory-unexplained-growth` record, the
    * `heapwatch_memory_unexplained_growth_suspected` metric); twice as much over any shorter horizon
    * (bytes), at least 1. Judged at every reading in the main thread, with the sites' trend rules
    * against the series' own swings (docs/detection.md). Default: 33554432 (32 MiB).

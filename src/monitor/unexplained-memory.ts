@@ -1,14 +1,14 @@
-// Memory that no allocation site explains: resident memory outside V8's heap and outside the external
-// memory V8 is told of, read at every tick and judged over the window as a site is. A native addon's
-// own allocations, a C++ leak, the allocator's fragmentation and a worker thread's heap grow here;
-// the sampler sees none of them, so no site is blamed: the verdict is the process's.
+// Memory that no allocation site explains, read at every tick and judged over the window as a site
+// is: resident memory outside V8's heap and its ArrayBuffers — a native addon's own allocations
+// (counted as external memory or not), a C++ leak, the allocator's fragmentation, a worker thread's
+// heap — and the ArrayBuffer memory no sampled site holds. The sampler sees none of it, so no site
+// is blamed: the verdict is the process's.
 import { getHeapStatistics } from 'node:v8';
 import { horizonsOf } from '../growth/horizons.js';
 import type { Horizon } from '../growth/horizons.js';
-import { assessProcessTrend, wanderPerMs } from '../growth/process-trend.js';
-import { quarterGrowth } from '../growth/trend.js';
 import { ReadingTimeline } from '../growth/timeline.js';
 import type { BytesSeries } from '../growth/series.js';
+import { JudgedFigure } from './judged-figure.js';
 
 /** The process's memory as Node and V8 account for it, at one moment (bytes). */
 export interface OutsideHeapFigures {
@@ -40,19 +40,27 @@ const PROCESS_FIGURES: OutsideHeapReader = () => {
 };
 
 /**
- * RSS minus what V8 and Node account for: V8's resident heap pages, V8's own malloc, and external
- * memory. Negative at times: `Buffer.alloc` takes zeroed pages the kernel maps only when written,
- * so external memory can exceed what it makes resident (measured: −96 MiB under a churn of large
+ * RSS minus what V8 and the sites can account for: V8's resident heap pages, V8's own malloc, and
+ * the contents of ArrayBuffers (judged apart, see {@link UnexplainedMemoryWatch}). The rest of
+ * external memory stays in: what an addon tells V8 it holds (an image library's pixels) is no
+ * site's, and neither is a `WebAssembly.Memory` (external memory on Node 22 and 24, not on 26).
+ * Negative at times: `Buffer.alloc` takes zeroed pages the kernel maps only when written, so
+ * ArrayBuffer memory can exceed what it makes resident (measured: −96 MiB under a churn of large
  * Buffers). The judgement reads it as it is; the exporters show no less than 0.
  */
 export function unexplainedBytes(figures: OutsideHeapFigures): number {
-  return figures.rssBytes - figures.heapPhysicalBytes - figures.v8MallocedBytes - figures.externalBytes;
+  return figures.rssBytes - figures.heapPhysicalBytes - figures.v8MallocedBytes - figures.arrayBuffersBytes;
 }
 
 /** What the process-level verdict knows now. */
 export interface UnexplainedMemory extends OutsideHeapFigures {
   /** {@link unexplainedBytes} at the latest reading (bytes; may be negative). */
   readonly unexplainedBytes: number;
+  /**
+   * The memory `growthBytes`, `horizonMs` and `noiseBytes` are of: while a verdict raised on the
+   * ArrayBuffer memory no site holds stands, `arrayBuffers`; else `native` ({@link unexplainedBytes}).
+   */
+  readonly kind: UnexplainedKind;
   /** Growth over `horizonMs`: the one that raised the verdict while it stands, else the window (bytes). */
   readonly growthBytes: number;
   /** The horizon of `growthBytes` (ms): as much of the window as has been read, before a whole one. */
@@ -83,22 +91,46 @@ const MIN_HORIZON_INTERVALS = 8;
 export type UnexplainedChange = 'raised' | 'cleared' | undefined;
 
 /**
- * Reads {@link unexplainedBytes} at every tick into a window of its own (the sites' timeline:
- * dense recent readings, older ones thinned out) and judges it over the sites' horizons with
- * `unexplainedGrowthThresholdBytes` in place of `growthThresholdBytes`: twice it over every
- * horizon shorter than the window. Raised over the first horizon where it rises; cleared once its
- * growth over that horizon and over the window are both under half their thresholds.
+ * The memory a verdict is about: `native`, the resident memory {@link unexplainedBytes} counts;
+ * `arrayBuffers`, the contents of Buffers and ArrayBuffers that no sampled site holds.
+ */
+export type UnexplainedKind = 'native' | 'arrayBuffers';
+
+/**
+ * What the sites make of the process's ArrayBuffer memory at the latest reading of V8's sampler
+ * (the monitor's `ExternalShares` and the Buffer sampler).
+ */
+export interface ArrayBuffersPlaced {
+  /** The ArrayBuffer memory the Buffer sampler places at no site: all of it with the sampler off (bytes). */
+  readonly unplacedBytes: number;
+  /** Whether the growth of that memory goes to sites (some site's ArrayBuffer wrappers grew over the window). */
+  readonly growthShared: boolean;
+}
+
+/**
+ * Reads {@link unexplainedBytes} and the ArrayBuffer memory at every tick into a window of their
+ * own (the sites' timeline: dense recent readings, older ones thinned out) and judges each over the
+ * sites' horizons with `unexplainedGrowthThresholdBytes` in place of `growthThresholdBytes`: twice
+ * it over every horizon shorter than the window. Raised over the first horizon where one rises —
+ * the ArrayBuffer memory only while no site's wrappers take its growth (a Buffer leak V8 has
+ * sampled objects of is that site's, see `growth/external-share.ts`); cleared once the growth of
+ * the one raised, over that horizon and over the window, is under half their thresholds.
  */
 export class UnexplainedMemoryWatch {
   private readonly timeline: ReadingTimeline;
-  private readonly values: Float64Array;
-  private readonly horizons: readonly Horizon[];
-  /** Readings up to this long before a horizon's start still belong to it: timers run late. */
-  private readonly toleranceMs: number;
+  private readonly native: JudgedFigure;
+  /**
+   * The ArrayBuffer memory the Buffer sampler places at no site. Buffers of a megabyte, a few a
+   * second, put a few hundred bytes a second on V8's heap: V8 samples one of their objects about
+   * once in twenty minutes at 512 KiB, so no site holds them and, before this, nothing judged them.
+   */
+  private readonly arrayBuffers: JudgedFigure;
   private latest: OutsideHeapFigures | undefined;
   /** {@link current} at the latest reading, once built. */
   private cached: UnexplainedMemory | undefined;
-  private raisedOver: { horizon: Horizon; since: number } | undefined;
+  private raisedOver: { kind: UnexplainedKind; horizon: Horizon; since: number } | undefined;
+  /** The memory of a verdict cleared at the latest reading: what the cleared record is about. */
+  private clearedKind: UnexplainedKind | undefined;
   /** Verdicts raised since the start. */
   raised = 0;
   /** When the latest verdict was raised (ms since the epoch), standing or cleared; undefined before the first. */
@@ -109,31 +141,46 @@ export class UnexplainedMemoryWatch {
     private readonly read: OutsideHeapReader = PROCESS_FIGURES,
   ) {
     this.timeline = new ReadingTimeline(Math.max(options.windowSlots, 3), options.windowMs);
-    this.values = new Float64Array(this.timeline.capacity);
     // Horizons of 8 readings at least: over fewer, a ramp of a few seconds (a warm-up, V8 keeping
     // the pages of a heap that shrank) is most of the horizon, and one stretch is all its growth.
-    this.horizons = horizonsOf(options.intervalMs, options.windowMs, options.unexplainedGrowthThresholdBytes).filter(
+    const horizons = horizonsOf(options.intervalMs, options.windowMs, options.unexplainedGrowthThresholdBytes).filter(
       (horizon, i, all) => horizon.ms >= MIN_HORIZON_INTERVALS * options.intervalMs || i === all.length - 1,
     );
-    this.toleranceMs = options.intervalMs / 2;
+    const figure = () => new JudgedFigure(this.timeline, horizons, options.unexplainedGrowthThresholdBytes, options.intervalMs);
+    this.native = figure();
+    this.arrayBuffers = figure();
   }
 
-  /** Takes one reading at `now` and judges the window; says when the verdict changed. Throws as the figures' reader does. */
-  observe(now: number): UnexplainedChange {
+  /**
+   * Takes one reading at `now` and judges the window; says when the verdict changed. `placed`: what
+   * the sites make of the ArrayBuffer memory, when V8's sampler has been read. Throws as the
+   * figures' reader does.
+   */
+  observe(now: number, placed?: ArrayBuffersPlaced): UnexplainedChange {
     const figures = this.read();
     const slot = this.timeline.add(now);
-    this.values[slot] = unexplainedBytes(figures);
+    this.native.set(slot, unexplainedBytes(figures));
+    this.arrayBuffers.set(slot, placed?.unplacedBytes ?? figures.arrayBuffersBytes);
     this.latest = figures;
     this.cached = undefined;
+    this.clearedKind = undefined;
     if (this.raisedOver) {
-      if (!this.settled(this.raisedOver.horizon, now)) return undefined;
+      // Cleared by its own figure settling only: a chance wrapper growth elsewhere must not make it come and go.
+      const { kind, horizon } = this.raisedOver;
+      if (!this.figureOf(kind).settled(horizon, now)) return undefined;
       this.raisedOver = undefined;
+      this.clearedKind = kind;
       return 'cleared';
     }
     if (now < this.options.warmupEndsAt) return undefined;
-    const horizon = this.risingOver(now);
-    if (!horizon) return undefined;
-    this.raisedOver = { horizon, since: now };
+    const native = this.native.risingOver(now);
+    const raised: { kind: UnexplainedKind; horizon: Horizon } | undefined = native
+      ? { kind: 'native', horizon: native }
+      : placed?.growthShared === true
+        ? undefined
+        : ((horizon) => horizon && { kind: 'arrayBuffers' as const, horizon })(this.arrayBuffers.risingOver(now));
+    if (!raised) return undefined;
+    this.raisedOver = { ...raised, since: now };
     this.lastRaisedAt = now;
     this.raised++;
     return 'raised';
@@ -152,55 +199,27 @@ export class UnexplainedMemoryWatch {
     const figures = this.latest;
     const now = this.timeline.latestTimestamp;
     if (!figures || now === undefined) return undefined;
+    const kind = this.raisedOver?.kind ?? this.clearedKind ?? 'native';
     const horizonMs = this.raisedOver?.horizon.ms ?? this.options.windowMs;
-    const series = this.seriesSince(this.startOf(horizonMs, now));
-    const first = series.timestamps[0] ?? now;
-    const assessment = assessProcessTrend(series, 0, wanderPerMs(this.seriesSince(this.startOf(this.options.windowMs, now))));
+    const { growthBytes, noiseBytes, firstTimestamp = now } = this.figureOf(kind).growthOver(horizonMs, now);
     return {
       ...figures,
       unexplainedBytes: unexplainedBytes(figures),
-      growthBytes: quarterGrowth(series),
-      horizonMs: this.raisedOver ? horizonMs : Math.min(horizonMs, Math.round(now - first)),
-      noiseBytes: assessment?.noiseBytes ?? 0,
+      kind,
+      growthBytes,
+      horizonMs: this.raisedOver ? horizonMs : Math.min(horizonMs, Math.round(now - firstTimestamp)),
+      noiseBytes,
       suspected: this.raisedOver !== undefined,
       suspectedSince: this.raisedOver?.since,
     };
   }
 
-  /** The readings since `since`, oldest first (the heap page and the tests read them too). */
+  /** The readings of {@link unexplainedBytes} since `since`, oldest first (the heap page and the tests read them too). */
   seriesSince(since = Number.NEGATIVE_INFINITY): BytesSeries {
-    const slots = this.timeline.slotsSince(since);
-    return { bytes: slots.map((slot) => this.values[slot] as number), timestamps: slots.map((slot) => this.timeline.timeOf(slot)) };
+    return this.native.seriesSince(since);
   }
 
-  private startOf(horizonMs: number, now: number): number {
-    return now - horizonMs - this.toleranceMs;
-  }
-
-  /** The shortest horizon, covered by the readings, over which the series rises; undefined if none. */
-  private risingOver(now: number): Horizon | undefined {
-    const whole = this.seriesSince(this.startOf(this.options.windowMs, now));
-    const first = whole.timestamps[0];
-    if (first === undefined) return undefined;
-    // Growth is at most twice the range: a series that moved less than half the window's threshold
-    // rises over no horizon, and a process at rest is judged no further.
-    let min = Number.POSITIVE_INFINITY;
-    let max = Number.NEGATIVE_INFINITY;
-    for (const value of whole.bytes) [min, max] = [Math.min(min, value), Math.max(max, value)];
-    if (max - min < this.options.unexplainedGrowthThresholdBytes / 2) return undefined;
-    // The wander is measured over the whole window: a short horizon may hold no fall at all.
-    const perMs = wanderPerMs(whole);
-    for (const horizon of this.horizons) {
-      if (first > now - horizon.ms + this.toleranceMs) break;
-      const series = this.seriesSince(this.startOf(horizon.ms, now));
-      if (assessProcessTrend(series, horizon.thresholdBytes, perMs)?.rising) return horizon;
-    }
-    return undefined;
-  }
-
-  /** Hysteresis: settled once the growth over the raising horizon and over the window are both under half their thresholds. */
-  private settled(raisedOver: Horizon, now: number): boolean {
-    const window = this.horizons.at(-1) as Horizon;
-    return [raisedOver, window].every((horizon) => quarterGrowth(this.seriesSince(this.startOf(horizon.ms, now))) < horizon.thresholdBytes / 2);
+  private figureOf(kind: UnexplainedKind): JudgedFigure {
+    return kind === 'native' ? this.native : this.arrayBuffers;
   }
 }

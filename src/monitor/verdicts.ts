@@ -10,7 +10,7 @@ import { growingSites } from './near-limit.js';
 import type { NearLimitSource } from './near-limit.js';
 import type { ResolvedMonitorOptions } from './options.js';
 import type { SiteReports } from './reports.js';
-import type { UnexplainedMemory, UnexplainedMemoryWatch } from './unexplained-memory.js';
+import type { ArrayBuffersPlaced, UnexplainedMemory, UnexplainedMemoryWatch } from './unexplained-memory.js';
 
 /** What a verdict reads of the monitor: its sites, series, suspects and routes now. */
 export interface VerdictSource extends Pick<NearLimitSource, 'sites' | 'suspects' | 'seriesOf'> {
@@ -77,13 +77,14 @@ export class Verdicts {
 
   /**
    * Reads the memory no site explains and judges it, whether the sampler's reading succeeded or
-   * not (it needs none). Never throws: a failure is logged once per cause.
+   * not (it needs none; `placed` tells what the sites made of the ArrayBuffer memory at the latest
+   * one). Never throws: a failure is logged once per cause.
    */
-  judgeUnexplained(): void {
+  judgeUnexplained(placed: () => ArrayBuffersPlaced | undefined): void {
     if (!this.unexplained) return;
     let change;
     try {
-      change = this.unexplained.observe(Date.now());
+      change = this.unexplained.observe(Date.now(), placed());
     } catch (error) {
       this.log.unexplainedCheckFailed(error);
       return;
