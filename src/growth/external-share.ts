@@ -25,6 +25,14 @@ export interface ExternalEstimate {
   readonly growthShareDeviation: number;
 }
 
+/** What the sites make of the process's ArrayBuffer memory at the latest reading of V8's sampler. */
+export interface ArrayBuffersPlaced {
+  /** The ArrayBuffer memory the Buffer sampler places at no site: all of it with the sampler off (bytes). */
+  readonly unplacedBytes: number;
+  /** Whether the growth of that memory goes to sites (some site's ArrayBuffer wrappers grew over the window). */
+  readonly growthShared: boolean;
+}
+
 /**
  * Attributes the process's ArrayBuffer memory — exact, from `process.memoryUsage().arrayBuffers`
  * at each reading — to the sites whose sampled objects are ArrayBuffer wrappers (see
@@ -69,6 +77,18 @@ export class ExternalShares {
       this.estimates = this.compute(samplingIntervalBytes);
     }
     return this.estimates;
+  }
+
+  /**
+   * The ArrayBuffer memory at the latest reading that the Buffer sampler places at no site, and
+   * whether sites' wrappers take its growth: what the process-level verdict judges when they do not
+   * (`monitor/unexplained-memory.ts`). Undefined before the first reading.
+   */
+  placed(samplingIntervalBytes: number): ArrayBuffersPlaced | undefined {
+    if (this.window.latestTimestamp === undefined) return undefined;
+    let growthShared = false;
+    for (const estimate of this.all(samplingIntervalBytes).values()) growthShared ||= estimate.growthShare > 0;
+    return { unplacedBytes: this.window.outside.latest().arrayBuffersBytes, growthShared };
   }
 
   private compute(samplingIntervalBytes: number): Map<string, ExternalEstimate> {

@@ -21,7 +21,7 @@ import { resolveMonitorOptions } from './options.js';
 import type { HeapMonitorOptions, ResolvedMonitorOptions } from './options.js';
 import { SiteReports } from './reports.js';
 import { UnexplainedMemoryWatch } from './unexplained-memory.js';
-import type { ArrayBuffersPlaced, UnexplainedMemory } from './unexplained-memory.js';
+import type { UnexplainedMemory } from './unexplained-memory.js';
 import { Verdicts } from './verdicts.js';
 import type { HeapMonitorEvents, NotifyMonitorEvent } from './events.js';
 import { RouteShares } from './route-shares.js';
@@ -275,7 +275,7 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
       }
     } finally {
       this.ticking = false;
-      this.verdicts.judgeUnexplained(() => this.arrayBuffersPlaced());
+      this.verdicts.judgeUnexplained(() => this.external.placed(this.readings.samplingIntervalBytes));
       // A GC that waits for the service to allocate must not take the tick's own garbage for it.
       this.readings.clean.discountOwnAllocation(usedHeapBytes() - heapBefore);
       this.counters.lastTickMs = timing.end(this.verdictRoutesMs);
@@ -286,19 +286,6 @@ export class HeapMonitor extends EventEmitter<HeapMonitorEvents> {
         this.timer.unref();
       }
     }
-  }
-
-  /**
-   * What the sites make of the process's ArrayBuffer memory at the latest reading of V8's sampler:
-   * the part the Buffer sampler places at no site, and whether sites' wrappers take its growth;
-   * undefined before the first reading.
-   */
-  private arrayBuffersPlaced(): ArrayBuffersPlaced | undefined {
-    const { window, samplingIntervalBytes } = this.readings;
-    if (window.latestTimestamp === undefined) return undefined;
-    let growthShared = false;
-    for (const estimate of this.external.all(samplingIntervalBytes).values()) growthShared ||= estimate.growthShare > 0;
-    return { unplacedBytes: window.outside.latest().arrayBuffersBytes, growthShared };
   }
 
   /** A failed reading: counted, and logged once per cause. */

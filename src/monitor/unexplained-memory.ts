@@ -8,6 +8,7 @@ import { horizonsOf } from '../growth/horizons.js';
 import type { Horizon } from '../growth/horizons.js';
 import { ReadingTimeline } from '../growth/timeline.js';
 import type { BytesSeries } from '../growth/series.js';
+import type { ArrayBuffersPlaced } from '../growth/external-share.js';
 import { JudgedFigure } from './judged-figure.js';
 
 /** The process's memory as Node and V8 account for it, at one moment (bytes). */
@@ -95,17 +96,6 @@ export type UnexplainedChange = 'raised' | 'cleared' | undefined;
  * `arrayBuffers`, the contents of Buffers and ArrayBuffers that no sampled site holds.
  */
 export type UnexplainedKind = 'native' | 'arrayBuffers';
-
-/**
- * What the sites make of the process's ArrayBuffer memory at the latest reading of V8's sampler
- * (the monitor's `ExternalShares` and the Buffer sampler).
- */
-export interface ArrayBuffersPlaced {
-  /** The ArrayBuffer memory the Buffer sampler places at no site: all of it with the sampler off (bytes). */
-  readonly unplacedBytes: number;
-  /** Whether the growth of that memory goes to sites (some site's ArrayBuffer wrappers grew over the window). */
-  readonly growthShared: boolean;
-}
 
 /**
  * Reads {@link unexplainedBytes} and the ArrayBuffer memory at every tick into a window of their

@@ -10,7 +10,8 @@ import { growingSites } from './near-limit.js';
 import type { NearLimitSource } from './near-limit.js';
 import type { ResolvedMonitorOptions } from './options.js';
 import type { SiteReports } from './reports.js';
-import type { ArrayBuffersPlaced, UnexplainedMemory, UnexplainedMemoryWatch } from './unexplained-memory.js';
+import type { ArrayBuffersPlaced } from '../growth/external-share.js';
+import type { UnexplainedMemory, UnexplainedMemoryWatch } from './unexplained-memory.js';
 
 /** What a verdict reads of the monitor: its sites, series, suspects and routes now. */
 export interface VerdictSource extends Pick<NearLimitSource, 'sites' | 'suspects' | 'seriesOf'> {

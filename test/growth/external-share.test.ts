@@ -62,6 +62,17 @@ test("with the Buffer sampler on, a share of what its estimate left over carries
   assert.ok((leak?.noiseBytes ?? 0) >= Math.hypot(3e6, 3e6) - 1, `±${leak?.noiseBytes}`);
 });
 
+test('says what the process-level verdict judges: the ArrayBuffer memory at the latest reading, and whether a site’s wrappers took its growth', () => {
+  const window = new GrowthWindow(64, 100, 600_000);
+  const shares = new ExternalShares(window);
+  assert.equal(shares.placed(R), undefined, 'nothing before the first reading');
+  for (let t = 0; t <= 30; t += 10) push(window, t * 1000, 1e6 + t * 1e6, site('ring', R, R));
+  assert.deepEqual(shares.placed(R), { unplacedBytes: 31e6, growthShared: false }, 'a ring’s wrappers stayed: the growth is no site’s');
+  push(window, 40_000, 41e6, site('ring', R, R), site('leak', R, R));
+  push(window, 50_000, 51e6, site('ring', R, R), site('leak', R, R));
+  assert.deepEqual(shares.placed(R), { unplacedBytes: 51e6, growthShared: true }, 'a leak’s wrappers grew: the growth is its site’s');
+});
+
 test('leaves growth unattributed while no site\'s wrappers grew, and gives nothing to a site without wrappers', () => {
   const window = new GrowthWindow(64, 100, 600_000);
   for (let t = 0; t <= 30; t += 10) push(window, t * 1000, 1e6 + t * 1e6, site('ring', R, R), site('strings', 5 * R, 0));
