@@ -3,6 +3,7 @@ import type { Frame } from '../snapshot/frame.js';
 import { mapTraceback } from '../snapshot/group.js';
 import type { SampledStack as ProfileStack } from '../snapshot/site-aggregator.js';
 import type { SourceMapResolver } from '../snapshot/source-map.js';
+import type { Trace } from '../snapshot/trace.js';
 import { Traceback } from '../snapshot/traceback.js';
 import type { SampledStack, StackEstimate } from './buffer-sampler.js';
 import { ProfilePositions } from './profile-position.js';
@@ -66,6 +67,22 @@ export class BufferSites {
       sites.set(key, { key, bytes, noiseBytes: Math.sqrt(variance), samples, traceback, stacks });
     }
     return sites;
+  }
+
+  /**
+   * The live samples as traces of a snapshot (`takeSnapshot()`): each stack's Buffers as its
+   * `externalSize`, its frames at V8's positions (the snapshot source-maps them, as V8's own).
+   */
+  traces(estimates: readonly StackEstimate[]): Trace[] {
+    const traces = estimates.map(({ stack, bytes, variance }) => ({
+      traceback: new Traceback(this.resolve(stack).frames),
+      size: 0,
+      count: 0,
+      externalSize: bytes,
+      externalVariance: variance,
+    }));
+    this.positions.endReading();
+    return traces;
   }
 
   private resolve(stack: SampledStack): ResolvedStack {

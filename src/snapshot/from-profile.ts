@@ -3,6 +3,7 @@ import { allocationsUnavailable } from '../v8/sampler.js';
 import { Snapshot } from './snapshot.js';
 import type { SourceMapResolver } from './source-map.js';
 import { tracesFromProfile } from './trace.js';
+import type { Trace } from './trace.js';
 
 /** The parts of `process.memoryUsage()` a snapshot keeps (bytes). */
 export interface MemoryReading {
@@ -11,16 +12,20 @@ export interface MemoryReading {
   readonly arrayBuffers: number;
 }
 
-/** Builds a snapshot from one read of the sampler and the memory usage read beside it. */
+/**
+ * Builds a snapshot from one read of the sampler and the memory usage read beside it, with the
+ * traces of the Buffers sampled in JavaScript, if any (see `Trace.externalSize`).
+ */
 export function snapshotFromProfile(
   profile: RawProfile,
   memory: MemoryReading,
   timestamp: number,
   resolver?: SourceMapResolver,
+  bufferTraces: readonly Trace[] = [],
 ): Snapshot {
   return new Snapshot(
     {
-      traces: tracesFromProfile(profile.root),
+      traces: [...tracesFromProfile(profile.root), ...bufferTraces],
       samplingIntervalBytes: profile.samplingIntervalBytes,
       reader: profile.reader,
       timestamp,

@@ -29,6 +29,9 @@ export interface Group {
   allocatedCount: number;
   /** Of `size`, the bytes of ArrayBuffer wrappers (see `backing-stores.ts`). */
   wrapperSize: number;
+  /** Sampled Buffers' bytes (see `Trace.externalSize`) and their variance. */
+  externalSize: number;
+  externalVariance: number;
   /** The largest trace of the group: its traceback represents the group. */
   largest: Trace;
 }
@@ -48,12 +51,14 @@ export function groupTraces(traces: readonly Trace[], groupBy: GroupBy, resolver
           : resolver.resolve(trace.traceback.site).file;
     const group = groups.get(key);
     if (!group) {
-      groups.set(key, { key, size: trace.size, count: trace.count, wrapperSize: trace.wrapperSize ?? 0, allocatedSize: trace.allocatedSize ?? 0, allocatedCount: trace.allocatedCount ?? 0, largest: trace });
+      groups.set(key, { key, size: trace.size, count: trace.count, wrapperSize: trace.wrapperSize ?? 0, externalSize: trace.externalSize ?? 0, externalVariance: trace.externalVariance ?? 0, allocatedSize: trace.allocatedSize ?? 0, allocatedCount: trace.allocatedCount ?? 0, largest: trace });
       continue;
     }
     group.size += trace.size;
     group.count += trace.count;
     group.wrapperSize += trace.wrapperSize ?? 0;
+    group.externalSize += trace.externalSize ?? 0;
+    group.externalVariance += trace.externalVariance ?? 0;
     group.allocatedSize += trace.allocatedSize ?? 0;
     group.allocatedCount += trace.allocatedCount ?? 0;
     if (trace.size > group.largest.size || (trace.size === group.largest.size && (trace.allocatedSize ?? 0) > (group.largest.allocatedSize ?? 0))) group.largest = trace;

@@ -114,14 +114,17 @@ export class Snapshot {
     checkGroupBy(groupBy);
     if (checkOrder(order) === 'allocated') this.requireAllocations("statistics(groupBy, 'allocated')");
     const groups = [...groupTraces(this.traces, groupBy, this.resolver).values()];
-    // The ArrayBuffer memory, shared by sampled wrappers: one snapshot has no history, so by the
-    // wrappers held now (the monitor shares growth by the wrappers that grew: growth/external-share.ts).
+    // The ArrayBuffer memory the Buffer sampler left (all of it with the sampler off), shared by
+    // sampled wrappers: one snapshot has no history, so by the wrappers held now (the monitor shares
+    // growth by the wrappers that grew: growth/external-share.ts). A group's sampled Buffers are its own.
     const wrapperTotal = groups.reduce((sum, group) => sum + group.wrapperSize, 0);
+    const left = Math.max(0, this.unattributed.arrayBuffersBytes - groups.reduce((sum, group) => sum + group.externalSize, 0));
     const samples = (bytes: number) => bytes / this.samplingIntervalBytes;
     const statistics = groups.map((group) => {
       const share = wrapperTotal > 0 ? group.wrapperSize / wrapperTotal : 0;
-      const external = Math.round(share * this.unattributed.arrayBuffersBytes);
-      const noise = share > 0 ? Math.round(this.unattributed.arrayBuffersBytes * shareDeviation(samples(group.wrapperSize), samples(wrapperTotal))) : 0;
+      const external = Math.round(group.externalSize + share * left);
+      const shareNoise = share > 0 ? left * shareDeviation(samples(group.wrapperSize), samples(wrapperTotal)) : 0;
+      const noise = Math.round(Math.hypot(shareNoise, Math.sqrt(group.externalVariance)));
       return this.allocations
         ? new Statistic(groupBy, group.key, this.representative(group), group.size, group.count, external, noise, group.allocatedSize, group.allocatedCount)
         : new Statistic(groupBy, group.key, this.representative(group), group.size, group.count, external, noise);

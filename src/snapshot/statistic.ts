@@ -56,12 +56,14 @@ export class Statistic {
     readonly count: number,
     /**
      * Estimated ArrayBuffer memory (Buffer and typed-array contents, outside V8's heap) held
-     * through the group's objects: the snapshot's `unattributed.arrayBuffersBytes` shared by the
-     * group's sampled wrappers (see docs/concepts.md, "Outside V8's heap"). Apart from `size`,
-     * which is V8's heap only. 0 when the group holds no sampled wrapper.
+     * through the group's objects: with `bufferSampling: true`, the Buffers sampled at the group
+     * that are still alive, plus the snapshot's `unattributed.arrayBuffersBytes` those leave (all of
+     * it with the sampler off) shared by the group's sampled wrappers (see docs/concepts.md,
+     * "Outside V8's heap"). Apart from `size`, which is V8's heap only. 0 when the group holds
+     * neither.
      */
     readonly externalSize = 0,
-    /** The standard deviation of `externalSize` (bytes): the noise of the share it is taken by. */
+    /** The standard deviation of `externalSize` (bytes): the noise of the share it is taken by, and of the Buffer sampler's estimate. */
     readonly externalNoise = 0,
     /**
      * Estimated bytes allocated since the sampler started, live or collected since: from a

@@ -21,6 +21,14 @@ export interface Trace {
    * of the process's ArrayBuffer memory is estimated from. 0 when absent.
    */
   readonly wrapperSize?: number;
+  /**
+   * Bytes of the Buffers made on this stack and still alive, sampled in JavaScript by their bytes
+   * (`bufferSampling: true`, see `buffers/buffer-sampler.ts`): outside V8's heap, so not in `size`.
+   * A trace of sampled Buffers has no `size` or `count` of its own. 0 when absent.
+   */
+  readonly externalSize?: number;
+  /** The variance of `externalSize` (bytes²): the Buffer sampler's, as V8's is `size`'s. 0 when absent. */
+  readonly externalVariance?: number;
 }
 
 /**
