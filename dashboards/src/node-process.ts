@@ -64,13 +64,13 @@ export function nodeProcessDashboard(): Dashboard {
     )
     .withPanel(
       timeseries(
-        'Memory per process: V8 heap, external, and what no site explains, against the container limit',
-        "Where each process's memory is: V8's heap (what heapwatch's sites account for), external memory (Buffer and ArrayBuffer contents, and what addons report to V8), and the rest of RSS that no allocation site explains (heapwatch_memory_unexplained_bytes: native addons, C++ leaks, the allocator's pages, code, stacks, worker threads' heaps), beside the container's memory limit. When the unexplained part keeps growing, heapwatch raises its process-level verdict (heapwatch_memory_unexplained_growth_suspected, the HeapwatchUnexplainedMemoryGrowth alert); its growth over heapwatch's window is drawn too.",
+        'Memory per process: V8 heap, ArrayBuffers, and what no site explains, against the container limit',
+        "Where each process's memory is: V8's heap (what heapwatch's sites account for), ArrayBuffer contents (Buffers and typed arrays, outside V8's heap: heapwatch_array_buffers_bytes, shared among the sites that hold them), and the rest of RSS that no allocation site explains (heapwatch_memory_unexplained_bytes: native addons, what they report to V8 as external memory included, C++ leaks, the allocator's pages, code, stacks, worker threads' heaps), beside the container's memory limit. When the unexplained part keeps growing — or the ArrayBuffer memory no sampled site holds — heapwatch raises its process-level verdict (heapwatch_memory_unexplained_growth_suspected, the HeapwatchUnexplainedMemoryGrowth alert); the growth it judges over heapwatch's window is drawn too.",
         'bytes',
         { width: 18, height: 9 },
         [
           series(select(nodejs.heapTotalBytes), 'V8 heap {{instance}}'),
-          series(select(nodejs.externalMemoryBytes), 'external {{instance}}'),
+          series(select(heapwatch.arrayBuffersBytes), 'ArrayBuffers {{instance}}'),
           series(select(heapwatch.memoryUnexplainedBytes), 'no site explains {{instance}}'),
           series(select(heapwatch.memoryUnexplainedGrowthBytes), 'its growth over the window {{instance}}'),
           series(select(heapwatch.memoryLimitBytes), 'container limit {{instance}}'),
@@ -80,7 +80,7 @@ export function nodeProcessDashboard(): Dashboard {
     .withPanel(
       stat(
         'Memory no site explains: growing?',
-        "Processes among the selected instances whose memory no allocation site explains grows in a sustained way now (heapwatch's process-level verdict, heapwatch_memory_unexplained_growth_suspected; the HeapwatchUnexplainedMemoryGrowth alert): native memory or the allocator, see the runbook.",
+        "Processes among the selected instances whose memory no allocation site explains grows in a sustained way now (heapwatch's process-level verdict, heapwatch_memory_unexplained_growth_suspected; the HeapwatchUnexplainedMemoryGrowth alert): native memory or the allocator, or Buffers no sampled site holds — the memory-unexplained-growth record says which (kind); see the runbook.",
         'none',
         { width: 6, height: 9 },
         series(`sum(${select(heapwatch.memoryUnexplainedGrowthSuspected)})`, 'processes'),
