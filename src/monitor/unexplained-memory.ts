@@ -163,12 +163,7 @@ export class UnexplainedMemoryWatch {
       return 'cleared';
     }
     if (now < this.options.warmupEndsAt) return undefined;
-    const native = this.native.risingOver(now);
-    const raised: { kind: UnexplainedKind; horizon: Horizon } | undefined = native
-      ? { kind: 'native', horizon: native }
-      : placed?.growthShared === true
-        ? undefined
-        : ((horizon) => horizon && { kind: 'arrayBuffers' as const, horizon })(this.arrayBuffers.risingOver(now));
+    const raised = this.rising(now, placed);
     if (!raised) return undefined;
     this.raisedOver = { ...raised, since: now };
     this.lastRaisedAt = now;
@@ -207,6 +202,18 @@ export class UnexplainedMemoryWatch {
   /** The readings of {@link unexplainedBytes} since `since`, oldest first (the heap page and the tests read them too). */
   seriesSince(since = Number.NEGATIVE_INFINITY): BytesSeries {
     return this.native.seriesSince(since);
+  }
+
+  /**
+   * The figure that rises now and over which horizon: the native one first; the ArrayBuffer memory
+   * only while no site's wrappers take its growth.
+   */
+  private rising(now: number, placed: ArrayBuffersPlaced | undefined): { kind: UnexplainedKind; horizon: Horizon } | undefined {
+    const native = this.native.risingOver(now);
+    if (native) return { kind: 'native', horizon: native };
+    if (placed?.growthShared) return undefined;
+    const arrayBuffers = this.arrayBuffers.risingOver(now);
+    return arrayBuffers && { kind: 'arrayBuffers', horizon: arrayBuffers };
   }
 
   private figureOf(kind: UnexplainedKind): JudgedFigure {
