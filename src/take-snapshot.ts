@@ -1,13 +1,9 @@
 import { bufferSampler } from './buffers/buffer-sampler.js';
-import { BufferSites } from './buffers/buffer-sites.js';
+import { sharedBufferSites } from './buffers/buffer-sites.js';
 import { snapshotFromProfile } from './snapshot/from-profile.js';
 import type { Snapshot } from './snapshot/snapshot.js';
-import { sharedResolver } from './snapshot/source-map.js';
 import type { Trace } from './snapshot/trace.js';
 import { readProfile } from './v8/sampler.js';
-
-/** Resolves the Buffer sampler's stacks for snapshots (each stack once: the sampler keeps it resolved). */
-let bufferSites: BufferSites | undefined;
 
 /**
  * Reads the sampler's live allocations into a {@link Snapshot}, like `tracemalloc.take_snapshot()`;
@@ -22,7 +18,5 @@ export function takeSnapshot(): Snapshot {
 }
 
 function sampledBufferTraces(): Trace[] {
-  if (!bufferSampler.running) return [];
-  bufferSites ??= new BufferSites(sharedResolver);
-  return bufferSites.traces(bufferSampler.read());
+  return bufferSampler.running ? sharedBufferSites.traces(bufferSampler.read()) : [];
 }

@@ -2,6 +2,7 @@ import { frameKey, makeFrame, scriptNameToFile } from '../snapshot/frame.js';
 import type { Frame } from '../snapshot/frame.js';
 import { mapTraceback } from '../snapshot/group.js';
 import type { SampledStack as ProfileStack } from '../snapshot/site-aggregator.js';
+import { sharedResolver } from '../snapshot/source-map.js';
 import type { SourceMapResolver } from '../snapshot/source-map.js';
 import type { Trace } from '../snapshot/trace.js';
 import { Traceback } from '../snapshot/traceback.js';
@@ -97,3 +98,9 @@ export class BufferSites {
     return resolved;
   }
 }
+
+/**
+ * The isolate's: one Buffer sampler per isolate, whose stacks every monitor's readings and
+ * `takeSnapshot()` resolve through one cache of positions.
+ */
+export const sharedBufferSites = new BufferSites(sharedResolver);

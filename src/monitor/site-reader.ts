@@ -1,5 +1,5 @@
 import type { BufferSampler } from '../buffers/buffer-sampler.js';
-import { BufferSites } from '../buffers/buffer-sites.js';
+import { sharedBufferSites } from '../buffers/buffer-sites.js';
 import { withBuffers } from '../buffers/with-buffers.js';
 import { sharedInterner } from '../snapshot/frame-interner.js';
 import type { Filter } from '../snapshot/filter.js';
@@ -36,7 +36,6 @@ export class SiteReader {
    * it (see {@link endTick}) — and V8's part of it (without the sampled Buffers).
    */
   private latest: { readonly reading: Reading; handleBytes: number; readonly heap: SiteReadings } | undefined;
-  private readonly bufferSites = new BufferSites(sharedResolver);
   /**
    * Whether the service's samples changed between the reading before the latest tick's and that
    * tick: a new sample of V8's, or a sampled object that died, outside heapwatch's own code. False
@@ -141,7 +140,7 @@ export class SiteReader {
   private withBuffers(heap: SiteReadings) {
     const exact = arrayBuffersBytes();
     if (!this.buffers?.running) return { ...heap, arrayBuffersBytes: exact };
-    return withBuffers(heap, exact, this.bufferSites.sum(this.buffers.read()), this.filters);
+    return withBuffers(heap, exact, sharedBufferSites.sum(this.buffers.read()), this.filters);
   }
 }
 
